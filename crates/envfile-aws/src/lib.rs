@@ -1,0 +1,1 @@
+//! envfile backend `aws` (to be written by its issue's helper).

@@ -1,0 +1,24 @@
+//! Builds the configured backends. The one place that knows every backend crate: each `kind`
+//! maps to its crate's constructor, which reads its own typed settings from the config.
+
+use envfile_core::{Backend, Backends, Error, LoadedConfig, Result};
+use std::sync::Arc;
+
+/// Build every backend in the config.
+pub async fn build_backends(cfg: &LoadedConfig) -> Result<Backends> {
+    let mut out = Backends::new();
+    for (name, entry) in &cfg.config.backends {
+        let backend: Arc<dyn Backend> = match entry.kind.as_str() {
+            "file" => Arc::new(envfile_core::file_backend::FileBackend::from_config(name, cfg)?),
+            // Each backend issue adds its arm here: "aws", "vault", "gcp".
+            other => {
+                return Err(Error::config(format!(
+                    "backend `{name}` has unknown kind `{other}`"
+                ))
+                .with_hint("kind must be one of: file, aws, vault, gcp"))
+            }
+        };
+        out.insert(backend);
+    }
+    Ok(out)
+}

@@ -1,0 +1,193 @@
+//! The one trait every secrets backend implements, and the registry the resolver looks them up in.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::reference::{BackendSel, Locator};
+use crate::secret::SecretValue;
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many `get`s the default [`Backend::get_many`] runs at once.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// One secret as a backend returned it: the whole value (key selection happens in the resolver).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The payload.
+    pub value: SecretValue,
+    /// The backend's version id (AWS VersionId, Vault KV v2 version, GCP version number,
+    /// a content hash for the file backend), when it has one.
+    pub version: Option<String>,
+    /// A lease, for backends that hand out leased secrets.
+    pub lease: Option<Lease>,
+}
+
+impl Fetched {
+    /// A value with a version and no lease.
+    pub fn new(value: SecretValue, version: Option<String>) -> Self {
+        Self {
+            value,
+            version,
+            lease: None,
+        }
+    }
+}
+
+/// A lease on a secret (Vault dynamic secrets); the broker renews or refetches before `ttl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The lease id (not secret: it names the lease, it does not grant it).
+    pub id: String,
+    /// How long the value is valid from the time it was fetched.
+    pub ttl: Duration,
+    /// Whether the lease can be renewed.
+    pub renewable: bool,
+}
+
+/// What a write did, for `envfile import` plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The secret did not exist and was created.
+    Created,
+    /// The secret existed with another value; a new version was written.
+    Updated,
+    /// The secret already held this value; nothing was written.
+    Unchanged,
+}
+
+/// What a backend can do beyond `get`, so the conformance suite skips only what it must.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// `Locator::version` pins are honoured.
+    pub versions: bool,
+    /// `Locator::stage` pins are honoured (AWS staging labels).
+    pub stages: bool,
+    /// Binary (non-UTF-8) payloads round-trip.
+    pub binary: bool,
+    /// [`Backend::put`] is implemented.
+    pub write: bool,
+    /// [`Backend::current_version`] is cheaper than a full read.
+    pub cheap_version_probe: bool,
+}
+
+/// A secrets backend. Small on purpose: conveniences live in the resolver, retries in
+/// [`crate::retry`], so each backend only maps its API and its errors.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The instance name from the config (`aws`, `aws-eu`, `file`, …).
+    fn name(&self) -> &str;
+
+    /// The kind (`aws`, `vault`, `gcp`, `file`).
+    fn kind(&self) -> &'static str;
+
+    /// What this backend supports.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Read one secret, whole. Errors carry the kind, the backend name, and a hint.
+    async fn get(&self, loc: &Locator) -> Result<Fetched>;
+
+    /// Read several secrets; one result per locator, in order. The default runs `get`
+    /// with bounded concurrency; backends with a batch API override it.
+    async fn get_many(&self, locs: &[Locator]) -> Vec<Result<Fetched>> {
+        // Collected first: a lazy `map` closure here trips a higher-ranked lifetime limitation
+        // of `async_trait` futures.
+        let futs: Vec<_> = locs.iter().map(|l| self.get(l)).collect();
+        stream::iter(futs)
+            .buffered(DEFAULT_CONCURRENCY)
+            .collect()
+            .await
+    }
+
+    /// The current version id without reading the payload, where the backend has a cheap way;
+    /// `Ok(None)` means "no cheap probe: do a full read".
+    async fn current_version(&self, _loc: &Locator) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Write a secret (create, or add a new version). Used by `envfile import`.
+    async fn put(&self, _path: &str, _value: &SecretValue) -> Result<PutOutcome> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("backend kind `{}` does not support writes", self.kind()),
+        )
+        .with_backend(self.name()))
+    }
+}
+
+/// The configured backend instances, by name.
+#[derive(Clone, Default)]
+pub struct Backends {
+    by_name: BTreeMap<String, Arc<dyn Backend>>,
+}
+
+impl std::fmt::Debug for Backends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.by_name.keys()).finish()
+    }
+}
+
+impl Backends {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a backend under its own name.
+    pub fn insert(&mut self, backend: Arc<dyn Backend>) {
+        self.by_name.insert(backend.name().to_owned(), backend);
+    }
+
+    /// Iterate over `(name, backend)`.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn Backend>)> {
+        self.by_name.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Look up the backend a reference names. A foreign reference form (an ECS ARN, a GCP
+    /// resource name…) names a *kind*: it goes to the backend named like the kind, else to the
+    /// only backend of that kind.
+    pub fn select(&self, sel: &BackendSel) -> Result<Arc<dyn Backend>> {
+        match sel {
+            BackendSel::Named(name) => self.by_name.get(name).cloned().ok_or_else(|| {
+                Error::config(format!("no backend named `{name}` is configured"))
+                    .with_hint(format!(
+                        "add a [default.backends.{name}] table to the config, or use one of: {}",
+                        self.names_or_none()
+                    ))
+            }),
+            BackendSel::Kind(kind) => {
+                if let Some(b) = self.by_name.get(kind.as_str()) {
+                    if b.kind() == kind {
+                        return Ok(b.clone());
+                    }
+                }
+                let of_kind: Vec<_> = self.by_name.values().filter(|b| b.kind() == kind).collect();
+                match of_kind.as_slice() {
+                    [one] => Ok((*one).clone()),
+                    [] => Err(Error::config(format!(
+                        "this reference needs a backend of kind `{kind}`, and none is configured"
+                    ))
+                    .with_hint(format!(
+                        "add [default.backends.{kind}] with kind = \"{kind}\" to the config"
+                    ))),
+                    many => Err(Error::config(format!(
+                        "this reference needs a backend of kind `{kind}`, and {} are configured",
+                        many.len()
+                    ))
+                    .with_hint(format!(
+                        "name one `{kind}` or write the reference as `NAME:PATH` with the backend's name"
+                    ))),
+                }
+            }
+        }
+    }
+
+    fn names_or_none(&self) -> String {
+        if self.by_name.is_empty() {
+            "(none configured)".into()
+        } else {
+            self.by_name.keys().cloned().collect::<Vec<_>>().join(", ")
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The resolver: turns an env file spec into variables.
+//!
+//! OWNER: resolver helper. The public API below is fixed (the CLI, broker and `run` code against
+//! it); the bodies are to be written.
+//!
+//! It fetches every distinct secret once (dedupe on backend + locator) even when many variables
+//! use it, through `Backend::get_many` per backend, concurrently across backends with a bound;
+//! selects JSON keys; expands; validates; and reports **all** problems at once.
+
+use crate::backend::{Backends, Fetched};
+use crate::config::{Config, EnvfileSpec, SecretRule};
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One resolved variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Var {
+    /// The variable name (validated).
+    pub name: String,
+    /// Its value.
+    pub value: SecretValue,
+}
+
+/// The result of resolving an env file: variables in a stable order (sorted by name),
+/// and the version of every secret used (for change detection: `run --watch`, the broker).
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedEnv {
+    /// The variables, sorted by name.
+    pub vars: Vec<Var>,
+    /// Reference (as written) → version id of the secret it read, when the backend has one.
+    pub versions: BTreeMap<String, Option<String>>,
+}
+
+impl ResolvedEnv {
+    /// Look a variable up by name.
+    pub fn get(&self, name: &str) -> Option<&SecretValue> {
+        self.vars.iter().find(|v| v.name == name).map(|v| &v.value)
+    }
+}
+
+/// One problem found while resolving: which variable (if any), which reference (if any), what.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The variable it concerns.
+    pub var: Option<String>,
+    /// The reference it concerns, as written.
+    pub reference: Option<String>,
+    /// What went wrong, with kind and hint.
+    pub error: Error,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(v) = &self.var {
+            write!(f, "{v}: ")?;
+        }
+        write!(f, "{}", self.error)
+    }
+}
+
+/// Every problem found; never empty when returned as an error.
+#[derive(Debug, Clone, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} problem(s):", self.0.len())?;
+        for p in &self.0 {
+            writeln!(f, "- {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// Resolves references and env files against the configured backends.
+#[derive(Clone)]
+pub struct Resolver {
+    backends: Backends,
+    rules: BTreeMap<String, SecretRule>,
+    concurrency: usize,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("backends", &self.backends)
+            .field("rules", &self.rules.keys().collect::<Vec<_>>())
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+impl Resolver {
+    /// A resolver over `backends`, with the per-secret rules of `config`.
+    pub fn new(backends: Backends, config: &Config) -> Self {
+        Self {
+            backends,
+            rules: config.secrets.clone(),
+            concurrency: crate::backend::DEFAULT_CONCURRENCY,
+        }
+    }
+
+    /// Bound on concurrent backend calls (default 16).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// The backends.
+    pub fn backends(&self) -> &Backends {
+        &self.backends
+    }
+
+    /// Resolve one env file. On any problem, returns every problem found (not the first).
+    pub async fn resolve_envfile(&self, spec: &EnvfileSpec) -> Result<ResolvedEnv, Problems> {
+        crate::resolve::resolve_envfile(self, spec).await
+    }
+
+    /// Resolve one reference to a value (with key selection and the secret's rules).
+    pub async fn get(&self, reference: &Reference) -> Result<SecretValue> {
+        crate::resolve::get(self, reference).await
+    }
+
+    /// Fetch several references' secrets (whole, no key selection), each distinct secret once.
+    /// The result has one entry per input, in order.
+    pub async fn fetch_many(&self, refs: &[Reference]) -> Vec<Result<Fetched>> {
+        crate::resolve::fetch_many(self, refs).await
+    }
+
+    /// The cheap version probe for each reference's secret (falls back to a full read where the
+    /// backend has no cheap probe). Used by `run --watch` and the broker.
+    pub async fn versions(&self, refs: &[Reference]) -> Vec<Result<Option<String>>> {
+        crate::resolve::versions(self, refs).await
+    }
+
+    pub(crate) fn rules(&self) -> &BTreeMap<String, SecretRule> {
+        &self.rules
+    }
+    pub(crate) fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+}

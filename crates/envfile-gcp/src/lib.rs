@@ -1,0 +1,1 @@
+//! envfile backend `gcp` (to be written by its issue's helper).

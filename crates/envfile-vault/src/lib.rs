@@ -1,0 +1,1 @@
+//! envfile backend `vault` (to be written by its issue's helper).

@@ -1,0 +1,1 @@
+//! OWNER: conformance helper. The backend contract as public async test functions.

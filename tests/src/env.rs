@@ -1,0 +1,1 @@
+//! OWNER: conformance helper. Where the test servers are (from `scripts/test`).
