@@ -4,5 +4,8 @@
 //! The servers (moto, OpenBao, the GCP Secret Manager emulator) are started by `scripts/test`, which
 //! exports their addresses in `ENVFILE_TEST_*` variables; see [`env`].
 
+pub mod bao;
 pub mod conformance;
 pub mod env;
+pub mod gcp_emulator;
+pub mod moto;

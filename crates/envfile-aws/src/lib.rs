@@ -1,1 +1,352 @@
-//! envfile backend `aws` (to be written by its issue's helper).
+//! envfile backend `aws`: AWS Secrets Manager through `aws-sdk-secretsmanager`.
+//!
+//! ```toml
+//! [default.backends.aws]
+//! kind = "aws"
+//! region = "eu-central-1"          # optional: else AWS_REGION / the profile's region
+//! # endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack, a VPC endpoint
+//! # profile = "dev"
+//! # role_arn = "arn:aws:iam::123456789012:role/secrets-reader"
+//! ```
+//!
+//! A locator's path is a secret name, a partial ARN (no `-XXXXXX` suffix) or a full ARN; an ARN's
+//! region wins over the configured one. `version` pins a VersionId, `stage` a VersionStage
+//! (`AWSPREVIOUS`). SecretString and SecretBinary are both returned as bytes. [`AwsBackend`]
+//! batches reads with BatchGetSecretValue, probes versions with DescribeSecret, and writes with
+//! CreateSecret / PutSecretValue for `envfile import`.
+#![warn(missing_docs)]
+
+mod batch;
+pub mod client;
+pub mod config;
+mod error;
+
+pub use aws_sdk_secretsmanager as sdk;
+pub use config::AwsConfig;
+pub use error::ACCESS_DENIED_HINT;
+
+use crate::client::Clients;
+use crate::error::{from_sdk, Context};
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::primitives::Blob;
+use envfile_core::retry::RetryPolicy;
+use envfile_core::{
+    Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, PutOutcome, Result,
+    SecretValue,
+};
+use std::sync::atomic::AtomicBool;
+
+/// The `aws` backend.
+pub struct AwsBackend {
+    name: String,
+    clients: Clients,
+    retry: RetryPolicy,
+    /// Set once BatchGetSecretValue was denied, so later `get_many`s skip straight to single reads.
+    batch_denied: AtomicBool,
+}
+
+impl std::fmt::Debug for AwsBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsBackend")
+            .field("name", &self.name)
+            .field("clients", &self.clients)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsBackend {
+    /// Build from `backends.NAME` of the config.
+    pub async fn from_config(name: &str, cfg: &LoadedConfig) -> Result<Self> {
+        let c = AwsConfig::from_config(name, cfg)?;
+        Ok(Self::new(name, &c).await)
+    }
+
+    /// Build from typed settings.
+    pub async fn new(name: &str, cfg: &AwsConfig) -> Self {
+        let sdk = client::load_sdk_config(cfg).await;
+        Self {
+            name: name.to_owned(),
+            clients: Clients::new(sdk),
+            retry: RetryPolicy::default(),
+            batch_denied: AtomicBool::new(false),
+        }
+    }
+
+    /// Replace the retry policy (tests use a short one).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The configured (or default-chain) region, if any: `envfile policy` builds ARNs with it.
+    pub fn default_region(&self) -> Option<&str> {
+        self.clients.default_region()
+    }
+
+    async fn get_one(&self, loc: &Locator) -> Result<Fetched> {
+        let region = self
+            .clients
+            .region_of(loc)
+            .map_err(|e| e.with_backend(&self.name))?;
+        let client = self.clients.for_region(&region);
+        let ctx = Context {
+            op: "GetSecretValue",
+            secret_id: &loc.path,
+            region: &region,
+        };
+        let out = self
+            .retry
+            .run(|| async {
+                client
+                    .get_secret_value()
+                    .secret_id(&loc.path)
+                    .set_version_id(loc.version.clone())
+                    .set_version_stage(loc.stage.clone())
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk(e, ctx))
+            })
+            .await
+            .map_err(|e| self.pin_hint(e, loc).with_backend(&self.name))?;
+        payload(
+            &loc.path,
+            out.secret_string,
+            out.secret_binary,
+            out.version_id,
+        )
+        .map_err(|e| e.with_backend(&self.name))
+    }
+
+    /// A pinned read that is not found most often names a version or stage that does not exist.
+    fn pin_hint(&self, e: Error, loc: &Locator) -> Error {
+        match (&loc.version, &loc.stage) {
+            (None, None) => e,
+            _ if e.kind() != ErrorKind::NotFound
+                || e.message().contains("scheduled for deletion") =>
+            {
+                e
+            }
+            (v, s) => e.with_hint(format!(
+                "the secret may exist without this {}; list its versions with `aws secretsmanager \
+                 list-secret-version-ids --secret-id {}`",
+                match (v, s) {
+                    (Some(v), _) => format!("version id `{v}`"),
+                    (_, Some(s)) => format!("stage `{s}`"),
+                    _ => unreachable!(),
+                },
+                loc.path
+            )),
+        }
+    }
+
+    async fn describe_version(&self, loc: &Locator) -> Result<Option<String>> {
+        let region = self.clients.region_of(loc)?;
+        let client = self.clients.for_region(&region);
+        let ctx = Context {
+            op: "DescribeSecret",
+            secret_id: &loc.path,
+            region: &region,
+        };
+        let out = self
+            .retry
+            .run(|| async {
+                client
+                    .describe_secret()
+                    .secret_id(&loc.path)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk(e, ctx))
+            })
+            .await?;
+        if out.deleted_date().is_some() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("secret `{}` is scheduled for deletion ({region})", loc.path),
+            )
+            .with_hint(
+                "restore it with `aws secretsmanager restore-secret` within its recovery window",
+            ));
+        }
+        let stages = out.version_ids_to_stages();
+        if let Some(v) = &loc.version {
+            // A pinned version never changes; report it only if it still exists.
+            return match stages.and_then(|m| m.get(v)) {
+                Some(_) => Ok(Some(v.clone())),
+                None => Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("secret `{}` has no version `{v}`", loc.path),
+                )),
+            };
+        }
+        let stage = loc.stage.as_deref().unwrap_or("AWSCURRENT");
+        let found = stages
+            .into_iter()
+            .flatten()
+            .find(|(_, st)| st.iter().any(|s| s == stage))
+            .map(|(id, _)| id.clone());
+        match found {
+            Some(id) => Ok(Some(id)),
+            None => Err(Error::new(
+                ErrorKind::NotFound,
+                format!("secret `{}` has no version with stage `{stage}`", loc.path),
+            )),
+        }
+    }
+
+    async fn put_value(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {
+        let loc = Locator::new(path);
+        let region = self.clients.region_of(&loc)?;
+        let client = self.clients.for_region(&region);
+        let current = match self.get_one(&loc).await {
+            Ok(f) => Some(f),
+            // "Scheduled for deletion" is NotFound too, but creating over it fails: say so.
+            Err(e)
+                if e.kind() == ErrorKind::NotFound
+                    && !e.message().contains("scheduled for deletion") =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(cur) = &current {
+            if cur.value == *value {
+                return Ok(PutOutcome::Unchanged);
+            }
+        }
+        // One idempotency token for every attempt, so a retried write after a lost response
+        // does not add a second version.
+        let token = idempotency_token();
+        let (text, binary) = match value.expose_str() {
+            Some(s) => (Some(s.to_owned()), None),
+            None => (None, Some(Blob::new(value.expose_bytes().to_vec()))),
+        };
+        let put = || async {
+            let ctx = Context {
+                op: "PutSecretValue",
+                secret_id: path,
+                region: &region,
+            };
+            client
+                .put_secret_value()
+                .secret_id(path)
+                .client_request_token(&token)
+                .set_secret_string(text.clone())
+                .set_secret_binary(binary.clone())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| from_sdk(e, ctx))
+        };
+        if current.is_some() {
+            self.retry.run(put).await?;
+            return Ok(PutOutcome::Updated);
+        }
+        let created = self
+            .retry
+            .run(|| async {
+                let ctx = Context {
+                    op: "CreateSecret",
+                    secret_id: path,
+                    region: &region,
+                };
+                match client
+                    .create_secret()
+                    .name(path)
+                    .client_request_token(&token)
+                    .set_secret_string(text.clone())
+                    .set_secret_binary(binary.clone())
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    // It exists but had no readable current value: add one.
+                    Err(e)
+                        if e.as_service_error()
+                            .map(|s| s.is_resource_exists_exception())
+                            == Some(true) =>
+                    {
+                        Ok(false)
+                    }
+                    Err(e) => Err(from_sdk(e, ctx)),
+                }
+            })
+            .await?;
+        if created {
+            Ok(PutOutcome::Created)
+        } else {
+            self.retry.run(put).await?;
+            Ok(PutOutcome::Updated)
+        }
+    }
+}
+
+/// Turn a SecretString / SecretBinary pair into a value. The SDK's `String` moves into the
+/// zeroizing wrapper without a copy.
+pub(crate) fn payload(
+    id: &str,
+    text: Option<String>,
+    binary: Option<Blob>,
+    version: Option<String>,
+) -> Result<Fetched> {
+    let value = match (text, binary) {
+        (Some(s), _) => SecretValue::from_string(s),
+        (None, Some(b)) => SecretValue::new(b.into_inner()),
+        (None, None) => {
+            return Err(Error::new(
+                ErrorKind::Empty,
+                format!("secret `{id}` has neither SecretString nor SecretBinary"),
+            ))
+        }
+    };
+    Ok(Fetched::new(value, version))
+}
+
+fn idempotency_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..32)
+        .map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)]))
+        .collect()
+}
+
+#[async_trait]
+impl Backend for AwsBackend {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &'static str {
+        "aws"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            versions: true,
+            stages: true,
+            binary: true,
+            write: true,
+            cheap_version_probe: true,
+            json_only: false,
+        }
+    }
+
+    async fn get(&self, loc: &Locator) -> Result<Fetched> {
+        self.get_one(loc).await
+    }
+
+    async fn get_many(&self, locs: &[Locator]) -> Vec<Result<Fetched>> {
+        self.get_many_batched(locs).await
+    }
+
+    async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
+        self.describe_version(loc)
+            .await
+            .map_err(|e| e.with_backend(&self.name))
+    }
+
+    async fn put(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {
+        self.put_value(path, value)
+            .await
+            .map_err(|e| e.with_backend(&self.name))
+    }
+}

@@ -9,13 +9,18 @@ pub async fn build_backends(cfg: &LoadedConfig) -> Result<Backends> {
     let mut out = Backends::new();
     for (name, entry) in &cfg.config.backends {
         let backend: Arc<dyn Backend> = match entry.kind.as_str() {
-            "file" => Arc::new(envfile_core::file_backend::FileBackend::from_config(name, cfg)?),
+            "file" => Arc::new(envfile_core::file_backend::FileBackend::from_config(
+                name, cfg,
+            )?),
+            "aws" => Arc::new(envfile_aws::AwsBackend::from_config(name, cfg).await?),
+            "gcp" => Arc::new(envfile_gcp::GcpBackend::from_config(name, cfg).await?),
+            "vault" => Arc::new(envfile_vault::VaultBackend::from_config(name, cfg)?),
             // Each backend issue adds its arm here: "aws", "vault", "gcp".
             other => {
-                return Err(Error::config(format!(
-                    "backend `{name}` has unknown kind `{other}`"
-                ))
-                .with_hint("kind must be one of: file, aws, vault, gcp"))
+                return Err(
+                    Error::config(format!("backend `{name}` has unknown kind `{other}`"))
+                        .with_hint("kind must be one of: file, aws, vault, gcp"),
+                )
             }
         };
         out.insert(backend);

@@ -70,6 +70,9 @@ pub struct Capabilities {
     pub write: bool,
     /// [`Backend::current_version`] is cheaper than a full read.
     pub cheap_version_probe: bool,
+    /// Every secret is a JSON object (Vault KV): a value is its data object as compact JSON,
+    /// so arbitrary text or bytes cannot be stored, only objects.
+    pub json_only: bool,
 }
 
 /// A secrets backend. Small on purpose: conveniences live in the resolver, retries in

@@ -7,6 +7,19 @@
 //! tables (`[default.…]`, `[prod.…]`); `--profile` / `ENVFILE_PROFILE` selects one, `default` is the
 //! base every profile extends. Environment overrides: `ENVFILE_BACKENDS__AWS__REGION=eu-west-1`
 //! (double underscore nests). Unknown keys are an error naming the file and key path.
+//!
+//! Environment overrides in detail:
+//! - They name a key path *without* a profile and apply over whichever profile is selected
+//!   (`ENVFILE_BACKENDS__AWS__REGION` beats both `[default.backends.aws]` and
+//!   `[prod.backends.aws]`).
+//! - Path segments are lowercased, except a variable name after `vars`:
+//!   `ENVFILE_ENVFILES__API__VARS__DB_URL=aws:app/db#url` sets `envfiles.api.vars.DB_URL`.
+//! - Only names holding `__` are overrides (every setting is nested), and `ENVFILE_CONFIG`,
+//!   `ENVFILE_PROFILE`, `ENVFILE_BROKER_TOKEN`, `ENVFILE_LOG`, `ENVFILE_TEST_*` and `ENVFILE_BIN*`
+//!   never are. Names that cannot be spelled in a variable (a backend called `aws-eu`, a
+//!   `[secrets."aws:…"]` key) cannot be overridden.
+//! - Values are parsed like figment's `Env` provider: `true`, numbers, `[a, b]` arrays and
+//!   `{k = v}` tables are typed; anything else is a string.
 
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;

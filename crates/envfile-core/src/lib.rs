@@ -9,6 +9,7 @@ pub mod backend;
 pub mod config;
 mod config_load;
 pub mod error;
+mod envname;
 pub mod file_backend;
 pub mod reference;
 mod refparse;
@@ -17,6 +18,8 @@ mod resolve;
 pub mod resolver;
 pub mod retry;
 pub mod secret;
+pub mod template;
+mod suggest;
 
 pub use backend::{Backend, Backends, Capabilities, Fetched, Lease, PutOutcome};
 pub use config::{Config, EnvfileSpec, LoadedConfig};

@@ -106,6 +106,13 @@ impl Reference {
     pub fn parse(s: &str) -> Result<Self> {
         crate::refparse::parse(s)
     }
+
+    /// The canonical spelling, `BACKEND:PATH[#KEY][?version=V&stage=S&…]`, percent-encoded so it
+    /// parses back to the same locator and key. A foreign form's implied kind becomes the backend
+    /// name (`arn:aws:…` gives `aws:arn:aws:…`).
+    pub fn canonical(&self) -> String {
+        crate::refparse::canonical(self)
+    }
 }
 
 impl fmt::Display for Reference {

@@ -1,1 +1,290 @@
-//! envfile backend `vault` (to be written by its issue's helper).
+//! envfile backend `vault`: HashiCorp Vault and OpenBao KV secrets (v1 and v2).
+//!
+//! ```toml
+//! [default.backends.vault]
+//! kind = "vault"
+//! address = "https://vault.internal:8200"          # default: VAULT_ADDR
+//! auth = { method = "kubernetes", role = "ml-incident-api" }   # or token / approle
+//! ```
+//!
+//! - A reference's path is `MOUNT/PATH`; on KV v2 `MOUNT/data/PATH` (as in Vault Agent templates)
+//!   reads the same secret. The mount and its KV version are looked up once and cached.
+//! - The value is the secret's data object as compact JSON, so `vault:ml-incident/prod/api#jwt_secret_key`
+//!   selects one key. `?version=N` pins a KV v2 version.
+//! - Tokens are obtained lazily, renewed at two thirds of their lease, and obtained again when
+//!   Vault stops accepting them. They never appear in logs, errors or `Debug`.
+#![warn(missing_docs)]
+
+mod auth;
+mod client;
+pub mod config;
+mod error;
+mod kv;
+
+pub use auth::AuthStats;
+pub use config::{AuthConfig, VaultConfig, VaultSettings};
+pub use kv::KvVersion;
+
+use crate::auth::Auth;
+use crate::client::Http;
+use crate::error::{Action, Failure};
+use crate::kv::{KvPath, Mount, Mounts};
+use async_trait::async_trait;
+use envfile_core::retry::RetryPolicy;
+use envfile_core::{
+    Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, Result, SecretJson,
+};
+use reqwest::Method;
+use std::fmt;
+use std::sync::Arc;
+
+/// A Vault / OpenBao server as an envfile backend.
+pub struct VaultBackend {
+    name: String,
+    address: String,
+    http: Arc<Http>,
+    auth: Arc<Auth>,
+    mounts: Mounts,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for VaultBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultBackend")
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("auth", &self.auth.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl VaultBackend {
+    /// Build from `backends.NAME` of the config. Does not contact Vault: the first read logs in.
+    pub fn from_config(name: &str, cfg: &LoadedConfig) -> Result<Self> {
+        Self::new(VaultConfig::load(name, cfg)?)
+    }
+
+    /// Build from validated settings.
+    pub fn new(settings: VaultSettings) -> Result<Self> {
+        let http = Arc::new(Http::new(&settings)?);
+        let auth = Auth::new(settings.auth.clone(), http.clone(), settings.name.clone());
+        Ok(Self {
+            name: settings.name,
+            address: settings.address,
+            http,
+            auth,
+            mounts: Mounts::default(),
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Replace the retry policy (tests use [`RetryPolicy::none`] to see first failures).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How many times this backend logged in and renewed its token.
+    pub fn auth_stats(&self) -> AuthStats {
+        self.auth.stats()
+    }
+
+    /// Log in now rather than on the first read (`envfile check`, broker start-up).
+    pub async fn login(&self) -> Result<()> {
+        self.auth.current().await.map(|_| ())
+    }
+
+    /// The KV version of the mount `path` is in (detected once, then cached).
+    pub async fn kv_version(&self, path: &str) -> Result<KvVersion> {
+        let path = kv::check_path(path)?;
+        Ok(self.locate(path).await?.mount.version)
+    }
+
+    /// What the backend can do on a mount of `version`: KV v1 keeps no versions and has no
+    /// metadata to probe.
+    pub fn capabilities_for(version: KvVersion) -> Capabilities {
+        let v2 = version == KvVersion::V2;
+        Capabilities {
+            versions: v2,
+            stages: false,
+            binary: false,
+            write: false,
+            cheap_version_probe: v2,
+            json_only: true,
+        }
+    }
+
+    /// A GET with the current token, retried per the policy.
+    async fn get_json(
+        &self,
+        api_path: &str,
+        query: &[(&str, &str)],
+        action: &Action,
+    ) -> Result<SecretJson> {
+        self.retry
+            .run(|| self.get_json_once(api_path, query, action))
+            .await
+    }
+
+    /// One GET; when Vault refuses the token (expired, revoked), log in again and retry once.
+    async fn get_json_once(
+        &self,
+        api_path: &str,
+        query: &[(&str, &str)],
+        action: &Action,
+    ) -> Result<SecretJson> {
+        let cur = self.auth.current().await?;
+        let first = self
+            .http
+            .call(Method::GET, api_path, query, Some(&cur.token), None)
+            .await;
+        let failure = match first {
+            Ok(body) => return Ok(body),
+            Err(f) => f,
+        };
+        let map = |f: Failure| error::map(f, action, &self.name);
+        match failure.status() {
+            Some(403) if self.auth.still_valid(&cur.token).await => return Err(map(failure)),
+            Some(401 | 403) => {}
+            _ => return Err(map(failure)),
+        }
+        tracing::info!(backend = %self.name, "Vault no longer accepts the token; logging in again");
+        self.auth.invalidate(cur.generation).await;
+        let cur = self.auth.current().await?;
+        match self
+            .http
+            .call(Method::GET, api_path, query, Some(&cur.token), None)
+            .await
+        {
+            Ok(body) => Ok(body),
+            Err(f) if f.status() == Some(403) && !self.auth.still_valid(&cur.token).await => {
+                Err(Error::new(
+                    ErrorKind::Unauthenticated,
+                    format!(
+                        "Vault does not accept the token, even after logging in again ({action})"
+                    ),
+                )
+                .with_backend(&self.name)
+                .with_hint(
+                    "the token is expired or revoked (for `method = \"token\"`, put a new one in \
+                     `token_file` or VAULT_TOKEN); a token without the `default` policy cannot be \
+                     checked and also lands here",
+                ))
+            }
+            Err(f) => Err(map(f)),
+        }
+    }
+
+    /// Which mount `path` is in, asking Vault the first time.
+    async fn locate(&self, path: &str) -> Result<KvPath> {
+        let mount = match self.mounts.lookup(path) {
+            Some(m) => m,
+            None => {
+                let action = Action::DetectMount {
+                    path: path.to_owned(),
+                };
+                let body = self
+                    .get_json(&format!("sys/internal/ui/mounts/{path}"), &[], &action)
+                    .await?;
+                let m =
+                    Mount::from_ui_mounts(&body).map_err(|f| error::map(f, &action, &self.name))?;
+                if !path.starts_with(&format!("{}/", m.path)) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidRef,
+                        format!("`{path}` names the mount `{}/`, not a secret in it", m.path),
+                    )
+                    .with_backend(&self.name));
+                }
+                tracing::debug!(backend = %self.name, mount = %m.path, version = %m.version, "found KV mount");
+                self.mounts.remember(m)
+            }
+        };
+        KvPath::new(mount, path).map_err(|e| e.with_backend(&self.name))
+    }
+
+    fn unsupported(&self, what: String) -> Error {
+        Error::new(ErrorKind::Unsupported, what).with_backend(&self.name)
+    }
+}
+
+#[async_trait]
+impl Backend for VaultBackend {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &'static str {
+        "vault"
+    }
+
+    /// KV v2's: a backend can have mounts of both versions, and pins fail clearly on KV v1
+    /// ([`VaultBackend::capabilities_for`] tells them apart).
+    fn capabilities(&self) -> Capabilities {
+        Self::capabilities_for(KvVersion::V2)
+    }
+
+    async fn get(&self, loc: &Locator) -> Result<Fetched> {
+        let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
+        if loc.stage.is_some() {
+            return Err(self.unsupported(format!(
+                "`{path}`: Vault has no staging labels (`stage=`); pin a KV v2 `version=` instead"
+            )));
+        }
+        let kv = self.locate(path).await?;
+        let pinned = match (&loc.version, kv.mount.version) {
+            (None, _) => None,
+            (Some(v), KvVersion::V2) => {
+                Some(kv::check_version(v, path).map_err(|e| e.with_backend(&self.name))?)
+            }
+            (Some(_), KvVersion::V1) => {
+                return Err(self.unsupported(format!(
+                    "`{path}`: mount `{}/` is KV v1, which keeps no versions",
+                    kv.mount.path
+                )))
+            }
+        };
+        let api_path = kv.read_path();
+        let action = Action::Read {
+            path: path.to_owned(),
+            api_path: api_path.clone(),
+            mount: kv.mount.path.clone(),
+            version: kv.mount.version,
+        };
+        let pin = pinned.map(|n| n.to_string());
+        let query: Vec<(&str, &str)> = pin.iter().map(|v| ("version", v.as_str())).collect();
+        let body = self.get_json(&api_path, &query, &action).await?;
+        let (value, version) =
+            kv::extract(&body, kv.mount.version).map_err(|f| error::map(f, &action, &self.name))?;
+        Ok(Fetched::new(value, version))
+    }
+
+    async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
+        let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
+        let kv = self.locate(path).await?;
+        if kv.mount.version == KvVersion::V1 {
+            // KV v1 has no metadata: only a full read tells.
+            return Ok(None);
+        }
+        if let Some(v) = &loc.version {
+            // A pinned version never changes.
+            return kv::check_version(v, path)
+                .map(|n| Some(n.to_string()))
+                .map_err(|e| e.with_backend(&self.name));
+        }
+        let api_path = kv.metadata_path();
+        let action = Action::Metadata {
+            api_path: api_path.clone(),
+        };
+        match self.get_json(&api_path, &[], &action).await {
+            Ok(body) => Ok(body.expose()["data"]["current_version"]
+                .as_u64()
+                .map(|v| v.to_string())),
+            // Least-privilege policies (the runbook's) allow `data/` only: fall back to reads.
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                tracing::debug!(backend = %self.name, path = %api_path, "no read on KV metadata; version probes fall back to full reads");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,8 +1,30 @@
 //! Renderers: turn resolved variables into an env file in one of several formats.
 //!
-//! OWNER: renderer helper. The public API below is fixed; the bodies are to be written
-//! (one module per format). Escaping is the hard part: a value a format cannot carry is an
-//! [`crate::ErrorKind::Unrepresentable`] error naming the variable, never a broken file.
+//! One module per format; each validates every variable first and only then builds the output,
+//! so an error never leaves a partial file behind. Escaping is the hard part: a value a format
+//! cannot carry is an [`crate::ErrorKind::Unrepresentable`] error naming the variable (never
+//! quoting the value), a name it cannot carry is [`crate::ErrorKind::InvalidName`], and a value
+//! that is not UTF-8 where text is needed is [`crate::ErrorKind::NotUtf8`].
+//!
+//! | format | carries | refuses |
+//! |---|---|---|
+//! | `shell` | any text, single-quoted | NUL |
+//! | `dotenv` | any text (python-dotenv, interpolation off) | NUL; warns on `${` |
+//! | `json` | any text | — |
+//! | `yaml` | any text, double-quoted with escapes | — |
+//! | `systemd` | any text, double-quoted | NUL, U+FEFF, Unicode noncharacters |
+//! | `docker` | one line, verbatim | NUL, LF, CR, lines over 64 KiB, values wrapped in matching quotes |
+//! | `k8s-secret` | any bytes, base64 | more than 1 MiB in total |
+
+mod check;
+mod docker;
+mod dotenv;
+mod json;
+mod k8s;
+mod shell;
+mod sink;
+mod systemd;
+mod yaml;
 
 use crate::error::Result;
 use crate::resolver::Var;
@@ -105,11 +127,34 @@ pub struct Warning {
 }
 
 /// Render `vars` (in the given order) as `format`.
+///
+/// Fails without output if any variable cannot be written in `format` (the error names the
+/// variable, never its value); things worth knowing that do not stop rendering come back as
+/// [`Warning`]s.
+///
+/// ```
+/// use envfile_core::{render, Format, RenderOptions, SecretValue, Var};
+///
+/// let vars = [Var { name: "GREETING".into(), value: SecretValue::from_str_copy("it's $HOME") }];
+/// let (out, warnings) = render(Format::Shell, &vars, &RenderOptions::default()).unwrap();
+/// assert_eq!(out.expose(), "export GREETING='it'\\''s $HOME'\n");
+/// assert!(warnings.is_empty());
+/// ```
 pub fn render(
     format: Format,
     vars: &[Var],
     opts: &RenderOptions,
 ) -> Result<(SecretString, Vec<Warning>)> {
-    let _ = (format, vars, opts);
-    todo!("renderer helper")
+    check::unique(format, vars)?;
+    let mut warnings = Vec::new();
+    let out = match format {
+        Format::Dotenv => dotenv::render(vars, &mut warnings)?,
+        Format::Shell => shell::render(vars, &mut warnings)?,
+        Format::Json => json::render(vars)?,
+        Format::Yaml => yaml::render(vars)?,
+        Format::Systemd => systemd::render(vars)?,
+        Format::Docker => docker::render(vars)?,
+        Format::K8sSecret => k8s::render(vars, opts)?,
+    };
+    Ok((out, warnings))
 }

@@ -1,0 +1,147 @@
+//! The `aws` backend's settings: `[default.backends.NAME]` with `kind = "aws"`.
+
+use envfile_core::{Error, LoadedConfig, Result};
+use serde::Deserialize;
+use std::fmt;
+
+/// Settings of one `aws` backend instance. Every field but `kind` is optional: with none set,
+/// the SDK's default chain picks the region and credentials (env, profile, ECS/IMDS roles).
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Always `"aws"`.
+    pub kind: String,
+    /// The region for secret names (an ARN's own region wins over it).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Another endpoint (moto, LocalStack, a VPC endpoint).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// A profile from `~/.aws/config` / `~/.aws/credentials`.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// A role to assume (through STS) on top of the default credentials.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+}
+
+impl fmt::Debug for AwsConfig {
+    // Allow-list: none of these is secret today, but a field added later might be.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsConfig")
+            .field("region", &self.region)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("profile", &self.profile)
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsConfig {
+    /// Read `backends.NAME` from the config and validate it.
+    pub fn from_config(name: &str, cfg: &LoadedConfig) -> Result<Self> {
+        let c: Self = cfg.backend_config(name)?;
+        c.validate(name)?;
+        Ok(c)
+    }
+
+    /// Check the values once, so a typo fails at start-up with the key path, not at the first read.
+    pub fn validate(&self, name: &str) -> Result<()> {
+        let at = |key: &str| format!("backends.{name}.{key}");
+        if self.kind != "aws" {
+            return Err(Error::config(format!(
+                "{}: expected \"aws\", found {:?}",
+                at("kind"),
+                self.kind
+            )));
+        }
+        if let Some(r) = &self.region {
+            if r.is_empty()
+                || !r
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(
+                    Error::config(format!("{}: {r:?} is not an AWS region", at("region")))
+                        .with_hint("write a region code like \"eu-central-1\""),
+                );
+            }
+        }
+        if let Some(u) = &self.endpoint_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(Error::config(format!(
+                    "{}: {u:?} is not an http(s) URL",
+                    at("endpoint_url")
+                ))
+                .with_hint(
+                    "write a URL like \"http://127.0.0.1:5000\", or remove the key to use AWS",
+                ));
+            }
+        }
+        if let Some(r) = &self.role_arn {
+            if !(r.starts_with("arn:") && r.contains(":iam::") && r.contains(":role/")) {
+                return Err(Error::config(format!(
+                    "{}: {r:?} is not an IAM role ARN",
+                    at("role_arn")
+                ))
+                .with_hint("write \"arn:aws:iam::ACCOUNT:role/NAME\""));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> std::result::Result<AwsConfig, String> {
+        toml::from_str::<AwsConfig>(toml_text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn accepts_the_documented_keys() {
+        let c = parse(
+            r#"kind = "aws"
+region = "eu-central-1"
+endpoint_url = "http://127.0.0.1:5000"
+profile = "dev"
+role_arn = "arn:aws:iam::123456789012:role/reader""#,
+        )
+        .unwrap();
+        c.validate("aws").unwrap();
+        assert_eq!(c.region.as_deref(), Some("eu-central-1"));
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let err = parse("kind = \"aws\"\nregoin = \"eu-central-1\"").unwrap_err();
+        assert!(err.contains("regoin"), "{err}");
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_key() {
+        let c = parse("kind = \"aws\"\nendpoint_url = \"127.0.0.1:5000\"").unwrap();
+        let e = c.validate("aws-eu").unwrap_err();
+        assert!(e.message().contains("backends.aws-eu.endpoint_url"), "{e}");
+        let c = parse("kind = \"aws\"\nrole_arn = \"reader\"").unwrap();
+        assert!(c
+            .validate("aws")
+            .unwrap_err()
+            .message()
+            .contains("role_arn"));
+        let c = parse("kind = \"aws\"\nregion = \"EU Central\"").unwrap();
+        assert!(c.validate("aws").unwrap_err().message().contains("region"));
+    }
+
+    #[test]
+    fn debug_is_an_allow_list() {
+        let c = AwsConfig {
+            kind: "aws".into(),
+            profile: Some("dev".into()),
+            ..AwsConfig::default()
+        };
+        let s = format!("{c:?}");
+        assert!(s.contains("dev") && s.ends_with(".. }"), "{s}");
+    }
+}

@@ -1,0 +1,274 @@
+//! Who is asking and what they may read.
+//!
+//! TCP callers present a token (compared in constant time against every configured token, with
+//! no early exit, so timing says nothing about which one nearly matched). Socket callers are
+//! identified by the kernel (SO_PEERCRED uid/gid/pid). Grants name env files and secret patterns;
+//! a refusal never says whether the thing asked for exists.
+
+use crate::config::{ClientGrant, Settings};
+use envfile_core::{Error, Result, SecretValue};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// Where a token comes from: `file:///path` or `env:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// Read from a file (trailing newline trimmed).
+    File(PathBuf),
+    /// Read from an environment variable.
+    Env(String),
+}
+
+impl TokenSource {
+    /// Parse a config value. A literal token is refused: config files get committed.
+    pub fn parse(s: &str, key: &str) -> Result<Self> {
+        if let Some(p) = s.strip_prefix("file://") {
+            Ok(Self::File(PathBuf::from(p)))
+        } else if let Some(v) = s.strip_prefix("env:") {
+            Ok(Self::Env(v.to_owned()))
+        } else {
+            Err(Error::config(format!(
+                "{key}: a token must be written as `file:///path` or `env:VARIABLE`"
+            ))
+            .with_hint("keep the token itself out of the config file"))
+        }
+    }
+}
+
+/// A bearer token. `Debug` never shows it.
+#[derive(Clone)]
+pub struct Token(SecretValue);
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token([redacted])")
+    }
+}
+
+impl Token {
+    /// A token from its text. Empty tokens are refused (they would match a missing header).
+    pub fn new(text: &str, what: &str) -> Result<Self> {
+        let t = text.trim_end_matches(['\n', '\r']);
+        if t.is_empty() {
+            return Err(Error::config(format!("{what}: the token is empty"))
+                .with_hint("put a long random string in it, e.g. from `openssl rand -hex 32`"));
+        }
+        if t.len() < 16 {
+            return Err(Error::config(format!(
+                "{what}: the token is shorter than 16 characters"
+            ))
+            .with_hint("use a long random string, e.g. from `openssl rand -hex 32`"));
+        }
+        Ok(Self(SecretValue::from_str_copy(t)))
+    }
+
+    /// Load from a source.
+    pub fn load(src: &TokenSource, what: &str) -> Result<Self> {
+        match src {
+            TokenSource::File(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    Error::from(e)
+                        .with_hint(format!("{what}: cannot read the token file {}", p.display()))
+                })?;
+                Self::new(&text, what)
+            }
+            TokenSource::Env(v) => {
+                let text = std::env::var(v).map_err(|_| {
+                    Error::config(format!("{what}: environment variable {v} is not set"))
+                })?;
+                Self::new(&text, what)
+            }
+        }
+    }
+
+    fn matches(&self, presented: &[u8]) -> bool {
+        bool::from(self.0.expose_bytes().ct_eq(presented))
+    }
+}
+
+/// What a principal may read.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// Everything (the admin token, or the broker's own uid when no socket clients are listed).
+    All,
+    /// What one client grant allows.
+    Client(Arc<ClientGrant>),
+}
+
+/// An authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// For audit lines: `token:NAME` or `uid:U gid:G pid:P`.
+    pub label: Arc<str>,
+    /// What it may read.
+    pub access: Access,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No credentials (401).
+    Missing,
+    /// Credentials not recognised or not allowed (403).
+    Denied,
+}
+
+/// The caller as the listener saw it.
+#[derive(Debug, Clone, Copy)]
+pub enum Peer {
+    /// A TCP connection.
+    Tcp,
+    /// A unix socket connection with the kernel's view of the peer.
+    Unix {
+        /// uid.
+        uid: u32,
+        /// gid.
+        gid: u32,
+        /// pid, when known.
+        pid: Option<i32>,
+    },
+}
+
+/// The authentication table built from the settings.
+pub struct Authenticator {
+    admin: Option<Token>,
+    clients: Vec<Arc<ClientGrant>>,
+    socket_clients: bool,
+    own_uid: u32,
+}
+
+impl Authenticator {
+    /// Build from validated settings.
+    pub fn new(s: &Settings) -> Self {
+        let clients: Vec<_> = s.clients.iter().cloned().map(Arc::new).collect();
+        Self {
+            admin: s.token.clone(),
+            socket_clients: clients.iter().any(|c| c.uid.is_some() || c.gid.is_some()),
+            clients,
+            // SAFETY: getuid cannot fail and touches no memory.
+            own_uid: unsafe { libc::getuid() },
+        }
+    }
+
+    /// Authenticate by token (any listener) or by peer credentials (socket only).
+    pub fn authenticate(
+        &self,
+        peer: Peer,
+        token: Option<&[u8]>,
+    ) -> std::result::Result<Principal, Refusal> {
+        if let Some(t) = token {
+            // Check every token with no early exit.
+            let mut found: Option<Principal> = None;
+            if let Some(admin) = &self.admin {
+                if admin.matches(t) {
+                    found = Some(Principal {
+                        label: Arc::from("token:admin"),
+                        access: Access::All,
+                    });
+                }
+            }
+            for c in &self.clients {
+                if let Some(ct) = &c.token {
+                    if ct.matches(t) && found.is_none() {
+                        found = Some(Principal {
+                            label: Arc::from(format!("token:{}", c.name)),
+                            access: Access::Client(c.clone()),
+                        });
+                    }
+                }
+            }
+            return found.ok_or(Refusal::Denied);
+        }
+        match peer {
+            Peer::Tcp => Err(Refusal::Missing),
+            Peer::Unix { uid, gid, pid } => {
+                let pid_s = pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
+                if self.socket_clients {
+                    let hit = self.clients.iter().find(|c| {
+                        c.uid.is_some_and(|u| u == uid) || c.gid.is_some_and(|g| g == gid)
+                    });
+                    match hit {
+                        Some(c) => Ok(Principal {
+                            label: Arc::from(format!(
+                                "client:{} uid:{uid} gid:{gid} pid:{pid_s}",
+                                c.name
+                            )),
+                            access: Access::Client(c.clone()),
+                        }),
+                        None => Err(Refusal::Denied),
+                    }
+                } else if uid == self.own_uid || uid == 0 {
+                    Ok(Principal {
+                        label: Arc::from(format!("uid:{uid} gid:{gid} pid:{pid_s}")),
+                        access: Access::All,
+                    })
+                } else {
+                    Err(Refusal::Denied)
+                }
+            }
+        }
+    }
+}
+
+impl Principal {
+    /// May this principal read env file `name`?
+    pub fn may_read_envfile(&self, name: &str) -> bool {
+        match &self.access {
+            Access::All => true,
+            Access::Client(c) => c.envfiles.iter().any(|e| e == "*" || e == name),
+        }
+    }
+
+    /// May this principal read the secret `backend:path`?
+    pub fn may_read_secret(&self, backend: &str, path: &str) -> bool {
+        match &self.access {
+            Access::All => true,
+            Access::Client(c) => c.refs.iter().any(|p| pattern_matches(p, backend, path)),
+        }
+    }
+}
+
+/// `BACKEND:PATH` with an optional trailing `*`; `*` alone matches everything.
+fn pattern_matches(pattern: &str, backend: &str, path: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let Some((pb, pp)) = pattern.split_once(':') else {
+        return false;
+    };
+    if pb != backend {
+        return false;
+    }
+    match pp.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pp == path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_backend_and_path_prefix() {
+        assert!(pattern_matches("aws:app/*", "aws", "app/db"));
+        assert!(!pattern_matches("aws:app/*", "aws", "other/db"));
+        assert!(!pattern_matches("aws:app/*", "vault", "app/db"));
+        assert!(pattern_matches("file:a", "file", "a"));
+        assert!(!pattern_matches("file:a", "file", "ab"));
+        assert!(pattern_matches("*", "x", "y"));
+    }
+
+    #[test]
+    fn tokens_never_print_and_short_ones_are_refused() {
+        let t = Token::new("canary-token-0123456789\n", "t").unwrap();
+        assert!(!format!("{t:?}").contains("canary"));
+        assert!(t.matches(b"canary-token-0123456789"));
+        assert!(!t.matches(b"canary-token-012345678"));
+        assert!(Token::new("short", "t").is_err());
+        assert!(Token::new("", "t").is_err());
+        assert!(TokenSource::parse("hunter2hunter2hunter2", "k").is_err());
+    }
+}

@@ -1,0 +1,602 @@
+//! The in-memory secret cache, as a [`Backend`] decorator so the core resolver reads through it.
+//!
+//! - A value is fresh for `ttl` after the backend last confirmed it (a full read, or a version
+//!   probe that found the same version). The refresher re-confirms it at 75–90 % of `ttl`
+//!   (jittered, so secrets fetched together do not refresh together).
+//! - Concurrent misses of one secret make one backend call: the first caller holds the entry's
+//!   fetch lock, the others wait on it and take its result.
+//! - When the backend fails, the last good value is served until it is `max_stale` old; after
+//!   that reads fail loudly with the backend's error. A failure is remembered for a moment so a
+//!   burst of reads (and the resolver's own retries) do not hammer a backend that is down.
+//! - At most `max_entries` secrets are kept; the least recently used unpinned one goes first.
+//!   Values live only here, in memory: nothing is written to disk except through sinks.
+
+use crate::audit::{Audit, AuditLine};
+use crate::metrics::Metrics;
+use async_trait::async_trait;
+use envfile_core::{Backend, Capabilities, Error, Fetched, Locator, Result};
+use futures::stream::{self, StreamExt};
+use rand::Rng;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A secret's identity in the cache: backend instance name and locator.
+pub type Key = (String, Locator);
+
+/// How long a failure answers for the backend before we ask it again.
+const NEGATIVE_TTL: Duration = Duration::from_secs(1);
+
+/// A cached value and when the backend gave it to us.
+#[derive(Debug)]
+pub struct Cached {
+    /// The value and version.
+    pub fetched: Fetched,
+    /// Wall-clock time of the read that produced this value.
+    pub fetched_at: SystemTime,
+}
+
+struct EntryState {
+    value: Option<Arc<Cached>>,
+    /// Last time the backend confirmed the value (read or same-version probe).
+    confirmed_at: Instant,
+    refresh_at: Instant,
+    failing: Option<(Error, Instant)>,
+    last_used: Instant,
+    pinned: bool,
+}
+
+struct Entry {
+    backend: Arc<dyn Backend>,
+    loc: Locator,
+    state: Mutex<EntryState>,
+    fetch: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Cache settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CachePolicy {
+    /// Fresh for this long after confirmation.
+    pub ttl: Duration,
+    /// Served at most this old while the backend fails.
+    pub max_stale: Duration,
+    /// Entries at most.
+    pub max_entries: usize,
+}
+
+/// The cache shared by every [`CachingBackend`] of one broker configuration.
+pub struct SecretCache {
+    policy: CachePolicy,
+    map: Mutex<HashMap<Key, Arc<Entry>>>,
+    generation: AtomicU64,
+    metrics: Arc<Metrics>,
+    audit: Arc<Audit>,
+}
+
+enum Lookup {
+    Hit(Arc<Cached>),
+    Miss,
+}
+
+impl SecretCache {
+    /// An empty cache.
+    pub fn new(policy: CachePolicy, metrics: Arc<Metrics>, audit: Arc<Audit>) -> Arc<Self> {
+        Arc::new(Self {
+            policy,
+            map: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(1),
+            metrics,
+            audit,
+        })
+    }
+
+    /// Bumped whenever a cached value changes or goes away; memoized responses compare it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
+    }
+
+    /// Number of cached secrets.
+    pub fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keep these secrets cached and refreshed even when nobody reads them (env files, sinks).
+    pub fn pin(&self, keys: &[Key]) {
+        let map = lock(&self.map);
+        for k in keys {
+            if let Some(e) = map.get(k) {
+                lock(&e.state).pinned = true;
+            }
+        }
+    }
+
+    /// How long ago the backend last confirmed each secret; `None` when one was never read.
+    pub fn oldest_confirmation(&self, keys: &[Key]) -> Option<Duration> {
+        let map = lock(&self.map);
+        let now = Instant::now();
+        let mut oldest = Duration::ZERO;
+        for k in keys {
+            let e = map.get(k)?;
+            let st = lock(&e.state);
+            st.value.as_ref()?;
+            oldest = oldest.max(now.saturating_duration_since(st.confirmed_at));
+        }
+        Some(oldest)
+    }
+
+    /// The largest age of any cached value (a staleness gauge for `/metrics`).
+    pub fn max_age(&self) -> Duration {
+        let map = lock(&self.map);
+        let now = Instant::now();
+        map.values()
+            .filter_map(|e| {
+                let st = lock(&e.state);
+                st.value
+                    .as_ref()
+                    .map(|_| now.saturating_duration_since(st.confirmed_at))
+            })
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Until when a value read now may be served without asking the cache again.
+    pub fn valid_until(&self, backend: &str, loc: &Locator) -> Option<Instant> {
+        let map = lock(&self.map);
+        let e = map.get(&(backend.to_owned(), loc.clone()))?;
+        let st = lock(&e.state);
+        Some(if st.failing.is_some() {
+            st.confirmed_at + self.policy.max_stale
+        } else {
+            st.confirmed_at + self.policy.ttl
+        })
+    }
+
+    fn entry(&self, backend: &Arc<dyn Backend>, loc: &Locator) -> Arc<Entry> {
+        let key = (backend.name().to_owned(), loc.clone());
+        let mut map = lock(&self.map);
+        if let Some(e) = map.get(&key) {
+            return e.clone();
+        }
+        if map.len() >= self.policy.max_entries {
+            let victim = map
+                .iter()
+                .filter(|(_, e)| !lock(&e.state).pinned)
+                .min_by_key(|(_, e)| lock(&e.state).last_used)
+                .map(|(k, _)| k.clone());
+            if let Some(v) = victim {
+                map.remove(&v);
+                self.metrics.evictions.fetch_add(1, Ordering::Relaxed);
+                self.generation.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        let now = Instant::now();
+        let e = Arc::new(Entry {
+            backend: backend.clone(),
+            loc: loc.clone(),
+            state: Mutex::new(EntryState {
+                value: None,
+                confirmed_at: now,
+                refresh_at: now,
+                failing: None,
+                last_used: now,
+                pinned: false,
+            }),
+            fetch: Arc::new(tokio::sync::Mutex::new(())),
+        });
+        map.insert(key, e.clone());
+        e
+    }
+
+    fn lookup(&self, e: &Entry) -> Lookup {
+        let now = Instant::now();
+        let mut st = lock(&e.state);
+        st.last_used = now;
+        if let Some(v) = &st.value {
+            let age = now.saturating_duration_since(st.confirmed_at);
+            if age < self.policy.ttl || (st.failing.is_some() && age <= self.policy.max_stale) {
+                self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Lookup::Hit(v.clone());
+            }
+        }
+        Lookup::Miss
+    }
+
+    /// Read one secret through the cache.
+    pub async fn get(&self, backend: &Arc<dyn Backend>, loc: &Locator) -> Result<Arc<Cached>> {
+        let e = self.entry(backend, loc);
+        if let Lookup::Hit(v) = self.lookup(&e) {
+            return Ok(v);
+        }
+        self.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+        let waited_from = Instant::now();
+        let _guard = e.fetch.clone().lock_owned().await;
+        // Someone else may have fetched (or failed) while we waited for the lock.
+        if let Lookup::Hit(v) = self.lookup(&e) {
+            return Ok(v);
+        }
+        if let Some(err) = self.recent_failure(&e, waited_from) {
+            return Err(err);
+        }
+        let started = Instant::now();
+        self.metrics.backend_call(backend.name(), "get");
+        let res = backend.get(loc).await;
+        self.store(&e, res, started, "read")
+    }
+
+    fn recent_failure(&self, e: &Entry, waited_from: Instant) -> Option<Error> {
+        let st = lock(&e.state);
+        let (err, at) = st.failing.as_ref()?;
+        if *at >= waited_from || at.elapsed() < NEGATIVE_TTL {
+            Some(self.beyond_stale(err.clone(), st.value.is_some()))
+        } else {
+            None
+        }
+    }
+
+    fn beyond_stale(&self, err: Error, had_value: bool) -> Error {
+        if !had_value {
+            return err;
+        }
+        let mut out = Error::new(
+            err.kind(),
+            format!(
+                "{}; the last good value is older than max_stale ({}s), so it is no longer served",
+                err.message(),
+                self.policy.max_stale.as_secs()
+            ),
+        );
+        if let Some(r) = err.reference() {
+            out = out.with_reference(r);
+        }
+        if let Some(b) = err.backend() {
+            out = out.with_backend(b);
+        }
+        if let Some(h) = err.hint() {
+            out = out.with_hint(h);
+        }
+        out
+    }
+
+    /// Record the outcome of a read; returns what the caller should see.
+    fn store(
+        &self,
+        e: &Entry,
+        res: Result<Fetched>,
+        started: Instant,
+        why: &'static str,
+    ) -> Result<Arc<Cached>> {
+        let now = Instant::now();
+        let latency = now.duration_since(started);
+        let mut st = lock(&e.state);
+        let path = format!("{}:{}", e.backend.name(), e.loc.path);
+        match res {
+            Ok(f) => {
+                let changed = match &st.value {
+                    Some(old) => {
+                        old.fetched.version != f.version || old.fetched.value != f.value
+                    }
+                    None => true,
+                };
+                self.audit.write(&AuditLine {
+                    event: "refresh",
+                    principal: "broker",
+                    envfile: None,
+                    reference: Some(&path),
+                    backend: Some(e.backend.name()),
+                    version: f.version.as_deref(),
+                    outcome: if changed { why } else { "unchanged" },
+                    error_kind: None,
+                    latency,
+                });
+                let v = if changed {
+                    let v = Arc::new(Cached {
+                        fetched: f,
+                        fetched_at: SystemTime::now(),
+                    });
+                    st.value = Some(v.clone());
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                    v
+                } else {
+                    st.value.clone().unwrap_or_else(|| {
+                        Arc::new(Cached {
+                            fetched: f,
+                            fetched_at: SystemTime::now(),
+                        })
+                    })
+                };
+                if st.failing.take().is_some() && !changed {
+                    // Recovery without a new value still changes what readers may see.
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+                self.confirm(&mut st, now);
+                Ok(v)
+            }
+            Err(err) => {
+                self.metrics.backend_error(e.backend.name(), err.kind());
+                self.audit.write(&AuditLine {
+                    event: "refresh",
+                    principal: "broker",
+                    envfile: None,
+                    reference: Some(&path),
+                    backend: Some(e.backend.name()),
+                    version: st.value.as_ref().and_then(|v| v.fetched.version.as_deref()),
+                    outcome: "error",
+                    error_kind: Some(err.kind().as_str()),
+                    latency,
+                });
+                tracing::warn!(
+                    backend = e.backend.name(),
+                    path = %e.loc.path,
+                    kind = %err.kind(),
+                    error = %err,
+                    "backend read failed"
+                );
+                let first_failure = st.failing.is_none();
+                st.failing = Some((err.clone(), now));
+                st.refresh_at = now + self.retry_delay();
+                if first_failure {
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+                let age = now.saturating_duration_since(st.confirmed_at);
+                match &st.value {
+                    Some(v) if age <= self.policy.max_stale => {
+                        self.metrics.stale_served.fetch_add(1, Ordering::Relaxed);
+                        Ok(v.clone())
+                    }
+                    Some(_) => Err(self.beyond_stale(err, true)),
+                    None => Err(err),
+                }
+            }
+        }
+    }
+
+    fn confirm(&self, st: &mut EntryState, now: Instant) {
+        st.confirmed_at = now;
+        let frac = rand::thread_rng().gen_range(0.75..0.9);
+        st.refresh_at = now + self.policy.ttl.mul_f64(frac);
+    }
+
+    fn retry_delay(&self) -> Duration {
+        let base = (self.policy.ttl / 10).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        base.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
+    }
+
+    /// Read several secrets of one backend: hits from the cache, misses in one `get_many`
+    /// (so AWS still batches), each miss still single-flight.
+    pub async fn get_many(
+        &self,
+        backend: &Arc<dyn Backend>,
+        locs: &[Locator],
+    ) -> Vec<Result<Fetched>> {
+        let mut out: Vec<Option<Result<Fetched>>> = vec![None; locs.len()];
+        let mut mine: Vec<(usize, Arc<Entry>, tokio::sync::OwnedMutexGuard<()>)> = Vec::new();
+        let mut theirs: Vec<usize> = Vec::new();
+        for (i, loc) in locs.iter().enumerate() {
+            let e = self.entry(backend, loc);
+            if let Lookup::Hit(v) = self.lookup(&e) {
+                out[i] = Some(Ok(v.fetched.clone()));
+                continue;
+            }
+            self.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+            match e.fetch.clone().try_lock_owned() {
+                Ok(g) => {
+                    if let Lookup::Hit(v) = self.lookup(&e) {
+                        out[i] = Some(Ok(v.fetched.clone()));
+                    } else if let Some(err) = self.recent_failure(&e, Instant::now()) {
+                        out[i] = Some(Err(err));
+                    } else {
+                        mine.push((i, e, g));
+                    }
+                }
+                Err(_) => theirs.push(i),
+            }
+        }
+        if !mine.is_empty() {
+            let batch: Vec<Locator> = mine.iter().map(|(i, _, _)| locs[*i].clone()).collect();
+            let started = Instant::now();
+            self.metrics.backend_call(backend.name(), "get_many");
+            let mut results = backend.get_many(&batch).await.into_iter();
+            for (i, e, _guard) in mine {
+                let res = results.next().unwrap_or_else(|| {
+                    Err(Error::new(
+                        envfile_core::ErrorKind::Other,
+                        "the backend returned fewer results than secrets asked for",
+                    )
+                    .with_backend(backend.name()))
+                });
+                out[i] = Some(self.store(&e, res, started, "read").map(|v| v.fetched.clone()));
+            }
+        }
+        for i in theirs {
+            out[i] = Some(self.get(backend, &locs[i]).await.map(|v| v.fetched.clone()));
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::new(envfile_core::ErrorKind::Other, "lost result"))))
+            .collect()
+    }
+
+    /// Refresh every entry that is due: version probes first where the backend has a cheap one,
+    /// full reads (batched per backend) for the rest. Idle, unpinned entries are dropped instead.
+    /// Returns whether anything readers can see changed.
+    pub async fn refresh_due(&self) -> bool {
+        let before = self.generation();
+        let now = Instant::now();
+        let idle_limit = self.policy.max_stale.max(self.policy.ttl * 2);
+        let mut due: HashMap<String, Vec<Arc<Entry>>> = HashMap::new();
+        {
+            let mut map = lock(&self.map);
+            let mut dropped = false;
+            map.retain(|_, e| {
+                let st = lock(&e.state);
+                if !st.pinned && now.saturating_duration_since(st.last_used) > idle_limit {
+                    dropped = true;
+                    return false;
+                }
+                if st.refresh_at <= now && (st.value.is_some() || st.pinned) {
+                    due.entry(e.backend.name().to_owned())
+                        .or_default()
+                        .push(e.clone());
+                }
+                true
+            });
+            if dropped {
+                self.generation.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        let started = Instant::now();
+        let n: usize = due.values().map(Vec::len).sum();
+        stream::iter(due.into_values())
+            .for_each_concurrent(8, |entries| self.refresh_group(entries))
+            .await;
+        if n > 0 {
+            self.metrics.refresh_observed(started.elapsed());
+        }
+        self.generation() != before
+    }
+
+    async fn refresh_group(&self, entries: Vec<Arc<Entry>>) {
+        let mut held = Vec::new();
+        for e in entries {
+            // Busy means a reader is fetching it right now: that is a refresh too.
+            if let Ok(g) = e.fetch.clone().try_lock_owned() {
+                held.push((e, g));
+            }
+        }
+        let Some((first, _)) = held.first() else {
+            return;
+        };
+        let backend = first.backend.clone();
+        let mut full = Vec::new();
+        if backend.capabilities().cheap_version_probe {
+            let probes: Vec<_> = held
+                .into_iter()
+                .map(|(e, g)| {
+                    let backend = backend.clone();
+                    async move {
+                        let started = Instant::now();
+                        self.metrics.backend_call(backend.name(), "current_version");
+                        let r = backend.current_version(&e.loc).await;
+                        (e, g, r, started)
+                    }
+                })
+                .collect();
+            let results: Vec<_> = stream::iter(probes).buffer_unordered(8).collect().await;
+            for (e, g, r, started) in results {
+                let same = {
+                    let st = lock(&e.state);
+                    match (&r, &st.value) {
+                        (Ok(Some(v)), Some(c)) => c.fetched.version.as_deref() == Some(v.as_str()),
+                        _ => false,
+                    }
+                };
+                if same {
+                    let mut st = lock(&e.state);
+                    if st.failing.take().is_some() {
+                        self.generation.fetch_add(1, Ordering::AcqRel);
+                    }
+                    self.confirm(&mut st, Instant::now());
+                    drop(st);
+                    self.audit.write(&AuditLine {
+                        event: "refresh",
+                        principal: "broker",
+                        envfile: None,
+                        reference: Some(&format!("{}:{}", backend.name(), e.loc.path)),
+                        backend: Some(backend.name()),
+                        version: r.as_ref().ok().and_then(|v| v.as_deref()),
+                        outcome: "unchanged",
+                        error_kind: None,
+                        latency: started.elapsed(),
+                    });
+                } else if let Err(err) = r {
+                    // The probe failed: the read would too; record it without a second call.
+                    let _ = self.store(&e, Err(err), started, "read");
+                } else {
+                    full.push((e, g));
+                }
+            }
+        } else {
+            full = held;
+        }
+        if full.is_empty() {
+            return;
+        }
+        let locs: Vec<Locator> = full.iter().map(|(e, _)| e.loc.clone()).collect();
+        let started = Instant::now();
+        self.metrics.backend_call(backend.name(), "get_many");
+        let mut results = backend.get_many(&locs).await.into_iter();
+        for (e, _g) in full {
+            if let Some(res) = results.next() {
+                let _ = self.store(&e, res, started, "refreshed");
+            }
+        }
+    }
+
+    /// When the next entry is due for a refresh (for the refresher's sleep).
+    pub fn next_due(&self) -> Option<Instant> {
+        let map = lock(&self.map);
+        map.values()
+            .filter_map(|e| {
+                let st = lock(&e.state);
+                (st.value.is_some() || st.pinned).then_some(st.refresh_at)
+            })
+            .min()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind, never a broken invariant
+    // worth taking the whole broker down for.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A backend that reads through the cache. The resolver is built over these.
+pub struct CachingBackend {
+    inner: Arc<dyn Backend>,
+    cache: Arc<SecretCache>,
+}
+
+impl CachingBackend {
+    /// Wrap `inner`.
+    pub fn new(inner: Arc<dyn Backend>, cache: Arc<SecretCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl Backend for CachingBackend {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn get(&self, loc: &Locator) -> Result<Fetched> {
+        self.cache
+            .get(&self.inner, loc)
+            .await
+            .map(|c| c.fetched.clone())
+    }
+    async fn get_many(&self, locs: &[Locator]) -> Vec<Result<Fetched>> {
+        self.cache.get_many(&self.inner, locs).await
+    }
+    async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
+        self.cache
+            .get(&self.inner, loc)
+            .await
+            .map(|c| c.fetched.version.clone())
+    }
+}

@@ -1,0 +1,1 @@
+//! placeholder: the broker helper writes this file

@@ -1,0 +1,90 @@
+//! `envfile render`: resolve an env file and write it in one format, to stdout or atomically
+//! to a file.
+
+use crate::context::{pick_envfile, GlobalArgs};
+use crate::exit::Failure;
+use crate::output;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use envfile_core::render::{self, Format, RenderOptions};
+use std::path::PathBuf;
+
+/// Arguments of `envfile render`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  envfile render app --format shell > app.sh
+  envfile render app --format dotenv --out /run/secrets/app.env --mode 0400
+  envfile render api --format k8s-secret --namespace prod | kubectl apply -f -")]
+pub struct Args {
+    /// The env file to render (a name from the config); optional when the config has only one.
+    #[arg(value_name = "ENVFILE")]
+    pub envfile: Option<String>,
+    /// Output format.
+    #[arg(long, short, default_value = "dotenv", value_parser = format_parser())]
+    pub format: Format,
+    /// Write to FILE atomically (temp file + rename) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Permission bits of --out, in octal.
+    #[arg(long, default_value = "0600", value_parser = output::parse_mode, requires = "out")]
+    pub mode: u32,
+    /// k8s-secret: `metadata.name` [default: the env file's name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// k8s-secret: `metadata.namespace`.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Render this Vault Agent (Go text/template) template instead of an env file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["envfile", "name", "namespace"])]
+    pub template: Option<PathBuf>,
+    /// Render what an ECS task would see: its container's `secrets` and `environment`.
+    #[arg(long, value_name = "TASKDEF.json", conflicts_with = "envfile")]
+    pub from_ecs_task_definition: Option<PathBuf>,
+    /// With --from-ecs-task-definition: the container [default: the only one].
+    #[arg(long, value_name = "NAME", requires = "from_ecs_task_definition")]
+    pub container: Option<String>,
+}
+
+/// `--format` values, listed in `--help` and checked by clap.
+pub fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(Format::as_str)).try_map(|s| s.parse::<Format>())
+}
+
+/// Run `envfile render`.
+pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
+    if let Some(t) = &args.template {
+        return super::template::run(t, args.out.as_ref(), args.mode, global).await;
+    }
+    let (cfg, resolver) = global.resolver().await?;
+    let ecs = match &args.from_ecs_task_definition {
+        Some(path) => Some(crate::ecs_taskdef::load(path, args.container.as_deref())?),
+        None => None,
+    };
+    let (name, spec) = match &ecs {
+        Some((name, spec)) => (name.clone(), spec),
+        None => pick_envfile(&cfg, args.envfile.as_deref())?,
+    };
+    let resolved = resolver
+        .resolve_envfile(spec)
+        .await
+        .map_err(|problems| Failure::Problems {
+            context: format!("envfile `{name}`"),
+            problems,
+        })?;
+    let opts = RenderOptions {
+        name: Some(args.name.unwrap_or_else(|| name.clone())),
+        namespace: args.namespace,
+    };
+    let (text, warnings) = render::render(args.format, &resolved.vars, &opts)?;
+    for w in &warnings {
+        eprintln!("envfile: warning: {}: {}", w.var, w.message);
+    }
+    match &args.out {
+        Some(path) => {
+            output::write_atomic(path, text.expose().as_bytes(), args.mode)?;
+            tracing::info!(envfile = %name, path = %path.display(), vars = resolved.vars.len(), "rendered");
+        }
+        None => output::write_stdout(text.expose().as_bytes())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! What every command shares: the global options, logging, loading the config, building the
+//! resolver, and choosing an env file.
+
+use crate::exit::Failure;
+use envfile_core::config::{self, EnvfileSpec, LoadedConfig};
+use envfile_core::{Error, Resolver};
+use std::path::PathBuf;
+
+/// Options accepted by every subcommand.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Config file [default: ./envfile.toml].
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "ENVFILE_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    /// Config profile; `default` is the base every profile extends [default: default].
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "ENVFILE_PROFILE",
+        value_name = "PROFILE"
+    )]
+    pub profile: Option<String>,
+    /// Log filter for stderr (`error`, `warn`, `info`, `debug`, `trace`, or a tracing filter);
+    /// overrides ENVFILE_LOG [default: warn].
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "LEVEL"
+    )]
+    pub log_level: Option<String>,
+}
+
+/// Logs go to stderr so they never mix with rendered output on stdout.
+pub fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let spec = global
+        .log_level
+        .clone()
+        .or_else(|| std::env::var("ENVFILE_LOG").ok())
+        .unwrap_or_else(|| "warn".to_owned());
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| {
+        eprintln!("envfile: warning: invalid log filter `{spec}`, using `warn`");
+        EnvFilter::new("warn")
+    });
+    // A second init (tests) is harmless, so the result is ignored.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
+}
+
+impl GlobalArgs {
+    /// Load the config from `--config` / `ENVFILE_CONFIG` / `./envfile.toml`.
+    pub fn load_config(&self) -> Result<LoadedConfig, Error> {
+        config::load(self.config.as_deref(), self.profile.as_deref())
+    }
+
+    /// Load the config and build a resolver over its backends.
+    pub async fn resolver(&self) -> Result<(LoadedConfig, Resolver), Error> {
+        let cfg = self.load_config()?;
+        let backends = crate::wiring::build_backends(&cfg).await?;
+        let resolver = Resolver::new(backends, &cfg.config);
+        Ok((cfg, resolver))
+    }
+}
+
+/// The env file named `name`, or the only one in the config when `name` is `None`.
+pub fn pick_envfile<'c>(
+    cfg: &'c LoadedConfig,
+    name: Option<&str>,
+) -> Result<(String, &'c EnvfileSpec), Failure> {
+    if let Some(name) = name {
+        return Ok((name.to_owned(), cfg.envfile(name)?));
+    }
+    let envfiles = &cfg.config.envfiles;
+    let mut iter = envfiles.iter();
+    match (iter.next(), iter.next()) {
+        (Some((name, spec)), None) => Ok((name.clone(), spec)),
+        (None, _) => Err(Error::config(format!(
+            "the config{} defines no envfiles",
+            describe_path(cfg)
+        ))
+        .with_hint("add a [default.envfiles.NAME] table with vars to the config")
+        .into()),
+        (Some(_), Some(_)) => Err(Error::config(format!(
+            "the config{} defines {} envfiles: name one",
+            describe_path(cfg),
+            envfiles.len()
+        ))
+        .with_hint(format!(
+            "pass one of: {}",
+            envfiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+        .into()),
+    }
+}
+
+fn describe_path(cfg: &LoadedConfig) -> String {
+    cfg.path
+        .as_ref()
+        .map(|p| format!(" {}", p.display()))
+        .unwrap_or_default()
+}

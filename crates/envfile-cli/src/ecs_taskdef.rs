@@ -1,0 +1,154 @@
+//! `envfile render --from-ecs-task-definition taskdef.json`: what an ECS task would see.
+//!
+//! Reads a task definition (the JSON registered with ECS, or `aws ecs describe-task-definition`
+//! output with its `taskDefinition` wrapper) and turns one container's `secrets`
+//! (`name` + `valueFrom`) into references and its `environment` (`name` + `value`) into literals:
+//! an env file spec the resolver renders like any other. `valueFrom` strings are taken verbatim;
+//! the reference parser reads the ECS ARN form (`…:secret:NAME[:json-key:stage:version-id]`).
+
+use envfile_core::config::{EnvfileSpec, VarSource};
+use envfile_core::Error;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wrapper {
+    task_definition: Option<TaskDef>,
+    #[serde(default)]
+    container_definitions: Vec<Container>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskDef {
+    #[serde(default)]
+    container_definitions: Vec<Container>,
+}
+
+#[derive(Deserialize)]
+struct Container {
+    name: Option<String>,
+    #[serde(default)]
+    secrets: Vec<SecretRef>,
+    #[serde(default)]
+    environment: Vec<EnvVar>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretRef {
+    name: String,
+    value_from: String,
+}
+
+#[derive(Deserialize)]
+struct EnvVar {
+    name: String,
+    value: String,
+}
+
+/// Build the env file spec of `container` (or of the only container) in the task definition at
+/// `path`. Every secret becomes `required`, as ECS refuses to start a task with one missing.
+pub fn load(path: &Path, container: Option<&str>) -> Result<(String, EnvfileSpec), Error> {
+    let what = path.display().to_string();
+    let text = std::fs::read(path).map_err(|e| Error::from(e).with_reference(what.clone()))?;
+    // A task definition holds no secret values (only ARNs and plain `environment`), so serde's
+    // messages may quote it.
+    let w: Wrapper = serde_json::from_slice(&text).map_err(|e| {
+        Error::config(format!("{what}: not an ECS task definition: {e}"))
+            .with_hint("pass the JSON of `aws ecs describe-task-definition --task-definition NAME` or the file you register")
+    })?;
+    let containers = match w.task_definition {
+        Some(td) => td.container_definitions,
+        None => w.container_definitions,
+    };
+    let names = || {
+        containers
+            .iter()
+            .map(|c| c.name.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match container {
+        Some(n) => containers
+            .iter()
+            .find(|c| c.name.as_deref() == Some(n))
+            .ok_or_else(|| {
+                Error::config(format!("{what}: no container named `{n}`"))
+                    .with_hint(format!("containers: {}", names()))
+            })?,
+        None => match containers.as_slice() {
+            [one] => one,
+            [] => {
+                return Err(Error::config(format!(
+                    "{what}: `containerDefinitions` is empty or missing"
+                )))
+            }
+            _ => {
+                return Err(Error::config(format!(
+                    "{what}: the task has {} containers: pick one",
+                    containers.len()
+                ))
+                .with_hint(format!("pass --container NAME, one of: {}", names())))
+            }
+        },
+    };
+    let mut spec = EnvfileSpec::default();
+    for e in &chosen.environment {
+        spec.vars.insert(
+            e.name.clone(),
+            VarSource::Literal {
+                value: e.value.clone(),
+            },
+        );
+    }
+    for s in &chosen.secrets {
+        if !s.value_from.starts_with("arn:")
+            || s.value_from.split(':').nth(2) != Some("secretsmanager")
+        {
+            return Err(Error::config(format!(
+                "{what}: secret `{}`: `{}` is not a Secrets Manager ARN",
+                s.name, s.value_from
+            ))
+            .with_hint("SSM Parameter Store references are not supported; only `arn:aws:secretsmanager:…` valueFrom"));
+        }
+        // ECS gives `secrets` precedence over `environment` for the same name.
+        spec.vars
+            .insert(s.name.clone(), VarSource::Ref(s.value_from.clone()));
+        spec.required.push(s.name.clone());
+    }
+    Ok((chosen.name.clone().unwrap_or_else(|| "task".into()), spec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_secrets_and_environment_of_the_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("td.json");
+        std::fs::write(
+            &p,
+            r#"{"taskDefinition":{"containerDefinitions":[{"name":"app",
+              "environment":[{"name":"LOG_LEVEL","value":"INFO"}],
+              "secrets":[{"name":"GITHUB_TOKEN","valueFrom":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:afu9/github:token::"}]}]}}"#,
+        )
+        .unwrap();
+        let (name, spec) = load(&p, None).unwrap();
+        assert_eq!(name, "app");
+        assert_eq!(spec.required, ["GITHUB_TOKEN"]);
+        assert!(
+            matches!(spec.vars.get("LOG_LEVEL"), Some(VarSource::Literal { value }) if value == "INFO")
+        );
+        assert!(
+            matches!(spec.vars.get("GITHUB_TOKEN"), Some(VarSource::Ref(r)) if r.ends_with("afu9/github:token::"))
+        );
+        assert!(load(&p, Some("web"))
+            .unwrap_err()
+            .hint()
+            .unwrap()
+            .contains("app"));
+    }
+}

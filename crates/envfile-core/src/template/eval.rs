@@ -1,0 +1,328 @@
+//! Executes a parsed template against already-fetched secrets.
+//!
+//! Execution is synchronous. A `secret` whose value is not fetched yet is recorded as pending
+//! and evaluates to nil (as consul-template does before its first fetch completes); the caller
+//! fetches every pending secret at once and executes again, until a pass needs nothing new.
+
+use super::funcs;
+use super::parser::{Arg, Branch, Cmd, Node, Pipe};
+use super::value::{fmt_v, Value};
+use crate::error::Error;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The secrets a pass may read (`secret` argument → its `.Data`), and those it asked for that
+/// are not fetched yet.
+pub(crate) struct Secrets<'a> {
+    pub known: &'a HashMap<String, Result<Value, Error>>,
+    pub pending: BTreeSet<String>,
+}
+
+/// Why execution stopped.
+pub(crate) enum Fail {
+    /// A runtime error in the command at `start..end` of the template.
+    At {
+        start: usize,
+        end: usize,
+        message: String,
+    },
+    /// Fetching a secret failed; the error names the reference and backend.
+    Secret(Error),
+}
+
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+struct Exec<'a, 'k> {
+    secrets: &'a mut Secrets<'k>,
+    vars: Vec<(String, Value)>,
+    out: Zeroizing<String>,
+}
+
+/// Run `nodes` with an empty root (`.` and `$`). The output is zeroized if execution fails.
+pub(crate) fn execute(nodes: &[Node], secrets: &mut Secrets<'_>) -> Result<String, Fail> {
+    let mut x = Exec {
+        secrets,
+        vars: vec![(String::new(), Value::Invalid)],
+        out: Zeroizing::new(String::new()),
+    };
+    x.walk(&Value::Invalid, nodes)?;
+    Ok(std::mem::take(&mut *x.out))
+}
+
+fn at(cmd: &Cmd, message: impl Into<String>) -> Fail {
+    Fail::At {
+        start: cmd.start,
+        end: cmd.end,
+        message: message.into(),
+    }
+}
+
+impl Exec<'_, '_> {
+    fn walk(&mut self, dot: &Value, nodes: &[Node]) -> Result<Flow, Fail> {
+        for node in nodes {
+            let flow = match node {
+                Node::Text(t) => {
+                    self.out.push_str(t);
+                    Flow::Normal
+                }
+                Node::Action(pipe) => {
+                    let v = self.pipe(dot, pipe)?;
+                    if pipe.decl.is_empty() {
+                        self.print(&v, pipe)?;
+                    }
+                    Flow::Normal
+                }
+                Node::If(b) => self.if_with(dot, b, false)?,
+                Node::With(b) => self.if_with(dot, b, true)?,
+                Node::Range(b) => self.range(dot, b)?,
+                Node::Break => Flow::Break,
+                Node::Continue => Flow::Continue,
+            };
+            if flow != Flow::Normal {
+                return Ok(flow);
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    /// What an action prints: Go's `<no value>` for nil at the top, `fmt`'s `%v` otherwise.
+    fn print(&mut self, v: &Value, pipe: &Pipe) -> Result<(), Fail> {
+        match v {
+            Value::Nil | Value::Invalid => self.out.push_str("<no value>"),
+            Value::Secret(_) => {
+                let last = pipe.cmds.last().expect("a pipeline has a command");
+                return Err(at(
+                    last,
+                    "printing a whole secret is not supported; print its .Data or a key of it",
+                ));
+            }
+            v => fmt_v(v, &mut self.out),
+        }
+        Ok(())
+    }
+
+    fn if_with(&mut self, dot: &Value, b: &Branch, with: bool) -> Result<Flow, Fail> {
+        let mark = self.vars.len();
+        let v = self.pipe(dot, &b.pipe)?;
+        let flow = if v.truthy() {
+            self.walk(if with { &v } else { dot }, &b.list)?
+        } else if let Some(e) = &b.else_list {
+            self.walk(dot, e)?
+        } else {
+            Flow::Normal
+        };
+        self.vars.truncate(mark);
+        Ok(flow)
+    }
+
+    fn range(&mut self, dot: &Value, b: &Branch) -> Result<Flow, Fail> {
+        let mark = self.vars.len();
+        let v = self.pipe_value(dot, &b.pipe)?;
+        let items: Vec<(Value, Value)> = match &v {
+            Value::Map(m) => m
+                .entries
+                .iter()
+                .map(|(k, e)| (Value::str(k.clone()), e.clone()))
+                .collect(),
+            Value::List(l) => l
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (Value::Int(i as i64), e.clone()))
+                .collect(),
+            Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
+            Value::Nil | Value::Invalid => Vec::new(),
+            other => {
+                let cmd = b.pipe.cmds.last().expect("a pipeline has a command");
+                return Err(at(
+                    cmd,
+                    format!(
+                        "range can't iterate over a value of type {}",
+                        other.type_name()
+                    ),
+                ));
+            }
+        };
+        if items.is_empty() {
+            let flow = match &b.else_list {
+                Some(e) => self.walk(dot, e)?,
+                None => Flow::Normal,
+            };
+            self.vars.truncate(mark);
+            // break/continue inside a range's else belong to an enclosing range.
+            return Ok(flow);
+        }
+        for (key, elem) in items {
+            match b.pipe.decl.as_slice() {
+                [] => {}
+                [v] => self.declare(v, elem.clone(), b.pipe.assign),
+                [k, v, ..] => {
+                    self.declare(k, key, b.pipe.assign);
+                    self.declare(v, elem.clone(), b.pipe.assign);
+                }
+            }
+            let flow = self.walk(&elem, &b.list)?;
+            self.vars.truncate(mark);
+            if flow == Flow::Break {
+                break;
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn declare(&mut self, name: &str, v: Value, assign: bool) {
+        if assign {
+            if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+                slot.1 = v;
+                return;
+            }
+        }
+        self.vars.push((name.to_owned(), v));
+    }
+
+    fn pipe(&mut self, dot: &Value, p: &Pipe) -> Result<Value, Fail> {
+        let v = self.pipe_value(dot, p)?;
+        for name in &p.decl {
+            self.declare(name, v.clone(), p.assign);
+        }
+        Ok(v)
+    }
+
+    fn pipe_value(&mut self, dot: &Value, p: &Pipe) -> Result<Value, Fail> {
+        let mut prev = None;
+        for cmd in &p.cmds {
+            prev = Some(self.cmd(dot, cmd, prev)?);
+        }
+        Ok(prev.unwrap_or(Value::Nil))
+    }
+
+    fn cmd(&mut self, dot: &Value, cmd: &Cmd, fin: Option<Value>) -> Result<Value, Fail> {
+        let Arg::Func(name) = &cmd.args[0] else {
+            if cmd.args.len() > 1 || fin.is_some() {
+                return Err(at(cmd, "can't give argument to non-function"));
+            }
+            return self.arg(dot, &cmd.args[0], cmd);
+        };
+        let rest = &cmd.args[1..];
+        if name == "and" || name == "or" {
+            // Go short-circuits: the result is the first argument that decides it.
+            let want = name == "or";
+            let n = rest.len() + usize::from(fin.is_some());
+            if n == 0 {
+                return Err(at(
+                    cmd,
+                    format!("wrong number of args for {name}: want at least 1 got 0"),
+                ));
+            }
+            for (i, a) in rest.iter().enumerate() {
+                let v = self.arg(dot, a, cmd)?;
+                if v.truthy() == want || i + 1 == n {
+                    return Ok(v);
+                }
+            }
+            return Ok(fin.unwrap_or(Value::Nil));
+        }
+        let mut args = Vec::with_capacity(rest.len() + 1);
+        for a in rest {
+            args.push(self.arg(dot, a, cmd)?);
+        }
+        args.extend(fin);
+        if name == "secret" {
+            return self.secret(args, cmd);
+        }
+        funcs::call(name, args).map_err(|m| at(cmd, format!("error calling {name}: {m}")))
+    }
+
+    fn arg(&mut self, dot: &Value, a: &Arg, cmd: &Cmd) -> Result<Value, Fail> {
+        let (base, chain) = match a {
+            Arg::Dot => (dot.clone(), &[][..]),
+            Arg::Nil => (Value::Nil, &[][..]),
+            Arg::Bool(b) => (Value::Bool(*b), &[][..]),
+            Arg::Int(i) => (Value::Int(*i), &[][..]),
+            Arg::Float(f) => (Value::Float(*f), &[][..]),
+            Arg::Str(s) => (Value::str(s.clone()), &[][..]),
+            // A function name as an argument is called with no arguments.
+            Arg::Func(name) => {
+                if name == "secret" {
+                    return self.secret(Vec::new(), cmd);
+                }
+                let v = funcs::call(name, Vec::new())
+                    .map_err(|m| at(cmd, format!("error calling {name}: {m}")))?;
+                (v, &[][..])
+            }
+            Arg::Field(chain) => (dot.clone(), chain.as_slice()),
+            Arg::Var(name, chain) => {
+                let v = self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| at(cmd, format!("undefined variable: ${name}")))?;
+                (v, chain.as_slice())
+            }
+            Arg::Sub(p, chain) => (self.pipe(dot, p)?, chain.as_slice()),
+        };
+        chain
+            .iter()
+            .try_fold(base, |v, f| field(&v, f).map_err(|m| at(cmd, m)))
+    }
+
+    fn secret(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let path =
+            match args.as_slice() {
+                [Value::Str(p)] => p.as_str(),
+                [other] => {
+                    return Err(at(
+                        cmd,
+                        format!(
+                            "error calling secret: the path must be a string, not {}",
+                            other.type_name()
+                        ),
+                    ))
+                }
+                [] => return Err(at(cmd, "wrong number of args for secret: want 1 got 0")),
+                _ => return Err(at(
+                    cmd,
+                    "secret with KEY=VALUE arguments writes to Vault; envfile templates only read",
+                )),
+            };
+        match self.secrets.known.get(path) {
+            Some(Ok(data)) => Ok(Value::Secret(Arc::new(data.clone()))),
+            Some(Err(e)) => Err(Fail::Secret(e.clone())),
+            None => {
+                self.secrets.pending.insert(path.to_owned());
+                // Invalid rather than nil: its fields are not errors, so the rest of this pass
+                // still runs and finds the other secrets it needs.
+                Ok(Value::Invalid)
+            }
+        }
+    }
+}
+
+/// `.name` on a value. A missing key is nil (Go's `<no value>`); a field of nil is Go's
+/// "nil pointer" error; any field of the root is the root.
+fn field(v: &Value, name: &str) -> Result<Value, String> {
+    match v {
+        Value::Map(m) => Ok(match m.entries.get(name) {
+            Some(e) => e.clone(),
+            None if m.data_alias && name == "data" => v.clone(),
+            None => Value::Nil,
+        }),
+        Value::Secret(data) if name == "Data" => Ok((**data).clone()),
+        Value::Secret(_) => Err(format!(
+            "can't evaluate field {name} of a secret: envfile fills only .Data"
+        )),
+        Value::Invalid => Ok(Value::Invalid),
+        Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
+        other => Err(format!(
+            "can't evaluate field {name} in type {}",
+            other.type_name()
+        )),
+    }
+}

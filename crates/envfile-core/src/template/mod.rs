@@ -1,0 +1,369 @@
+//! Vault Agent (consul-template) compatible templates: `envfile render --template FILE`.
+//!
+//! The engine implements the part of Go's `text/template` that agent templates use, with Go's
+//! output rules so a file renders byte for byte as `bao agent`/`vault agent` renders it
+//! (the golden files under `tests/fixtures/templates/` are the agent's own output):
+//!
+//! - actions `{{ pipeline }}`, trim markers `{{- ` / ` -}}`, comments `{{/* … */}}`;
+//! - `if`/`else if`/`else`, `with`/`else with`/`else`, `range` (with `else`, `break`,
+//!   `continue`, `$v :=` and `$k, $v :=`), variables (`$x := …`, `$x = …`, `$` is the root);
+//! - pipelines and parenthesised pipelines; constants (strings, numbers, `true`, `false`, `nil`);
+//! - functions: `secret`, `toJSON`, `toJSONPretty`, `base64Encode`, `base64Decode`,
+//!   `base64URLEncode`, `base64URLDecode`, `trimSpace`, `toUpper`, `toLower`, `printf`
+//!   (`%v %s %q %d`), `print`, `println`, `index`, `len`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`,
+//!   `not`, `and`, `or`.
+//!
+//! Values behave as Go sees JSON decoded by the agent: maps range and print in sorted key order
+//! (`map[a:1 b:x]`), a JSON number is a `json.Number` (string-kinded: `eq .Data.data.port "5432"`
+//! is true, `eq .Data.data.port 5432` is an error, `printf "%d"` prints `%!d(json.Number=5432)`),
+//! and JSON null or a missing key prints `<no value>`.
+//!
+//! # `secret "…"`
+//!
+//! - A **Vault path** (`"ml-incident/data/prod/api"`, optionally `?version=N`) is read from the
+//!   configured backend of kind `vault`. On a KV v2 mount `.Data` is `{data: {…}, metadata:
+//!   {version: N}}` (as with the agent; envfile fills only `version` in `metadata`), with or
+//!   without the `data/` segment; on KV v1 `.Data` is the secret's object.
+//! - An **envfile reference** (`"aws:app/db"`, `"gcp:api-key"`, an ECS ARN, `sm://`, `ref+…`;
+//!   anything whose part before the first `:` has no `/`) is read through the resolver. When the
+//!   secret (or the key a `#KEY` selects) is a JSON object, `.Data` is that object, and
+//!   `.Data.data` is the same object unless it has its own `data` key — so KV-v2-style templates
+//!   work unchanged across backends. Any other value is a string: `.Data` is the text.
+//!
+//! Each distinct secret is fetched once per render; every secret a pass discovers is fetched
+//! concurrently. Only `.Data` of the agent's secret record is filled (`.LeaseID` and the other
+//! fields are errors).
+//!
+//! Errors name the template file, line and column (1-based, columns in characters) and never
+//! contain a value.
+
+mod eval;
+mod funcs;
+mod lexer;
+mod parser;
+mod value;
+
+use crate::backend::Fetched;
+use crate::error::{Error, ErrorKind, Result};
+use crate::reference::{BackendSel, Locator, RefForm, Reference};
+use crate::resolver::Resolver;
+use crate::secret::{SecretString, SecretValue};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use value::{Map, Value};
+
+/// How many rounds of "execute, fetch what was missing" a render may take. Each round fetches
+/// every secret it found at once, so only secrets whose path depends on another secret's value
+/// need another round.
+const MAX_ROUNDS: usize = 16;
+
+/// A parse error at a byte offset.
+#[derive(Debug, Clone)]
+pub(crate) struct SyntaxError {
+    pub pos: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl SyntaxError {
+    pub(crate) fn new(pos: usize, message: impl Into<String>) -> Self {
+        Self {
+            pos,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// A parsed template.
+#[derive(Clone)]
+pub struct Template {
+    name: String,
+    src: String,
+    nodes: Vec<parser::Node>,
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Template")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Template {
+    /// Parse `src`; `name` (usually the file path) is used in error messages. A syntax error,
+    /// an unknown function or an undefined variable is an [`ErrorKind::Config`] error naming
+    /// `name:line:col`.
+    pub fn parse(name: impl Into<String>, src: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        let src = src.into();
+        let nodes = lexer::lex(&src).and_then(parser::parse).map_err(|e| {
+            let (line, col) = line_col(&src, e.pos);
+            let err = Error::config(format!("template {name}:{line}:{col}: {}", e.message));
+            match e.hint {
+                Some(h) => err.with_hint(h),
+                None => err.with_hint(
+                    "envfile templates use Go text/template syntax as Vault Agent does; \
+                         see `envfile render --help`",
+                ),
+            }
+        })?;
+        Ok(Self { name, src, nodes })
+    }
+
+    /// Read and parse a template file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::from(e)
+                .with_reference(path.display().to_string())
+                .with_hint("--template takes the path of a template file")
+        })?;
+        Self::parse(path.display().to_string(), text)
+    }
+
+    /// The name given at parse time.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Render, fetching the secrets the template reads through `resolver` (each once, all that
+    /// one pass finds concurrently).
+    pub async fn render(&self, resolver: &Resolver) -> Result<SecretString> {
+        let mut known: HashMap<String, Result<Value>> = HashMap::new();
+        for _ in 0..MAX_ROUNDS {
+            let mut secrets = eval::Secrets {
+                known: &known,
+                pending: Default::default(),
+            };
+            let result = eval::execute(&self.nodes, &mut secrets);
+            if secrets.pending.is_empty() {
+                return result.map(SecretString::new).map_err(|f| self.fail(f));
+            }
+            // Errors of this pass may come from the nil stand-ins for unfetched secrets.
+            drop(result);
+            let paths: Vec<String> = secrets.pending.into_iter().collect();
+            let values = fetch(resolver, &paths).await;
+            known.extend(paths.into_iter().zip(values));
+        }
+        Err(Error::config(format!(
+            "template {}: secret paths depend on other secrets more than {MAX_ROUNDS} levels deep",
+            self.name
+        )))
+    }
+
+    /// Render with every `secret "ARG"` answered by `lookup(ARG)`, which returns what `.Data`
+    /// is (a JSON value). For callers that fetched already, and for tests.
+    pub fn render_with(
+        &self,
+        lookup: &mut dyn FnMut(&str) -> Result<serde_json::Value>,
+    ) -> Result<SecretString> {
+        let mut known: HashMap<String, Result<Value>> = HashMap::new();
+        for _ in 0..MAX_ROUNDS {
+            let mut secrets = eval::Secrets {
+                known: &known,
+                pending: Default::default(),
+            };
+            let result = eval::execute(&self.nodes, &mut secrets);
+            if secrets.pending.is_empty() {
+                return result.map(SecretString::new).map_err(|f| self.fail(f));
+            }
+            drop(result);
+            for p in std::mem::take(&mut secrets.pending) {
+                let mut v = lookup(&p);
+                let data = v.as_ref().map(Value::from_json).map_err(Clone::clone);
+                if let Ok(j) = v.as_mut() {
+                    zeroize_json(j);
+                }
+                known.insert(p, data);
+            }
+        }
+        Err(Error::config(format!(
+            "template {}: secret paths depend on other secrets more than {MAX_ROUNDS} levels deep",
+            self.name
+        )))
+    }
+
+    fn fail(&self, f: eval::Fail) -> Error {
+        match f {
+            eval::Fail::Secret(e) => e,
+            eval::Fail::At {
+                start,
+                end,
+                message,
+            } => {
+                let (line, col) = line_col(&self.src, start);
+                let snippet = self.src.get(start..end).unwrap_or("").trim_end();
+                Error::config(format!(
+                    "template {}:{line}:{col}: executing `{snippet}`: {message}",
+                    self.name
+                ))
+            }
+        }
+    }
+}
+
+fn zeroize_json(v: &mut serde_json::Value) {
+    use zeroize::Zeroize;
+    match v {
+        serde_json::Value::String(s) => s.zeroize(),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(zeroize_json),
+        serde_json::Value::Object(m) => m.values_mut().for_each(zeroize_json),
+        _ => {}
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `pos`.
+fn line_col(src: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(src.len());
+    let before = &src[..pos];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// How one `secret` argument is read.
+enum Source {
+    /// A bare Vault path: the agent's `.Data` shape.
+    Vault(Reference),
+    /// An envfile reference without a key: the whole secret.
+    Whole(Reference),
+    /// An envfile reference with `#KEY`: the selected value.
+    Keyed(Reference),
+}
+
+fn classify(arg: &str) -> Result<Source> {
+    let foreign = ["arn:", "sm://", "ref+", "secretref+"]
+        .iter()
+        .any(|p| arg.starts_with(p));
+    let canonical = matches!(arg.find(':'), Some(i) if i > 0 && !arg[..i].contains('/'));
+    if foreign || canonical {
+        let r = Reference::parse(arg)?;
+        return Ok(if r.key.is_some() {
+            Source::Keyed(r)
+        } else {
+            Source::Whole(r)
+        });
+    }
+    let (path, query) = arg.split_once('?').unwrap_or((arg, ""));
+    let path = path.trim_matches('/');
+    if path.is_empty() || path.chars().any(char::is_control) {
+        return Err(Error::new(
+            ErrorKind::InvalidRef,
+            "a Vault path must be non-empty and free of control characters",
+        )
+        .with_reference(arg)
+        .with_hint("write the path as in a Vault Agent template, e.g. secret \"kv/data/app\""));
+    }
+    let mut locator = Locator::new(path);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("version", v)) => locator.version = Some(v.to_owned()),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidRef,
+                    format!("unsupported query parameter `{pair}` (only `version=N`)"),
+                )
+                .with_reference(arg))
+            }
+        }
+    }
+    Ok(Source::Vault(Reference {
+        backend: BackendSel::Kind("vault".into()),
+        locator,
+        key: None,
+        form: RefForm::Canonical,
+        raw: arg.to_owned(),
+    }))
+}
+
+/// Fetch every argument's secret: whole secrets in one `fetch_many` (deduplicated, batched per
+/// backend), keyed references concurrently with it.
+async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Value>> {
+    let mut out: Vec<Option<Result<Value>>> = Vec::with_capacity(args.len());
+    let mut whole: Vec<(usize, Reference, bool)> = Vec::new();
+    let mut keyed: Vec<(usize, Reference)> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        match classify(a) {
+            Ok(Source::Vault(r)) => whole.push((i, r, true)),
+            Ok(Source::Whole(r)) => whole.push((i, r, false)),
+            Ok(Source::Keyed(r)) => keyed.push((i, r)),
+            Err(e) => {
+                out.push(Some(Err(e)));
+                continue;
+            }
+        }
+        out.push(None);
+    }
+    let refs: Vec<Reference> = whole.iter().map(|(_, r, _)| r.clone()).collect();
+    let (fetched, selected) = futures::join!(
+        resolver.fetch_many(&refs),
+        futures::future::join_all(keyed.iter().map(|(_, r)| resolver.get(r)))
+    );
+    for ((i, r, vault), f) in whole.iter().zip(fetched) {
+        out[*i] = Some(f.and_then(|f| {
+            if *vault {
+                vault_data(&f, r)
+            } else {
+                ref_data(&f.value, r)
+            }
+        }));
+    }
+    for ((i, r), v) in keyed.iter().zip(selected) {
+        out[*i] = Some(v.and_then(|v| ref_data(&v, r)));
+    }
+    out.into_iter()
+        .map(|v| v.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "secret was not fetched"))))
+        .collect()
+}
+
+fn parse_object(v: &SecretValue) -> Option<Value> {
+    let j = v.parse_json().ok()?;
+    j.is_object().then(|| Value::from_json(j.expose()))
+}
+
+/// The agent's `.Data` for a Vault read: KV v2 (the backend reports a version) nests the object
+/// under `data` next to `metadata`; KV v1 is the object itself.
+fn vault_data(f: &Fetched, r: &Reference) -> Result<Value> {
+    let obj = parse_object(&f.value).ok_or_else(|| {
+        Error::new(ErrorKind::NotJson, "the Vault secret is not a JSON object")
+            .with_reference(r.raw.clone())
+    })?;
+    Ok(match &f.version {
+        Some(v) => {
+            let meta = BTreeMap::from([("version".to_owned(), Value::Number(v.as_str().into()))]);
+            Value::map(BTreeMap::from([
+                ("data".to_owned(), obj),
+                ("metadata".to_owned(), Value::map(meta)),
+            ]))
+        }
+        None => obj,
+    })
+}
+
+/// `.Data` for an envfile reference: a JSON object (with the `.data` alias) or the text.
+fn ref_data(v: &SecretValue, r: &Reference) -> Result<Value> {
+    if let Some(Value::Map(m)) = parse_object(v) {
+        return Ok(Value::Map(Arc::new(Map {
+            entries: m.entries.clone(),
+            data_alias: true,
+        })));
+    }
+    match v.expose_str() {
+        Some(s) => Ok(Value::str(s)),
+        None => Err(Error::new(
+            ErrorKind::NotUtf8,
+            "the secret is binary; a template can only use text or JSON secrets",
+        )
+        .with_reference(r.raw.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

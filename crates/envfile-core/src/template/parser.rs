@@ -1,0 +1,470 @@
+//! Builds the syntax tree from tokens, with Go's checks done at parse time: unknown functions,
+//! undefined variables, `else`/`end` without a matching action, `break` outside `range`.
+
+use super::funcs;
+use super::lexer::{Tok, Token};
+use super::SyntaxError;
+
+/// A node of the template body.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    Text(String),
+    /// `{{ pipeline }}`: prints the value unless the pipeline declares variables.
+    Action(Pipe),
+    If(Branch),
+    With(Branch),
+    Range(Branch),
+    Break,
+    Continue,
+}
+
+/// `if`/`with`/`range`: the pipeline, the body, and the `else` body.
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    pub pipe: Pipe,
+    pub list: Vec<Node>,
+    pub else_list: Option<Vec<Node>>,
+}
+
+/// `[$a[, $b] :=|=] cmd | cmd …`
+#[derive(Debug, Clone)]
+pub(crate) struct Pipe {
+    pub decl: Vec<String>,
+    /// `=` (assign to existing variables) rather than `:=`.
+    pub assign: bool,
+    pub cmds: Vec<Cmd>,
+}
+
+/// One command of a pipeline: a function call or a single operand.
+#[derive(Debug, Clone)]
+pub(crate) struct Cmd {
+    /// Byte range of the command in the template, for error messages.
+    pub start: usize,
+    pub end: usize,
+    pub args: Vec<Arg>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Dot,
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A function name.
+    Func(String),
+    /// `$name` (`$` is the root) followed by fields.
+    Var(String, Vec<String>),
+    /// `.a.b` — fields of dot.
+    Field(Vec<String>),
+    /// `(pipeline).a.b`
+    Sub(Box<Pipe>, Vec<String>),
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    i: usize,
+    /// Variables in scope (Go checks these at parse time).
+    vars: Vec<String>,
+    range_depth: usize,
+}
+
+/// What ended a list.
+enum End {
+    Eof,
+    End,
+    Else,
+}
+
+pub(crate) fn parse(toks: Vec<Token>) -> Result<Vec<Node>, SyntaxError> {
+    let mut p = Parser {
+        toks,
+        i: 0,
+        vars: vec![String::new()],
+        range_depth: 0,
+    };
+    let (list, end) = p.list()?;
+    match end {
+        (End::Eof, _) => Ok(list),
+        (End::End, pos) => Err(SyntaxError::new(pos, "unexpected {{end}}")),
+        (End::Else, pos) => Err(SyntaxError::new(pos, "unexpected {{else}}")),
+    }
+}
+
+impl Parser {
+    fn peek(&self) -> &Token {
+        &self.toks[self.i.min(self.toks.len() - 1)]
+    }
+
+    fn peek_at(&self, n: usize) -> &Token {
+        &self.toks[(self.i + n).min(self.toks.len() - 1)]
+    }
+
+    fn next(&mut self) -> Token {
+        let t = self.peek().clone();
+        if self.i < self.toks.len() {
+            self.i += 1;
+        }
+        t
+    }
+
+    fn expect_close(&mut self, context: &str) -> Result<(), SyntaxError> {
+        let t = self.next();
+        if t.kind == Tok::Close {
+            Ok(())
+        } else {
+            Err(SyntaxError::new(
+                t.pos,
+                format!("unexpected {} in {context}", describe(&t.kind)),
+            ))
+        }
+    }
+
+    /// Nodes up to `{{end}}`, `{{else…`, or the end of input. After `Else` the `else` keyword
+    /// has been consumed and the rest of that action is left to the caller.
+    fn list(&mut self) -> Result<(Vec<Node>, (End, usize)), SyntaxError> {
+        let mut nodes = Vec::new();
+        loop {
+            let t = self.next();
+            match t.kind {
+                Tok::Eof => return Ok((nodes, (End::Eof, t.pos))),
+                Tok::Text(s) => nodes.push(Node::Text(s)),
+                Tok::Open => {
+                    let kw = match &self.peek().kind {
+                        Tok::Ident(s) => s.clone(),
+                        _ => String::new(),
+                    };
+                    match kw.as_str() {
+                        "end" => {
+                            self.next();
+                            self.expect_close("end")?;
+                            return Ok((nodes, (End::End, t.pos)));
+                        }
+                        "else" => {
+                            self.next();
+                            return Ok((nodes, (End::Else, t.pos)));
+                        }
+                        "if" | "with" | "range" => {
+                            self.next();
+                            nodes.push(self.control(&kw, t.pos)?);
+                        }
+                        "break" | "continue" => {
+                            self.next();
+                            if self.range_depth == 0 {
+                                return Err(SyntaxError::new(
+                                    t.pos,
+                                    format!("{{{{{kw}}}}} outside {{{{range}}}}"),
+                                ));
+                            }
+                            self.expect_close(&kw)?;
+                            nodes.push(if kw == "break" {
+                                Node::Break
+                            } else {
+                                Node::Continue
+                            });
+                        }
+                        "define" | "template" | "block" => {
+                            return Err(SyntaxError::new(
+                                self.peek().pos,
+                                format!("`{kw}` is not supported by envfile templates"),
+                            ))
+                        }
+                        _ => {
+                            let pipe = self.pipeline("command", false)?;
+                            nodes.push(Node::Action(pipe));
+                        }
+                    }
+                }
+                other => {
+                    return Err(SyntaxError::new(
+                        t.pos,
+                        format!("unexpected {}", describe(&other)),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// `if`/`with`/`range` after the keyword, through the matching `{{end}}`. `{{else if …}}` and
+    /// `{{else with …}}` nest a new control in the else branch that shares this `{{end}}`.
+    fn control(&mut self, kw: &str, pos: usize) -> Result<Node, SyntaxError> {
+        let mark = self.vars.len();
+        let pipe = self.pipeline(kw, kw == "range")?;
+        if kw == "range" {
+            self.range_depth += 1;
+        }
+        let listed = self.list();
+        if kw == "range" {
+            self.range_depth -= 1;
+        }
+        let (list, end) = listed?;
+        let else_list = match end {
+            (End::End, _) => None,
+            (End::Eof, _) => {
+                return Err(SyntaxError::new(
+                    pos,
+                    format!("unexpected EOF: {{{{{kw}}}}} has no {{{{end}}}}"),
+                ))
+            }
+            (End::Else, else_pos) => {
+                let chained = match &self.peek().kind {
+                    Tok::Ident(s) if (s == "if" && kw == "if") || (s == "with" && kw == "with") => {
+                        Some(s.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(inner) = chained {
+                    self.next();
+                    Some(vec![self.control(&inner, else_pos)?])
+                } else {
+                    self.expect_close("else")?;
+                    let (else_list, end) = self.list()?;
+                    match end {
+                        (End::End, _) => Some(else_list),
+                        (End::Else, p) => {
+                            return Err(SyntaxError::new(p, "expected {{end}}; found {{else}}"))
+                        }
+                        (End::Eof, _) => {
+                            return Err(SyntaxError::new(
+                                pos,
+                                format!("unexpected EOF: {{{{{kw}}}}} has no {{{{end}}}}"),
+                            ))
+                        }
+                    }
+                }
+            }
+        };
+        self.vars.truncate(mark);
+        let branch = Branch {
+            pipe,
+            list,
+            else_list,
+        };
+        Ok(match kw {
+            "if" => Node::If(branch),
+            "with" => Node::With(branch),
+            _ => Node::Range(branch),
+        })
+    }
+
+    /// A pipeline through its closing `}}` (or `)` when `context` is "parenthesized pipeline").
+    fn pipeline(&mut self, context: &str, range: bool) -> Result<Pipe, SyntaxError> {
+        let mut decl = Vec::new();
+        let mut assign = false;
+        // `$x :=`, `$x =`, and in range `$k, $v :=`.
+        if let Tok::Var(_) = self.peek().kind {
+            let after = &self.peek_at(1).kind;
+            let two = range
+                && *after == Tok::Comma
+                && matches!(self.peek_at(2).kind, Tok::Var(_))
+                && matches!(self.peek_at(3).kind, Tok::Declare | Tok::Assign);
+            if matches!(after, Tok::Declare | Tok::Assign) || two {
+                let n = if two { 2 } else { 1 };
+                let mut seen = Vec::new();
+                for k in 0..n {
+                    let t = self.next();
+                    if let Tok::Var(name) = t.kind {
+                        if name.is_empty() {
+                            return Err(SyntaxError::new(t.pos, "cannot assign to `$`"));
+                        }
+                        seen.push(t.pos);
+                        decl.push(name);
+                    }
+                    if k + 1 < n {
+                        self.next(); // the comma
+                    }
+                }
+                assign = self.next().kind == Tok::Assign;
+                if assign {
+                    for (name, pos) in decl.iter().zip(seen) {
+                        if !self.vars.contains(name) {
+                            return Err(SyntaxError::new(
+                                pos,
+                                format!("undefined variable \"${name}\""),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let close = if context == "parenthesized pipeline" {
+            Tok::RParen
+        } else {
+            Tok::Close
+        };
+        let mut cmds = Vec::new();
+        loop {
+            let t = self.peek().clone();
+            if t.kind == close {
+                self.next();
+                break;
+            }
+            if t.kind == Tok::Pipe && !cmds.is_empty() {
+                self.next();
+                continue;
+            }
+            cmds.push(self.command(&close)?);
+            let t = self.peek();
+            if t.kind != Tok::Pipe && t.kind != close {
+                return Err(SyntaxError::new(
+                    t.pos,
+                    format!("unexpected {} in {context}", describe(&t.kind)),
+                ));
+            }
+        }
+        if cmds.is_empty() {
+            return Err(SyntaxError::new(
+                self.toks[self.i - 1].pos,
+                format!("missing value for {context}"),
+            ));
+        }
+        if !assign {
+            self.vars.extend(decl.iter().cloned());
+        }
+        Ok(Pipe { decl, assign, cmds })
+    }
+
+    fn command(&mut self, close: &Tok) -> Result<Cmd, SyntaxError> {
+        let start = self.peek().pos;
+        let mut args = Vec::new();
+        loop {
+            let t = self.peek();
+            if t.kind == *close || t.kind == Tok::Pipe {
+                break;
+            }
+            if !args.is_empty() && !t.space_before && !matches!(t.kind, Tok::LParen) {
+                return Err(SyntaxError::new(
+                    t.pos,
+                    format!("missing space before {}", describe(&t.kind)),
+                ));
+            }
+            args.push(self.operand()?);
+        }
+        let end = self.peek().pos;
+        if args.is_empty() {
+            return Err(SyntaxError::new(start, "empty command"));
+        }
+        if let Arg::Nil = args[0] {
+            return Err(SyntaxError::new(start, "nil is not a command"));
+        }
+        Ok(Cmd { start, end, args })
+    }
+
+    fn operand(&mut self) -> Result<Arg, SyntaxError> {
+        let t = self.next();
+        let base = match t.kind {
+            Tok::Dot => Arg::Dot,
+            Tok::Str(s) => Arg::Str(s),
+            Tok::Number(n) => number(&n)
+                .ok_or_else(|| SyntaxError::new(t.pos, format!("bad number syntax: {n:?}")))?,
+            Tok::Field(f) => Arg::Field(vec![f]),
+            Tok::Var(name) => {
+                if !self.vars.contains(&name) {
+                    return Err(SyntaxError::new(
+                        t.pos,
+                        format!("undefined variable \"${name}\""),
+                    ));
+                }
+                Arg::Var(name, Vec::new())
+            }
+            Tok::LParen => Arg::Sub(
+                Box::new(self.pipeline("parenthesized pipeline", false)?),
+                Vec::new(),
+            ),
+            Tok::Ident(name) => match name.as_str() {
+                "true" => Arg::Bool(true),
+                "false" => Arg::Bool(false),
+                "nil" => Arg::Nil,
+                _ if funcs::exists(&name) => Arg::Func(name),
+                _ => {
+                    return Err(
+                        SyntaxError::new(t.pos, format!("function \"{name}\" not defined"))
+                            .with_hint(format!("available functions: {}", funcs::NAMES.join(", "))),
+                    )
+                }
+            },
+            other => {
+                return Err(SyntaxError::new(
+                    t.pos,
+                    format!("unexpected {} in operand", describe(&other)),
+                ))
+            }
+        };
+        // Adjacent fields chain onto the operand: `.a.b`, `$x.a`, `(…).a`.
+        let mut chain = Vec::new();
+        while let Tok::Field(f) = &self.peek().kind {
+            if self.peek().space_before {
+                break;
+            }
+            chain.push(f.clone());
+            self.next();
+        }
+        if chain.is_empty() {
+            return Ok(base);
+        }
+        Ok(match base {
+            Arg::Field(mut fs) => {
+                fs.extend(chain);
+                Arg::Field(fs)
+            }
+            Arg::Var(n, _) => Arg::Var(n, chain),
+            Arg::Sub(p, _) => Arg::Sub(p, chain),
+            _ => return Err(SyntaxError::new(t.pos, "unexpected . after term")),
+        })
+    }
+}
+
+fn number(s: &str) -> Option<Arg> {
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits = digits.replace('_', "");
+    let int = if let Some(h) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        i64::from_str_radix(h, 16).ok()
+    } else if let Some(o) = digits
+        .strip_prefix("0o")
+        .or_else(|| digits.strip_prefix("0O"))
+    {
+        i64::from_str_radix(o, 8).ok()
+    } else if let Some(b) = digits
+        .strip_prefix("0b")
+        .or_else(|| digits.strip_prefix("0B"))
+    {
+        i64::from_str_radix(b, 2).ok()
+    } else {
+        digits.parse::<i64>().ok()
+    };
+    if let Some(i) = int {
+        return Some(Arg::Int(if neg { -i } else { i }));
+    }
+    let f: f64 = digits.parse().ok()?;
+    f.is_finite()
+        .then_some(Arg::Float(if neg { -f } else { f }))
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Text(_) => "text".into(),
+        Tok::Open => "{{".into(),
+        Tok::Close => "}}".into(),
+        Tok::Dot => "\".\"".into(),
+        Tok::Field(f) => format!("field .{f}"),
+        Tok::Var(v) => format!("variable ${v}"),
+        Tok::Ident(i) => format!("\"{i}\""),
+        Tok::Str(_) => "string".into(),
+        Tok::Number(n) => format!("number {n}"),
+        Tok::Pipe => "\"|\"".into(),
+        Tok::LParen => "\"(\"".into(),
+        Tok::RParen => "\")\"".into(),
+        Tok::Declare => "\":=\"".into(),
+        Tok::Assign => "\"=\"".into(),
+        Tok::Comma => "\",\"".into(),
+        Tok::Eof => "end of template".into(),
+    }
+}

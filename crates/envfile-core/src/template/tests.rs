@@ -1,0 +1,237 @@
+//! Engine tests: parse and execute templates against in-memory secrets.
+
+use super::Template;
+use crate::error::{Error, ErrorKind};
+use serde_json::json;
+
+fn render(src: &str, data: serde_json::Value) -> Result<String, Error> {
+    let t = Template::parse("t.tmpl", src)?;
+    let mut lookup = |p: &str| {
+        data.get(p)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such secret").with_reference(p))
+    };
+    t.render_with(&mut lookup).map(|s| s.expose().to_owned())
+}
+
+fn ok(src: &str, data: serde_json::Value) -> String {
+    match render(src, data) {
+        Ok(s) => s,
+        Err(e) => panic!("{src:?}: {e}"),
+    }
+}
+
+fn err(src: &str, data: serde_json::Value) -> String {
+    match render(src, data) {
+        Ok(_) => panic!("{src:?} rendered, expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn kv2() -> serde_json::Value {
+    json!({ "kv/data/app": {
+        "data": { "user": "alice", "pass": "p\"w$`\\", "port": 5432, "none": null, "empty": "" },
+        "metadata": { "version": 3 }
+    }})
+}
+
+#[test]
+fn runbook_template_renders_export_lines() {
+    let src = "{{- with secret \"kv/data/app\" -}}\nexport USER=\"{{ .Data.data.user }}\"\nexport PORT=\"{{ .Data.data.port }}\"\n{{- end }}\n";
+    assert_eq!(
+        ok(src, kv2()),
+        "export USER=\"alice\"\nexport PORT=\"5432\"\n"
+    );
+}
+
+#[test]
+fn trim_markers_need_a_space_and_trim_newlines() {
+    assert_eq!(ok("a\n\n  {{- \"x\" -}}\n\n  b", json!({})), "axb");
+    assert_eq!(ok("a {{ \"x\" }} b", json!({})), "a x b");
+    assert_eq!(ok("a {{-3}} b", json!({})), "a -3 b");
+}
+
+#[test]
+fn missing_and_null_print_no_value() {
+    let src = "{{ with secret \"kv/data/app\" }}{{ .Data.data.nope }}|{{ .Data.data.none }}|{{ $.Root.deeper }}{{ end }}";
+    assert_eq!(ok(src, kv2()), "<no value>|<no value>|<no value>");
+    // consul-template's missingkey=zero: a missing key is a nil interface, and a field of nil fails.
+    for src in [
+        "{{ (secret \"kv/data/app\").Data.data.nope.deeper }}",
+        "{{ (secret \"kv/data/app\").Data.data.none.deeper }}",
+    ] {
+        assert!(
+            err(src, kv2()).contains("nil pointer evaluating interface {}.deeper"),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn range_sorts_keys_and_else_runs_only_when_empty() {
+    let data = json!({ "s": { "b": "2", "a": "1", "c": [1, "x"] }, "e": {} });
+    let src =
+        r#"{{ range $k, $v := (secret "s").Data }}{{ $k }}={{ $v }};{{ else }}EMPTY{{ end }}"#;
+    assert_eq!(ok(src, data.clone()), "a=1;b=2;c=[1 x];");
+    let src = r#"{{ range $v := (secret "s").Data }}{{ $v }},{{ end }}"#;
+    assert_eq!(ok(src, data.clone()), "1,2,[1 x],");
+    let src = r#"{{ range (secret "e").Data }}x{{ else }}EMPTY{{ end }}"#;
+    assert_eq!(ok(src, data.clone()), "EMPTY");
+    let src = r#"{{ range (secret "s").Data.nope }}x{{ else }}NIL{{ end }}"#;
+    assert_eq!(ok(src, data), "NIL");
+}
+
+#[test]
+fn break_and_continue_inside_range() {
+    let data = json!({ "s": ["a", "b", "c", "d"] });
+    let src = r#"{{ range $i, $v := (secret "s").Data }}{{ if eq $v "b" }}{{ continue }}{{ end }}{{ if eq $v "d" }}{{ break }}{{ end }}{{ $i }}{{ $v }}{{ end }}"#;
+    assert_eq!(ok(src, data), "0a2c");
+}
+
+#[test]
+fn nested_with_and_range_rebind_dot() {
+    let data = json!({ "s": { "outer": { "inner": ["x", "y"] } } });
+    let src = r#"{{ with secret "s" }}{{ with .Data.outer }}{{ range .inner }}[{{ . }}]{{ end }}{{ end }}{{ end }}"#;
+    assert_eq!(ok(src, data), "[x][y]");
+}
+
+#[test]
+fn if_else_if_chains() {
+    let src = r#"{{ with secret "kv/data/app" }}{{ if eq .Data.data.user "bob" }}B{{ else if eq .Data.data.user "alice" }}A{{ else }}?{{ end }}{{ end }}"#;
+    assert_eq!(ok(src, kv2()), "A");
+    let src = r#"{{ if .Data }}x{{ else if false }}y{{ else }}z{{ end }}"#;
+    assert_eq!(ok(src, json!({})), "z");
+}
+
+#[test]
+fn with_else_runs_for_empty_values() {
+    let src = r#"{{ with secret "kv/data/app" }}{{ with .Data.data.empty }}full{{ else }}empty{{ end }}{{ with .Data.data.port }}{{ . }}{{ end }}{{ end }}"#;
+    assert_eq!(ok(src, kv2()), "empty5432");
+}
+
+#[test]
+fn variables_scope_and_root() {
+    let src = r#"{{ $s := secret "kv/data/app" }}{{ $u := $s.Data.data.user }}{{ with $s.Data.data }}{{ $u }}:{{ .port }}{{ $u = "bob" }}{{ $u }}{{ end }}{{ $u }}"#;
+    assert_eq!(ok(src, kv2()), "alice:5432bobbob");
+    // `$` is the root: nil at the top of an agent template.
+    assert_eq!(ok("{{ $ }}", json!({})), "<no value>");
+}
+
+#[test]
+fn numbers_are_json_numbers() {
+    let src = r#"{{ with secret "kv/data/app" }}{{ if eq .Data.data.port "5432" }}yes{{ end }} {{ printf "%d" .Data.data.port }} {{ len .Data.data.port }} {{ .Data.metadata.version }}{{ end }}"#;
+    assert_eq!(ok(src, kv2()), "yes %!d(json.Number=5432) 4 3");
+    let e = err(
+        r#"{{ with secret "kv/data/app" }}{{ eq .Data.data.port 5432 }}{{ end }}"#,
+        kv2(),
+    );
+    assert!(e.contains("t.tmpl:1:35: executing `eq .Data.data.port 5432`: error calling eq: incompatible types for comparison"), "{e}");
+}
+
+#[test]
+fn pipelines_and_functions() {
+    let src = r#"{{ with secret "kv/data/app" }}{{ .Data.data.user | base64Encode }} {{ .Data.data.user | base64Encode | base64Decode }} {{ printf "%q" .Data.data.pass }} {{ "  x " | trimSpace | printf "[%s]" }}{{ end }}"#;
+    assert_eq!(ok(src, kv2()), r#"YWxpY2U= alice "p\"w$`\\" [x]"#);
+    let src = r#"{{ with secret "kv/data/app" }}{{ .Data.data | toJSON }}{{ end }}"#;
+    assert_eq!(
+        ok(src, kv2()),
+        r#"{"empty":"","none":null,"pass":"p\"w$`\\","port":5432,"user":"alice"}"#
+    );
+    assert_eq!(
+        ok(
+            r#"{{ and 1 0 }} {{ or 0 "" "x" }} {{ not "" }} {{ ne 1 2 }}"#,
+            json!({})
+        ),
+        "0 x true true"
+    );
+    assert_eq!(
+        ok(
+            r#"{{ index (secret "s").Data "a-b" }}"#,
+            json!({"s": {"a-b": "v"}})
+        ),
+        "v"
+    );
+}
+
+#[test]
+fn secrets_are_fetched_once_and_nested_paths_resolve() {
+    let mut calls = Vec::new();
+    let t = Template::parse(
+        "t",
+        r#"{{ with secret "a" }}{{ with secret (printf "b/%s" .Data.next) }}{{ .Data.v }}{{ end }}{{ end }}{{ (secret "a").Data.next }}"#,
+    )
+    .unwrap();
+    let out = t
+        .render_with(&mut |p: &str| {
+            calls.push(p.to_owned());
+            Ok(match p {
+                "a" => json!({ "next": "x" }),
+                _ => json!({ "v": "deep" }),
+            })
+        })
+        .unwrap();
+    assert_eq!(out.expose(), "deepx");
+    assert_eq!(calls, ["a", "b/x"]);
+}
+
+#[test]
+fn comments_and_raw_strings() {
+    assert_eq!(
+        ok(
+            "a{{/* hidden */}}b{{- /* x */ -}}  c {{ `r\\n` }}",
+            json!({})
+        ),
+        "abc r\\n"
+    );
+}
+
+#[test]
+fn parse_errors_name_file_line_and_column() {
+    let e = err("line1\n  {{ nosuch .x }}", json!({}));
+    assert!(
+        e.contains("template t.tmpl:2:6: function \"nosuch\" not defined"),
+        "{e}"
+    );
+    let e = err("{{ if .x }}\nno end", json!({}));
+    assert!(e.contains("t.tmpl:1:1: unexpected EOF"), "{e}");
+    let e = err("{{ end }}", json!({}));
+    assert!(e.contains("t.tmpl:1:1: unexpected {{end}}"), "{e}");
+    let e = err("x\n\n{{ $y }}", json!({}));
+    assert!(e.contains("t.tmpl:3:4: undefined variable \"$y\""), "{e}");
+    let e = err("{{ .Data.my-key }}", json!({}));
+    assert!(e.contains("t.tmpl:1:12: bad character"), "{e}");
+    let e = err("{{ break }}", json!({}));
+    assert!(e.contains("outside {{range}}"), "{e}");
+    let e = err(
+        "{{ with secret \"a\" }}{{ .Data.x | .Data.y }}{{ end }}",
+        json!({"a": {}}),
+    );
+    assert!(e.contains("can't give argument to non-function"), "{e}");
+}
+
+#[test]
+fn errors_never_contain_values() {
+    let data = json!({ "s": { "pw": "hunter2-secret" } });
+    for src in [
+        r#"{{ with secret "s" }}{{ .Data.pw | base64Decode }}{{ end }}"#,
+        r#"{{ with secret "s" }}{{ .Data.pw.sub }}{{ end }}"#,
+        r#"{{ with secret "s" }}{{ range .Data.pw }}{{ end }}{{ end }}"#,
+        r#"{{ with secret "s" }}{{ eq .Data.pw 1 }}{{ end }}"#,
+        r#"{{ with secret "s" }}{{ len 3 }}{{ end }}"#,
+    ] {
+        let e = err(src, data.clone());
+        assert!(!e.contains("hunter2"), "value leaked: {src}");
+    }
+}
+
+#[test]
+fn fetch_errors_surface_with_the_reference() {
+    let e = err(r#"{{ with secret "missing/path" }}x{{ end }}"#, json!({}));
+    assert!(e.contains("missing/path") && e.contains("not_found"), "{e}");
+}
+
+#[test]
+fn a_secret_record_has_only_data() {
+    let e = err(r#"{{ (secret "s").LeaseID }}"#, json!({"s": {}}));
+    assert!(e.contains("only .Data"), "{e}");
+}

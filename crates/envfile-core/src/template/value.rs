@@ -1,0 +1,284 @@
+//! The values a template computes with, modelled on what Go's `text/template` sees when Vault
+//! Agent (consul-template) renders: JSON decoded with `UseNumber` into `map[string]interface{}`.
+//!
+//! That decides the printing and comparison rules users already depend on: maps print and range
+//! in sorted key order, a JSON number is a `json.Number` (a *string* kind: `eq .port "5432"` is
+//! true, `printf "%d" .port` is a bad verb, and `0` is truthy), and JSON null or a missing key
+//! prints `<no value>` at the top of an action but `<nil>` inside a map or slice.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// A string that may hold (part of) a secret: zeroized when the last reference drops.
+pub(crate) type SecretText = Arc<Zeroizing<String>>;
+
+/// A template value.
+#[derive(Clone)]
+pub(crate) enum Value {
+    /// JSON null, a missing map key (consul-template runs Go templates with
+    /// `missingkey=zero`), or a Go nil. A field of it is an error, as in Go.
+    Nil,
+    /// Go's invalid value: the template's root data (the agent executes with nil data). Every
+    /// field of it is itself, so `{{ $.X.Y }}` prints `<no value>` rather than failing.
+    Invalid,
+    /// A boolean.
+    Bool(bool),
+    /// An integer constant from the template text or a function result (`len`).
+    Int(i64),
+    /// A floating-point constant from the template text.
+    Float(f64),
+    /// A JSON number, kept as text like Go's `json.Number`.
+    Number(Arc<str>),
+    /// A string.
+    Str(SecretText),
+    /// A JSON array.
+    List(Arc<Vec<Value>>),
+    /// A JSON object (keys sorted byte-wise, as Go sorts `map[string]…` keys).
+    Map(Arc<Map>),
+    /// What `secret` returns: a record whose only field envfile fills is `.Data`.
+    Secret(Arc<Value>),
+}
+
+/// A JSON object. `data_alias`: a lookup of the absent key `data` yields the map itself, so
+/// KV-v2-style templates (`.Data.data.KEY`) work on secrets from backends without that nesting.
+#[derive(Clone, Default)]
+pub(crate) struct Map {
+    pub entries: BTreeMap<String, Value>,
+    pub data_alias: bool,
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<String>) -> Self {
+        Value::Str(Arc::new(Zeroizing::new(s.into())))
+    }
+
+    /// A map value without the `data` alias.
+    pub fn map(entries: BTreeMap<String, Value>) -> Self {
+        Value::Map(Arc::new(Map {
+            entries,
+            data_alias: false,
+        }))
+    }
+
+    /// Convert parsed JSON, the way `json.Decoder.UseNumber` sees it.
+    pub fn from_json(v: &serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(go_json_number(n).into()),
+            serde_json::Value::String(s) => Value::str(s.clone()),
+            serde_json::Value::Array(a) => {
+                Value::List(Arc::new(a.iter().map(Value::from_json).collect()))
+            }
+            serde_json::Value::Object(o) => Value::map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Go's type name, for error messages and `%!verb(type=…)` output.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil | Value::Invalid => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::Number(_) => "json.Number",
+            Value::Str(_) => "string",
+            Value::List(_) => "[]interface {}",
+            Value::Map(_) => "map[string]interface {}",
+            Value::Secret(_) => "*dependency.Secret",
+        }
+    }
+
+    /// Go's truth: false, 0, nil, and empty strings, maps and slices are false. A JSON number is a
+    /// non-empty string, so always true.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Nil | Value::Invalid => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Number(n) => !n.is_empty(),
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.entries.is_empty(),
+            Value::Secret(_) => true,
+        }
+    }
+
+    /// The text of a string-kinded value (`string` or `json.Number`).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s.as_str()),
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON number as Vault's API prints it: integers as they are, floats the way Go's
+/// `encoding/json` formats a float64 (`1e+21`, `1e-7`, `0.000001`), since that is the text the agent
+/// decodes into a `json.Number` and prints back.
+pub(crate) fn go_json_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() => go_json_float(f),
+        _ => n.to_string(),
+    }
+}
+
+/// `encoding/json`'s float64 format: `%f`-style shortest digits for 1e-6 <= |f| < 1e21, else
+/// shortest `%e` with a signed exponent of at least two digits, then `e-07` shortened to `e-7`.
+pub(crate) fn go_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        // Rust's `Display` for f64 is the shortest round-trip decimal without an exponent.
+        return format!("{f}");
+    }
+    let (mantissa, exp) = split_exp(f);
+    if exp < 0 {
+        format!("{mantissa}e-{}", -exp)
+    } else {
+        format!("{mantissa}e+{exp:02}")
+    }
+}
+
+/// Go's `%v` for a float64 (shortest `%g`): the exponent form when the decimal exponent is
+/// below -4 or at least 6 (`1e+06`), else plain digits. Only template constants are floats: JSON
+/// numbers are `json.Number` text.
+pub(crate) fn go_fmt_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let (mantissa, exp) = split_exp(f);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Shortest round-trip digits of `f` as (`d.ddd` mantissa, decimal exponent).
+fn split_exp(f: f64) -> (String, i32) {
+    let s = format!("{f:e}");
+    match s.split_once('e') {
+        Some((m, e)) => (m.to_owned(), e.parse().unwrap_or(0)),
+        None => (s, 0),
+    }
+}
+
+/// `fmt`'s `%v` for a value inside a composite (or as a `printf` argument): nil is `<nil>`.
+pub(crate) fn fmt_v(v: &Value, out: &mut String) {
+    match v {
+        Value::Nil | Value::Invalid => out.push_str("<nil>"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&go_fmt_float(*f)),
+        Value::Number(n) => out.push_str(n),
+        Value::Str(s) => out.push_str(s),
+        Value::List(l) => {
+            out.push('[');
+            for (i, e) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                fmt_v(e, out);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push_str("map[");
+            for (i, (k, e)) in m.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(k);
+                out.push(':');
+                fmt_v(e, out);
+            }
+            out.push(']');
+        }
+        // Go prints the struct's fields; envfile fills only Data.
+        Value::Secret(d) => {
+            out.push_str("&{Data:");
+            fmt_v(d, out);
+            out.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_go_encoding_json() {
+        for (f, want) in [
+            (0.5, "0.5"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (1.25e-10, "1.25e-10"),
+            (12345678901.0, "12345678901"),
+            (-3.0, "-3"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(go_json_float(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn json_numbers_keep_integers_exact() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"[5432, -3, 18446744073709551615, 0.5, 1e21]"#).unwrap();
+        let got: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| go_json_number(n.as_number().unwrap()))
+            .collect();
+        assert_eq!(got, ["5432", "-3", "18446744073709551615", "0.5", "1e+21"]);
+    }
+
+    #[test]
+    fn composites_print_sorted_with_nil_inside() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"b":"x","a":1,"n":null,"l":[1,"a",true],"m":{}}"#).unwrap();
+        let mut out = String::new();
+        fmt_v(&Value::from_json(&v), &mut out);
+        assert_eq!(out, "map[a:1 b:x l:[1 a true] m:map[] n:<nil>]");
+    }
+
+    #[test]
+    fn truth_follows_go() {
+        let j = |s: &str| Value::from_json(&serde_json::from_str(s).unwrap());
+        for falsy in ["null", "false", "\"\"", "[]", "{}"] {
+            assert!(!j(falsy).truthy(), "{falsy}");
+        }
+        // json.Number is a string kind: "0" is a non-empty string.
+        for truthy in ["0", "true", "\"0\"", "[0]", "{\"a\":null}"] {
+            assert!(j(truthy).truthy(), "{truthy}");
+        }
+        assert!(!Value::Int(0).truthy());
+    }
+}

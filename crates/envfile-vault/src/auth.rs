@@ -1,0 +1,392 @@
+//! The token lifecycle: log in lazily, keep the token with its lease, renew it at two thirds of
+//! the lease (on access, and from a background task while the backend lives), and log in again
+//! when it expires, cannot be extended, or Vault stops accepting it.
+
+use crate::client::Http;
+use crate::config::AuthConfig;
+use crate::error::{self, Action, Failure};
+use envfile_core::{Error, ErrorKind, Result, SecretString};
+use reqwest::Method;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// How often the background task looks again when there is nothing to renew yet.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
+/// Treat a token as expired this long before Vault would, so a request never races the expiry.
+const EXPIRY_MARGIN: Duration = Duration::from_millis(500);
+
+/// Counters for tests, metrics and `envfile check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuthStats {
+    /// Successful logins (for `token`: times the token was (re-)read and accepted).
+    pub logins: u64,
+    /// Successful `renew-self` calls.
+    pub renewals: u64,
+}
+
+/// A token handed to one request, with the generation it belongs to (so a request that saw it
+/// fail invalidates only that token, not a newer one another request already obtained).
+pub(crate) struct Current {
+    pub(crate) token: SecretString,
+    pub(crate) generation: u64,
+}
+
+struct TokenState {
+    token: SecretString,
+    generation: u64,
+    obtained: Instant,
+    /// `None`: the token does not expire (a root token).
+    lease: Option<Duration>,
+    /// The lease the login gave; a renewal that cannot get close to it means max TTL is near.
+    login_lease: Option<Duration>,
+    renewable: bool,
+}
+
+impl TokenState {
+    fn expires_at(&self) -> Option<Instant> {
+        self.lease.map(|l| self.obtained + l)
+    }
+    fn renew_at(&self) -> Option<Instant> {
+        if !self.renewable {
+            return None;
+        }
+        self.lease.map(|l| self.obtained + l * 2 / 3)
+    }
+    fn expired(&self, now: Instant) -> bool {
+        self.expires_at().is_some_and(|e| now + EXPIRY_MARGIN >= e)
+    }
+}
+
+pub(crate) struct Auth {
+    method: AuthConfig,
+    http: Arc<Http>,
+    backend: String,
+    state: Mutex<Option<TokenState>>,
+    generation: AtomicU64,
+    logins: AtomicU64,
+    renewals: AtomicU64,
+    renewer_started: AtomicBool,
+}
+
+struct LoginResult {
+    token: SecretString,
+    lease: Option<Duration>,
+    renewable: bool,
+}
+
+impl Auth {
+    pub(crate) fn new(method: AuthConfig, http: Arc<Http>, backend: String) -> Arc<Self> {
+        Arc::new(Self {
+            method,
+            http,
+            backend,
+            state: Mutex::new(None),
+            generation: AtomicU64::new(0),
+            logins: AtomicU64::new(0),
+            renewals: AtomicU64::new(0),
+            renewer_started: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> AuthStats {
+        AuthStats {
+            logins: self.logins.load(Ordering::Relaxed),
+            renewals: self.renewals.load(Ordering::Relaxed),
+        }
+    }
+
+    /// A usable token: logs in, renews or re-logs in as needed.
+    pub(crate) async fn current(self: &Arc<Self>) -> Result<Current> {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        let (expired, renew_due) = match state.as_ref() {
+            None => (true, false),
+            Some(s) => (s.expired(now), s.renew_at().is_some_and(|r| now >= r)),
+        };
+        let needs_login = expired || (renew_due && !self.renew(&mut state).await);
+        if needs_login {
+            *state = None;
+            let fresh = self.login().await?;
+            let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+            *state = Some(TokenState {
+                token: fresh.token,
+                generation,
+                obtained: Instant::now(),
+                lease: fresh.lease,
+                login_lease: fresh.lease,
+                renewable: fresh.renewable,
+            });
+            self.logins.fetch_add(1, Ordering::Relaxed);
+            self.start_renewer();
+        }
+        let s = state.as_ref().expect("a token was just ensured");
+        Ok(Current {
+            token: s.token.clone(),
+            generation: s.generation,
+        })
+    }
+
+    /// Forget the token of `generation` (Vault rejected it), so the next [`Self::current`] logs in.
+    pub(crate) async fn invalidate(&self, generation: u64) {
+        let mut state = self.state.lock().await;
+        if state.as_ref().is_some_and(|s| s.generation == generation) {
+            *state = None;
+        }
+    }
+
+    /// Whether Vault still accepts `token` (a 403 on a read then means a policy denial, not an
+    /// expired or revoked token). A token that may not look itself up counts as accepted.
+    pub(crate) async fn still_valid(&self, token: &SecretString) -> bool {
+        match self
+            .http
+            .call(
+                Method::GET,
+                "auth/token/lookup-self",
+                &[],
+                Some(token),
+                None,
+            )
+            .await
+        {
+            Ok(_) => true,
+            Err(Failure::Status { code: 401, .. }) => false,
+            // Vault answers 403 both for a dead token and for a live one without the default
+            // policy; the caller re-logs in once either way and then believes the read.
+            Err(Failure::Status { code: 403, .. }) => false,
+            Err(_) => true,
+        }
+    }
+
+    /// Renew in place. Returns false when a fresh login is needed instead.
+    async fn renew(&self, state: &mut Option<TokenState>) -> bool {
+        let Some(s) = state.as_mut() else {
+            return false;
+        };
+        let answer = self
+            .http
+            .call(
+                Method::POST,
+                "auth/token/renew-self",
+                &[],
+                Some(&s.token),
+                Some(serde_json::json!({})),
+            )
+            .await;
+        match answer {
+            Ok(body) => {
+                let auth = &body.expose()["auth"];
+                let lease = auth["lease_duration"].as_u64().map(Duration::from_secs);
+                self.renewals.fetch_add(1, Ordering::Relaxed);
+                s.obtained = Instant::now();
+                s.lease = lease.filter(|l| !l.is_zero()).or(s.lease);
+                s.renewable = auth["renewable"].as_bool().unwrap_or(false);
+                tracing::debug!(backend = %self.backend, lease_secs = ?s.lease.map(|l| l.as_secs()), "renewed the Vault token");
+                // Close to the token's max TTL a renewal gives less and less time: a method that
+                // can log in again does so rather than let the token run out.
+                let shrinking = match (s.lease, s.login_lease) {
+                    (Some(now), Some(login)) => now < login / 3,
+                    _ => false,
+                };
+                !(shrinking && self.can_relogin())
+            }
+            Err(Failure::Status { code, .. }) if code == 401 || code == 403 => {
+                tracing::info!(backend = %self.backend, "Vault refused to renew the token; logging in again");
+                false
+            }
+            Err(f) => {
+                // Vault is briefly unreachable: keep the token while it lasts.
+                let e = error::map(f, &Action::Token, &self.backend);
+                tracing::warn!(backend = %self.backend, error = %e, "could not renew the Vault token");
+                !s.expired(Instant::now())
+            }
+        }
+    }
+
+    fn can_relogin(&self) -> bool {
+        !matches!(self.method, AuthConfig::Token { .. })
+    }
+
+    async fn login(&self) -> Result<LoginResult> {
+        match &self.method {
+            AuthConfig::Token { token_file } => self.token_login(token_file.as_deref()).await,
+            AuthConfig::Approle {
+                role_id,
+                secret_id_file,
+                mount,
+            } => {
+                let secret_id = read_credential(secret_id_file, "secret id", &self.backend).await?;
+                let action = Action::Login {
+                    method: "approle",
+                    mount: mount.clone(),
+                };
+                let info = vaultrs::auth::approle::login(
+                    self.http.vaultrs(),
+                    mount,
+                    role_id,
+                    secret_id.expose(),
+                )
+                .await
+                .map_err(|e| error::map(Failure::from_vaultrs(e), &action, &self.backend))?;
+                Ok(from_auth_info(info))
+            }
+            AuthConfig::Kubernetes {
+                role,
+                jwt_file,
+                mount,
+            } => {
+                let jwt = read_credential(jwt_file, "service-account token", &self.backend).await?;
+                let action = Action::Login {
+                    method: "kubernetes",
+                    mount: mount.clone(),
+                };
+                let info = vaultrs::auth::kubernetes::login(
+                    self.http.vaultrs(),
+                    mount,
+                    role,
+                    jwt.expose(),
+                )
+                .await
+                .map_err(|e| error::map(Failure::from_vaultrs(e), &action, &self.backend))?;
+                Ok(from_auth_info(info))
+            }
+        }
+    }
+
+    /// The token method has nothing to log in with: (re-)read the token and ask Vault how long
+    /// it lives.
+    async fn token_login(&self, token_file: Option<&Path>) -> Result<LoginResult> {
+        let token = match token_file {
+            Some(f) => read_credential(f, "token", &self.backend).await?,
+            None => match std::env::var("VAULT_TOKEN") {
+                Ok(t) if !t.trim().is_empty() => SecretString::new(t.trim().to_owned()),
+                _ => return Err(Error::new(
+                    ErrorKind::Unauthenticated,
+                    "no Vault token: VAULT_TOKEN is not set",
+                )
+                .with_backend(&self.backend)
+                .with_hint(
+                    "export VAULT_TOKEN, set `auth = { method = \"token\", token_file = \"…\" }`, \
+                         or use approle / kubernetes auth",
+                )),
+            },
+        };
+        let answer = self
+            .http
+            .call(
+                Method::GET,
+                "auth/token/lookup-self",
+                &[],
+                Some(&token),
+                None,
+            )
+            .await;
+        match answer {
+            Ok(body) => {
+                let data = &body.expose()["data"];
+                let ttl = data["ttl"].as_u64().unwrap_or(0);
+                Ok(LoginResult {
+                    token,
+                    // ttl 0 is a token that never expires (root).
+                    lease: (ttl > 0).then(|| Duration::from_secs(ttl)),
+                    renewable: data["renewable"].as_bool().unwrap_or(false),
+                })
+            }
+            // A token without the default policy cannot look itself up: use it, and let reads
+            // decide.
+            Err(Failure::Status { code: 403, .. }) => Ok(LoginResult {
+                token,
+                lease: None,
+                renewable: false,
+            }),
+            Err(f) => Err(error::map(f, &Action::Token, &self.backend)),
+        }
+    }
+
+    fn start_renewer(self: &Arc<Self>) {
+        if self.renewer_started.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            self.renewer_started.store(false, Ordering::Relaxed);
+            return;
+        };
+        let weak = Arc::downgrade(self);
+        rt.spawn(renew_in_background(weak));
+    }
+
+    async fn next_renewal(&self) -> Option<Instant> {
+        let state = self.state.lock().await;
+        state.as_ref().and_then(TokenState::renew_at)
+    }
+}
+
+/// Keeps the token alive between requests (the broker may sit idle longer than a token's TTL).
+/// Holds only a weak reference, so it ends when the backend is dropped.
+async fn renew_in_background(weak: Weak<Auth>) {
+    loop {
+        let wait = {
+            let Some(auth) = weak.upgrade() else { return };
+            match auth.next_renewal().await {
+                Some(at) => at.saturating_duration_since(Instant::now()),
+                None => IDLE_CHECK,
+            }
+        };
+        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+        let Some(auth) = weak.upgrade() else { return };
+        let due = auth
+            .next_renewal()
+            .await
+            .is_some_and(|at| Instant::now() >= at);
+        if due {
+            if let Err(e) = auth.current().await {
+                tracing::warn!(backend = %auth.backend, error = %e, "background token renewal failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+fn from_auth_info(info: vaultrs::api::AuthInfo) -> LoginResult {
+    LoginResult {
+        token: SecretString::new(info.client_token),
+        lease: (info.lease_duration > 0).then(|| Duration::from_secs(info.lease_duration)),
+        renewable: info.renewable,
+    }
+}
+
+/// Read a credential file (token, secret id, JWT), trimmed. Never quotes the content.
+async fn read_credential(path: &Path, what: &str, backend: &str) -> Result<SecretString> {
+    let bytes = zeroize::Zeroizing::new(tokio::fs::read(path).await.map_err(|e| {
+        Error::new(
+            ErrorKind::Unauthenticated,
+            format!(
+                "cannot read the Vault {what} file `{}`: {e}",
+                path.display()
+            ),
+        )
+        .with_backend(backend)
+        .with_hint("check the path in the backend's `auth` settings and the file's permissions")
+    })?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Error::new(
+            ErrorKind::Unauthenticated,
+            format!(
+                "the Vault {what} file `{}` is not UTF-8 text",
+                path.display()
+            ),
+        )
+        .with_backend(backend)
+    })?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Unauthenticated,
+            format!("the Vault {what} file `{}` is empty", path.display()),
+        )
+        .with_backend(backend));
+    }
+    Ok(SecretString::new(trimmed.to_owned()))
+}

@@ -1,0 +1,144 @@
+//! Transport: a vaultrs client (TLS, CA bundle, namespace, timeout) for the login calls, and raw
+//! JSON calls on the same connection pool for what vaultrs does not expose (the KV version in a
+//! read, mount detection, status codes of errors).
+
+use crate::config::VaultSettings;
+use crate::error::Failure;
+use envfile_core::{Error, Result, SecretJson, SecretString};
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+
+/// One Vault server: where it is and how to talk to it.
+pub(crate) struct Http {
+    vault: VaultClient,
+    base: Url,
+    namespace: Option<String>,
+}
+
+impl Http {
+    pub(crate) fn new(s: &VaultSettings) -> Result<Self> {
+        let base = Url::parse(&s.address)
+            .map_err(|e| Error::config(format!("invalid Vault address `{}`: {e}", s.address)))?;
+        let ca_certs: Vec<String> = s
+            .ca_cert
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        // Every field is set explicitly: vaultrs' defaults read VAULT_* variables (and unwrap on
+        // some), and the token must never live in its settings.
+        let settings = VaultClientSettingsBuilder::default()
+            .address(&s.address)
+            .token("")
+            .ca_certs(ca_certs)
+            .identity(None)
+            .verify(true)
+            .timeout(Some(s.timeout))
+            .namespace(s.namespace.clone())
+            .build()
+            .map_err(|e| {
+                Error::config(format!("backend `{}`: bad Vault settings: {e}", s.name))
+                    .with_backend(&s.name)
+            })?;
+        let vault = VaultClient::new(settings).map_err(|e| {
+            Error::config(format!(
+                "backend `{}`: cannot set up the Vault client: {e}",
+                s.name
+            ))
+            .with_backend(&s.name)
+            .with_hint("check that `ca_cert` (or VAULT_CACERT) names a readable PEM bundle")
+        })?;
+        Ok(Self {
+            vault,
+            base,
+            namespace: s.namespace.clone(),
+        })
+    }
+
+    /// The vaultrs client, for login endpoints (it carries no token).
+    pub(crate) fn vaultrs(&self) -> &VaultClient {
+        &self.vault
+    }
+
+    fn url(&self, api_path: &str, query: &[(&str, &str)]) -> std::result::Result<Url, Failure> {
+        let mut url = self.base.clone();
+        {
+            let mut segs = url
+                .path_segments_mut()
+                .map_err(|()| Failure::Decode("the Vault address cannot take a path".into()))?;
+            segs.pop_if_empty().push("v1");
+            segs.extend(api_path.split('/'));
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// One JSON call. Success: the whole response body (zeroized on drop). Failure: the status
+    /// and Vault's `errors`, or the transport error.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        api_path: &str,
+        query: &[(&str, &str)],
+        token: Option<&SecretString>,
+        body: Option<serde_json::Value>,
+    ) -> std::result::Result<SecretJson, Failure> {
+        let url = self.url(api_path, query)?;
+        let mut req = self
+            .vault
+            .http
+            .http
+            .request(method, url)
+            .header("X-Vault-Request", "true");
+        if let Some(t) = token {
+            let mut v = HeaderValue::from_str(t.expose()).map_err(|_| {
+                Failure::Local(Error::new(
+                    envfile_core::ErrorKind::Unauthenticated,
+                    "the Vault token contains characters that cannot go in an HTTP header",
+                ))
+            })?;
+            v.set_sensitive(true);
+            req = req.header(HeaderName::from_static("x-vault-token"), v);
+        }
+        if let Some(ns) = &self.namespace {
+            req = req.header("X-Vault-Namespace", ns.as_str());
+        }
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.map_err(|e| Failure::from_reqwest(&e))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| Failure::from_reqwest(&e))?;
+        if status.is_success() {
+            if bytes.is_empty() {
+                return Ok(SecretJson::from_value(serde_json::Value::Null));
+            }
+            // The parse error is reduced to a position: serde_json may quote the (secret) input.
+            return serde_json::from_slice(&bytes)
+                .map(SecretJson::from_value)
+                .map_err(|e| {
+                    Failure::Decode(format!(
+                        "the response is not JSON (line {}, column {})",
+                        e.line(),
+                        e.column()
+                    ))
+                });
+        }
+        #[derive(serde::Deserialize)]
+        struct Errors {
+            #[serde(default)]
+            errors: Vec<String>,
+        }
+        let errors = serde_json::from_slice::<Errors>(&bytes)
+            .map(|e| e.errors)
+            .unwrap_or_default();
+        Err(Failure::Status {
+            code: status.as_u16(),
+            errors,
+        })
+    }
+}

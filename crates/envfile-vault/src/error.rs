@@ -1,0 +1,387 @@
+//! Every way a Vault call fails, mapped to an envfile error in one function ([`map`]).
+
+use crate::kv::KvVersion;
+use envfile_core::{Error, ErrorKind};
+use std::fmt;
+
+/// A failed call, before it is given context.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// Vault answered with an error status. `errors` are Vault's own messages (never payloads).
+    Status { code: u16, errors: Vec<String> },
+    /// No answer: connection refused, TLS failure, timeout.
+    Transport { timeout: bool, message: String },
+    /// An answer we could not understand (not JSON, missing fields). The text names the field,
+    /// never the content.
+    Decode(String),
+    /// A local problem before the call (a credential file that cannot be read, …).
+    Local(Error),
+}
+
+impl Failure {
+    pub(crate) fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_reqwest(e: &reqwest::Error) -> Self {
+        // reqwest's Display names the URL (a path, not a secret) and the cause.
+        let mut message = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            src = s.source();
+        }
+        Self::Transport {
+            timeout: e.is_timeout(),
+            message,
+        }
+    }
+
+    pub(crate) fn from_vaultrs(e: vaultrs::error::ClientError) -> Self {
+        use rustify::errors::ClientError as R;
+        use vaultrs::error::ClientError as C;
+        match e {
+            C::APIError { code, errors } => Self::Status { code, errors },
+            // The body did not parse as Vault's error shape; the status is what matters.
+            C::RestClientError {
+                source: R::ServerResponseError { code, .. },
+            } => Self::Status {
+                code,
+                errors: vec![],
+            },
+            C::RestClientError {
+                source: R::RequestError { source, .. },
+            } => Self::Transport {
+                timeout: source
+                    .downcast_ref::<reqwest::Error>()
+                    .is_some_and(reqwest::Error::is_timeout),
+                message: format!("{source:#}"),
+            },
+            other => Self::Decode(other.to_string()),
+        }
+    }
+}
+
+/// What the failed call was doing, for the message and the hint.
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    /// Reading the KV secret the user named `path` at `api_path` (what the policy must allow).
+    Read {
+        path: String,
+        api_path: String,
+        mount: String,
+        version: KvVersion,
+    },
+    /// Reading KV v2 metadata.
+    Metadata { api_path: String },
+    /// Finding which mount a path is in and its KV version.
+    DetectMount { path: String },
+    /// Logging in with a method.
+    Login { method: &'static str, mount: String },
+    /// Renewing or looking up the token.
+    Token,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { path, api_path, .. } if path == api_path => write!(f, "reading `{path}`"),
+            Self::Read { path, api_path, .. } => {
+                write!(f, "reading `{path}` (API path `{api_path}`)")
+            }
+            Self::Metadata { api_path } => write!(f, "reading metadata `{api_path}`"),
+            Self::DetectMount { path } => write!(f, "finding the mount of `{path}`"),
+            Self::Login { method, mount } => {
+                write!(f, "logging in with {method} at `auth/{mount}`")
+            }
+            Self::Token => f.write_str("renewing the Vault token"),
+        }
+    }
+}
+
+fn is_multierror_header(line: &str) -> bool {
+    line.ends_with("occurred:") && line.contains("error")
+}
+
+/// Vault's `errors`, on one line. Go's multierror wraps them as "1 error occurred:\n\t* …":
+/// keep the items only.
+fn vault_says(errors: &[String]) -> String {
+    let errs: Vec<&str> = errors
+        .iter()
+        .flat_map(|e| e.lines())
+        .map(|l| l.trim().trim_start_matches("* ").trim())
+        .filter(|l| !l.is_empty() && !is_multierror_header(l))
+        .collect();
+    if errs.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", errs.join("; "))
+    }
+}
+
+/// The one mapping from a failed call to an envfile error: kind, message, hint.
+pub(crate) fn map(f: Failure, action: &Action, backend: &str) -> Error {
+    let err = match f {
+        Failure::Local(e) => return e.or_backend(backend),
+        Failure::Decode(what) => Error::new(
+            ErrorKind::Other,
+            format!("unexpected answer from Vault while {action}: {what}"),
+        ),
+        Failure::Transport { timeout, message } => Error::new(
+            if timeout {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Unavailable
+            },
+            format!("Vault did not answer while {action}: {message}"),
+        )
+        .with_hint("check the backend's `address` (or VAULT_ADDR), the network path, and `ca_cert` for HTTPS"),
+        Failure::Status { code, errors } => status_error(code, &errors, action),
+    };
+    err.with_backend(backend)
+}
+
+fn status_error(code: u16, errors: &[String], action: &Action) -> Error {
+    let says = vault_says(errors);
+    let sealed = errors.iter().any(|e| e.contains("sealed"));
+    match code {
+        403 => permission_denied(action, &says),
+        401 => Error::new(
+            ErrorKind::Unauthenticated,
+            format!("Vault rejected the token while {action}{says}"),
+        )
+        .with_hint("the token is missing, expired or revoked: check the backend's `auth` settings"),
+        404 => not_found(action, &says),
+        429 => Error::new(
+            ErrorKind::Throttled,
+            format!("Vault rate-limited the request while {action}{says}"),
+        ),
+        503 if sealed => Error::new(
+            ErrorKind::Unavailable,
+            format!("Vault is sealed ({action}){says}"),
+        )
+        .with_hint("unseal Vault (`bao operator unseal`), or wait for a standby to take over"),
+        500..=599 => Error::new(
+            ErrorKind::Unavailable,
+            format!("Vault answered {code} while {action}{says}"),
+        ),
+        400 if matches!(action, Action::Login { .. }) => Error::new(
+            ErrorKind::Unauthenticated,
+            format!("Vault refused the login while {action}{says}"),
+        )
+        .with_hint(login_hint(action)),
+        _ => Error::new(
+            ErrorKind::Other,
+            format!("Vault answered {code} while {action}{says}"),
+        ),
+    }
+}
+
+fn permission_denied(action: &Action, says: &str) -> Error {
+    let e = Error::new(
+        ErrorKind::PermissionDenied,
+        format!("permission denied {action}{says}"),
+    );
+    match action {
+        Action::Read {
+            api_path, version, ..
+        } => e.with_hint(format!(
+            "the token's policy needs `read` on `{api_path}` ({version}): \
+             path \"{api_path}\" {{ capabilities = [\"read\"] }}"
+        )),
+        Action::Metadata { api_path } => e.with_hint(format!(
+            "the token's policy needs `read` on `{api_path}` to probe versions: \
+             path \"{api_path}\" {{ capabilities = [\"read\"] }}"
+        )),
+        // Vault answers 403 here for a mount that does not exist, too (even to root).
+        Action::DetectMount { path } => e.with_hint(format!(
+            "either no secrets engine is mounted at the start of `{path}` (see `bao secrets list`) \
+             or the token's policies grant nothing under it: allow `read` on the secret \
+             (`MOUNT/data/PATH` for KV v2, `MOUNT/PATH` for KV v1)"
+        )),
+        Action::Login { .. } => Error::new(
+            ErrorKind::Unauthenticated,
+            format!("Vault refused the login while {action}{says}"),
+        )
+        .with_hint(login_hint(action)),
+        Action::Token => e.with_hint("the token is expired or revoked"),
+    }
+}
+
+fn login_hint(action: &Action) -> String {
+    match action {
+        Action::Login {
+            method: "approle", ..
+        } => "check `role_id` and that the secret id in `secret_id_file` is valid and unexpired"
+            .into(),
+        Action::Login {
+            method: "kubernetes",
+            ..
+        } => "check that the Vault role binds this service account name and namespace \
+              (`bound_service_account_names`, `bound_service_account_namespaces`) and that \
+              `auth/kubernetes/config` points at this cluster"
+            .into(),
+        _ => "check the token: it may be expired or revoked".into(),
+    }
+}
+
+fn not_found(action: &Action, says: &str) -> Error {
+    match action {
+        Action::Read {
+            path,
+            api_path,
+            mount,
+            version,
+        } => {
+            let hint = match version {
+                KvVersion::V2 => format!(
+                    "read `{api_path}`: check the path under mount `{mount}/` (KV v2; \
+                     `{mount}/PATH` and `{mount}/data/PATH` both work, so do not add `data/` twice), \
+                     and that the version is not deleted"
+                ),
+                KvVersion::V1 => format!(
+                    "read `{api_path}`: check the path under mount `{mount}/` (KV v1 has \
+                     no `data/` segment)"
+                ),
+            };
+            Error::new(ErrorKind::NotFound, format!("no secret at `{path}`{says}")).with_hint(hint)
+        }
+        Action::Metadata { api_path } => Error::new(
+            ErrorKind::NotFound,
+            format!("no secret metadata at `{api_path}`"),
+        ),
+        Action::DetectMount { path } => Error::new(
+            ErrorKind::NotFound,
+            format!("no secrets engine is mounted at `{path}`{says}"),
+        )
+        .with_hint("the first path segments must name a KV mount (`bao secrets list`)"),
+        Action::Login { method, mount } => Error::new(
+            ErrorKind::Config,
+            format!("no {method} auth method at `auth/{mount}`{says}"),
+        )
+        .with_hint(format!(
+            "enable it (`bao auth enable {method}`) or set `mount` in the backend's `auth`"
+        )),
+        Action::Token => Error::new(
+            ErrorKind::Other,
+            format!("Vault answered 404 {action}{says}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(v: KvVersion) -> Action {
+        Action::Read {
+            path: "ml-incident/prod/api".into(),
+            api_path: "ml-incident/data/prod/api".into(),
+            mount: "ml-incident".into(),
+            version: v,
+        }
+    }
+
+    #[test]
+    fn forbidden_read_names_path_and_capability() {
+        let e = map(
+            Failure::Status {
+                code: 403,
+                errors: vec!["permission denied".into()],
+            },
+            &read(KvVersion::V2),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(e.backend(), Some("vault"));
+        let hint = e.hint().unwrap();
+        assert!(
+            hint.contains("`read` on `ml-incident/data/prod/api`"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn multierror_wrapping_is_flattened() {
+        let e = map(
+            Failure::Status {
+                code: 403,
+                errors: vec!["1 error occurred:\n\t* permission denied\n\n".into()],
+            },
+            &read(KvVersion::V2),
+            "vault",
+        );
+        assert!(e.message().ends_with(": permission denied"), "{e}");
+    }
+
+    #[test]
+    fn not_found_mentions_data_segment_and_mount() {
+        let e = map(
+            Failure::Status {
+                code: 404,
+                errors: vec![],
+            },
+            &read(KvVersion::V2),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        let hint = e.hint().unwrap();
+        assert!(
+            hint.contains("data/") && hint.contains("ml-incident/"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn sealed_server_errors_and_transport_are_retryable() {
+        for f in [
+            Failure::Status {
+                code: 503,
+                errors: vec!["Vault is sealed".into()],
+            },
+            Failure::Status {
+                code: 500,
+                errors: vec![],
+            },
+            Failure::Status {
+                code: 429,
+                errors: vec![],
+            },
+            Failure::Transport {
+                timeout: false,
+                message: "connection refused".into(),
+            },
+            Failure::Transport {
+                timeout: true,
+                message: "timed out".into(),
+            },
+        ] {
+            let e = map(f, &read(KvVersion::V1), "vault");
+            assert!(e.is_retryable(), "{e}");
+        }
+    }
+
+    #[test]
+    fn refused_logins_are_unauthenticated() {
+        let login = Action::Login {
+            method: "approle",
+            mount: "approle".into(),
+        };
+        for code in [400, 403] {
+            let e = map(
+                Failure::Status {
+                    code,
+                    errors: vec!["invalid secret id".into()],
+                },
+                &login,
+                "vault",
+            );
+            assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+            assert!(e.hint().unwrap().contains("secret_id_file"));
+        }
+    }
+}

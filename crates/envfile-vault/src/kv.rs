@@ -1,0 +1,278 @@
+//! KV paths: which mount a path is in and its KV version (asked once per mount, then cached),
+//! and how a user's path maps to the API path (`data/` added or accepted on KV v2).
+
+use crate::error::Failure;
+use envfile_core::{Error, ErrorKind, Result, SecretJson, SecretValue};
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+/// A KV secrets engine version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvVersion {
+    /// Unversioned: `MOUNT/PATH`, the data is the response's `data`.
+    V1,
+    /// Versioned: `MOUNT/data/PATH`, the data is the response's `data.data`.
+    V2,
+}
+
+impl fmt::Display for KvVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::V1 => "KV v1",
+            Self::V2 => "KV v2",
+        })
+    }
+}
+
+/// A secrets engine mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mount {
+    /// Without leading or trailing `/` (`ml-incident`, `team/kv`).
+    pub(crate) path: String,
+    pub(crate) version: KvVersion,
+}
+
+impl Mount {
+    /// From the `data` of `sys/internal/ui/mounts/PATH`. That endpoint answers for any token
+    /// with some capability under the mount, unlike `sys/mounts` which needs its own grant.
+    pub(crate) fn from_ui_mounts(body: &SecretJson) -> std::result::Result<Self, Failure> {
+        let data = &body.expose()["data"];
+        let path = data["path"]
+            .as_str()
+            .map(|p| p.trim_matches('/').to_owned())
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| Failure::Decode("the mount lookup has no `data.path`".into()))?;
+        // `kv` without a version option is v1; `generic` is v1's old name.
+        let version = match data["options"]["version"].as_str() {
+            Some("2") => KvVersion::V2,
+            _ => KvVersion::V1,
+        };
+        Ok(Self { path, version })
+    }
+}
+
+/// Mounts seen so far, longest path first.
+#[derive(Default)]
+pub(crate) struct Mounts(RwLock<Vec<Arc<Mount>>>);
+
+impl Mounts {
+    pub(crate) fn lookup(&self, path: &str) -> Option<Arc<Mount>> {
+        let known = self.0.read().unwrap_or_else(|p| p.into_inner());
+        known.iter().find(|m| is_under(path, &m.path)).cloned()
+    }
+
+    pub(crate) fn remember(&self, m: Mount) -> Arc<Mount> {
+        let mut known = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = known.iter().find(|k| ***k == m) {
+            return existing.clone();
+        }
+        let m = Arc::new(m);
+        known.push(m.clone());
+        known.sort_by_key(|k| std::cmp::Reverse(k.path.len()));
+        m
+    }
+}
+
+fn is_under(path: &str, mount: &str) -> bool {
+    path.strip_prefix(mount)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A secret's place: its mount and the path below it (without KV v2's `data/`).
+#[derive(Debug, Clone)]
+pub(crate) struct KvPath {
+    pub(crate) mount: Arc<Mount>,
+    pub(crate) rest: String,
+}
+
+impl KvPath {
+    /// Split `path` (already checked by [`check_path`]) at `mount`. On KV v2 a leading `data/`
+    /// is the API segment a Vault Agent template writes, not part of the name.
+    pub(crate) fn new(mount: Arc<Mount>, path: &str) -> Result<Self> {
+        let rest = path
+            .strip_prefix(mount.path.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or_default();
+        let rest = match mount.version {
+            KvVersion::V2 if rest == "data" => "",
+            KvVersion::V2 => rest.strip_prefix("data/").unwrap_or(rest),
+            KvVersion::V1 => rest,
+        };
+        if rest.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidRef,
+                format!(
+                    "`{path}` names the mount `{}/`, not a secret in it",
+                    mount.path
+                ),
+            )
+            .with_hint(format!("write `{}/PATH`", mount.path)));
+        }
+        Ok(Self {
+            rest: rest.to_owned(),
+            mount,
+        })
+    }
+
+    /// The API path a read goes to, which is also what a policy must allow.
+    pub(crate) fn read_path(&self) -> String {
+        match self.mount.version {
+            KvVersion::V2 => format!("{}/data/{}", self.mount.path, self.rest),
+            KvVersion::V1 => format!("{}/{}", self.mount.path, self.rest),
+        }
+    }
+
+    /// KV v2 metadata path.
+    pub(crate) fn metadata_path(&self) -> String {
+        format!("{}/metadata/{}", self.mount.path, self.rest)
+    }
+}
+
+/// Trim slashes and refuse empty, `.` and `..` segments (they would be resolved by the URL, so
+/// the read would go somewhere else than the reference says).
+pub(crate) fn check_path(path: &str) -> Result<&str> {
+    let p = path.trim_matches('/');
+    let bad = |why: &str| {
+        Error::new(
+            ErrorKind::InvalidRef,
+            format!("invalid Vault path `{path}`: {why}"),
+        )
+        .with_hint(
+            "write MOUNT/PATH, for example `ml-incident/prod/api` or `ml-incident/data/prod/api`",
+        )
+    };
+    if p.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if !p.contains('/') {
+        return Err(bad("it has no mount (`MOUNT/PATH`)"));
+    }
+    if p.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err(bad("it has an empty, `.` or `..` segment"));
+    }
+    Ok(p)
+}
+
+/// Parse a `?version=N` pin: KV v2 versions are positive integers.
+pub(crate) fn check_version(v: &str, path: &str) -> Result<u64> {
+    v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidRef,
+            format!("`{path}`: KV v2 versions are positive integers, not `{v}`"),
+        )
+        .with_hint("list versions with `bao kv metadata get MOUNT/PATH`")
+    })
+}
+
+/// The secret's data object as compact JSON, and its version (KV v2). The value is serialized
+/// straight from the response, which is zeroized when dropped.
+pub(crate) fn extract(
+    body: &SecretJson,
+    version: KvVersion,
+) -> std::result::Result<(SecretValue, Option<String>), Failure> {
+    let root = &body.expose()["data"];
+    let (data, ver) = match version {
+        KvVersion::V1 => (root, None),
+        KvVersion::V2 => (
+            &root["data"],
+            root["metadata"]["version"].as_u64().map(|v| v.to_string()),
+        ),
+    };
+    if !data.is_object() {
+        return Err(Failure::Decode(format!(
+            "the {version} read has no data object (`{}`)",
+            match version {
+                KvVersion::V1 => "data",
+                KvVersion::V2 => "data.data",
+            }
+        )));
+    }
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(256));
+    serde_json::to_writer(&mut *buf, data)
+        .map_err(|_| Failure::Decode("the secret data could not be re-encoded".into()))?;
+    Ok((SecretValue::new(std::mem::take(&mut *buf)), ver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(path: &str, version: KvVersion) -> Arc<Mount> {
+        Arc::new(Mount {
+            path: path.into(),
+            version,
+        })
+    }
+
+    #[test]
+    fn v2_paths_with_or_without_data_segment_read_the_same() {
+        let m = mount("ml-incident", KvVersion::V2);
+        for p in ["ml-incident/prod/api", "ml-incident/data/prod/api"] {
+            let k = KvPath::new(m.clone(), p).unwrap();
+            assert_eq!(k.read_path(), "ml-incident/data/prod/api");
+            assert_eq!(k.metadata_path(), "ml-incident/metadata/prod/api");
+        }
+    }
+
+    #[test]
+    fn v1_paths_are_kept() {
+        let m = mount("team/kv", KvVersion::V1);
+        let k = KvPath::new(m, "team/kv/data/x").unwrap();
+        assert_eq!(k.read_path(), "team/kv/data/x");
+    }
+
+    #[test]
+    fn mount_itself_is_not_a_secret() {
+        let m = mount("ml-incident", KvVersion::V2);
+        let e = KvPath::new(m, "ml-incident/data").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidRef);
+    }
+
+    #[test]
+    fn longest_mount_wins_and_prefixes_respect_segments() {
+        let ms = Mounts::default();
+        ms.remember(Mount {
+            path: "a".into(),
+            version: KvVersion::V1,
+        });
+        ms.remember(Mount {
+            path: "a/b".into(),
+            version: KvVersion::V2,
+        });
+        assert_eq!(ms.lookup("a/b/c").unwrap().path, "a/b");
+        assert_eq!(ms.lookup("a/bc/d").unwrap().path, "a");
+        assert!(ms.lookup("ab/c").is_none());
+    }
+
+    #[test]
+    fn bad_paths_and_versions_are_invalid_refs() {
+        for p in ["", "/", "nomount", "a//b", "a/../b", "a/./b"] {
+            assert_eq!(
+                check_path(p).unwrap_err().kind(),
+                ErrorKind::InvalidRef,
+                "{p}"
+            );
+        }
+        assert_eq!(check_path("/a/b/").unwrap(), "a/b");
+        for v in ["0", "-1", "x", "1.5"] {
+            assert!(check_version(v, "a/b").is_err(), "{v}");
+        }
+        assert_eq!(check_version("3", "a/b").unwrap(), 3);
+    }
+
+    #[test]
+    fn extract_takes_the_data_object() {
+        let body = SecretJson::from_value(serde_json::json!({
+            "data": { "data": { "k": "v" }, "metadata": { "version": 4 } }
+        }));
+        let (v, ver) = extract(&body, KvVersion::V2).unwrap();
+        assert!(v.expose_bytes() == br#"{"k":"v"}"#);
+        assert_eq!(ver.as_deref(), Some("4"));
+        let body = SecretJson::from_value(serde_json::json!({ "data": { "k": "v" } }));
+        let (v, ver) = extract(&body, KvVersion::V1).unwrap();
+        assert!(v.expose_bytes() == br#"{"k":"v"}"#);
+        assert_eq!(ver, None);
+        let deleted = SecretJson::from_value(serde_json::json!({ "data": { "data": null } }));
+        assert!(extract(&deleted, KvVersion::V2).is_err());
+    }
+}

@@ -1,0 +1,361 @@
+//! Test support for the `aws` backend against moto: a [`Seeder`] that writes through the real
+//! Secrets Manager API, an SDK client for tests that seed versions, stages and deletions
+//! themselves, and [`FakeAwsProxy`], a hand-written fault-injecting proxy in front of moto for
+//! what moto cannot do (deny one operation, throttle) and to count API calls by operation.
+
+use crate::conformance::Seeder;
+use async_trait::async_trait;
+use envfile_aws::sdk;
+use envfile_aws::{AwsBackend, AwsConfig};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The region tests use for secret names.
+pub const REGION: &str = "eu-central-1";
+/// moto's default account id (it appears in every ARN moto makes).
+pub const ACCOUNT: &str = "123456789012";
+
+/// Dummy credentials for moto, as the environment variables the CLI's child process gets.
+pub const DUMMY_ENV: [(&str, &str); 4] = [
+    ("AWS_ACCESS_KEY_ID", "test"),
+    ("AWS_SECRET_ACCESS_KEY", "test"),
+    ("AWS_REGION", REGION),
+    // No ~/.aws lookups and no IMDS probing on a CI machine.
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+/// Put [`DUMMY_ENV`] into this process's environment (once), so the backend's default
+/// credentials chain finds them. Call before any thread reads the environment.
+pub fn dummy_credentials_in_env() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for (k, v) in DUMMY_ENV {
+            std::env::set_var(k, v);
+        }
+        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/envfile-tests");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/envfile-tests");
+    });
+}
+
+/// An SDK client for moto in `region`, with static dummy credentials.
+pub fn sdk_client(region: &str) -> sdk::Client {
+    sdk_client_at(&crate::env::moto_url(), region)
+}
+
+/// An SDK client for `endpoint` (moto or a [`FakeAwsProxy`]) in `region`.
+pub fn sdk_client_at(endpoint: &str, region: &str) -> sdk::Client {
+    let conf = sdk::Config::builder()
+        .behavior_version(sdk::config::BehaviorVersion::latest())
+        .region(sdk::config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(sdk::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "envfile-tests",
+        ))
+        .build();
+    sdk::Client::from_conf(conf)
+}
+
+/// The `aws` backend pointed at `endpoint` (moto or a proxy), reading names in [`REGION`].
+pub async fn backend_at(name: &str, endpoint: &str) -> AwsBackend {
+    dummy_credentials_in_env();
+    let cfg = AwsConfig {
+        kind: "aws".into(),
+        region: Some(REGION.into()),
+        endpoint_url: Some(endpoint.into()),
+        ..AwsConfig::default()
+    };
+    AwsBackend::new(name, &cfg)
+        .await
+        .with_retry(envfile_core::retry::RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: std::time::Duration::from_millis(20),
+            max_backoff: std::time::Duration::from_millis(200),
+            total: std::time::Duration::from_secs(10),
+        })
+}
+
+/// Backend config TOML for the CLI tests: an `aws` backend named `aws` pointing at moto.
+pub fn backend_toml() -> String {
+    format!(
+        "[default.backends.aws]\nkind = \"aws\"\nregion = \"{REGION}\"\nendpoint_url = \"{}\"\n",
+        crate::env::moto_url()
+    )
+}
+
+/// Create `name` holding `value` (SecretString when UTF-8, else SecretBinary), or add a new
+/// version (which becomes AWSCURRENT, the old one AWSPREVIOUS). Returns the secret's full ARN.
+pub async fn put_secret(client: &sdk::Client, name: &str, value: &[u8]) -> String {
+    let (text, bin) = match std::str::from_utf8(value) {
+        Ok(s) => (Some(s.to_owned()), None),
+        Err(_) => (None, Some(sdk::primitives::Blob::new(value.to_vec()))),
+    };
+    let created = client
+        .create_secret()
+        .name(name)
+        .set_secret_string(text.clone())
+        .set_secret_binary(bin.clone())
+        .send()
+        .await;
+    match created {
+        Ok(out) => out.arn().expect("CreateSecret returns an ARN").to_owned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_exists_exception()) =>
+        {
+            client
+                .put_secret_value()
+                .secret_id(name)
+                .set_secret_string(text)
+                .set_secret_binary(bin)
+                .send()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "PutSecretValue {name}: {}",
+                        sdk::error::DisplayErrorContext(e)
+                    )
+                })
+                .arn()
+                .expect("PutSecretValue returns an ARN")
+                .to_owned()
+        }
+        Err(e) => panic!(
+            "CreateSecret {name}: {}",
+            sdk::error::DisplayErrorContext(e)
+        ),
+    }
+}
+
+/// Seeds moto through the real Secrets Manager API, in [`REGION`].
+pub struct MotoSeeder {
+    client: sdk::Client,
+}
+
+impl MotoSeeder {
+    /// A seeder writing to moto.
+    pub fn new() -> Self {
+        Self {
+            client: sdk_client(REGION),
+        }
+    }
+}
+
+impl Default for MotoSeeder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Seeder for MotoSeeder {
+    async fn put(&self, name: &str, value: &[u8]) -> String {
+        put_secret(&self.client, name, value).await;
+        name.to_owned()
+    }
+
+    async fn delete(&self, path: &str) {
+        self.client
+            .delete_secret()
+            .secret_id(path)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "DeleteSecret {path}: {}",
+                    sdk::error::DisplayErrorContext(e)
+                )
+            });
+    }
+}
+
+/// What [`FakeAwsProxy`] does to requests of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer every call with `AccessDeniedException` (like a role without the IAM action).
+    Deny,
+    /// Answer the next `n` calls with `ThrottlingException`, then pass through.
+    Throttle(u32),
+}
+
+/// A FAKE: a loopback HTTP proxy in front of moto that counts calls per operation
+/// (`X-Amz-Target`) and injects faults moto cannot produce. One request per connection
+/// (`Connection: close` both ways) keeps it small.
+pub struct FakeAwsProxy {
+    url: String,
+    calls: Arc<Mutex<BTreeMap<String, u32>>>,
+    faults: Arc<Mutex<BTreeMap<String, Fault>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeAwsProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeAwsProxy {
+    /// Start it in front of moto.
+    pub async fn start() -> Self {
+        let upstream = crate::env::moto_url()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy addr"));
+        let calls = Arc::new(Mutex::new(BTreeMap::new()));
+        let faults = Arc::new(Mutex::new(BTreeMap::new()));
+        let (c, f) = (calls.clone(), faults.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (c, f, up) = (c.clone(), f.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let _ = serve_one(sock, &up, &c, &f).await;
+                });
+            }
+        });
+        Self {
+            url,
+            calls,
+            faults,
+            task,
+        }
+    }
+
+    /// The proxy's URL, for `endpoint_url`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Inject `fault` into calls of `op` (`BatchGetSecretValue`, `GetSecretValue`, …).
+    pub fn set_fault(&self, op: &str, fault: Fault) {
+        self.faults.lock().unwrap().insert(op.to_owned(), fault);
+    }
+
+    /// How many calls of `op` arrived (answered by moto or by a fault).
+    pub fn calls(&self, op: &str) -> u32 {
+        self.calls.lock().unwrap().get(op).copied().unwrap_or(0)
+    }
+
+    /// Forget the counts.
+    pub fn reset_calls(&self) {
+        self.calls.lock().unwrap().clear();
+    }
+}
+
+static PROXY_SERIAL: AtomicU32 = AtomicU32::new(0);
+
+async fn serve_one(
+    mut sock: TcpStream,
+    upstream: &str,
+    calls: &Mutex<BTreeMap<String, u32>>,
+    faults: &Mutex<BTreeMap<String, Fault>>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let head_end = loop {
+        let mut chunk = [0u8; 8192];
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(p) = find(&buf, b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    let len: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let mut chunk = [0u8; 8192];
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let op = header("x-amz-target")
+        .and_then(|t| t.rsplit('.').next().map(str::to_owned))
+        .unwrap_or_default();
+    *calls.lock().unwrap().entry(op.clone()).or_default() += 1;
+
+    let fault = {
+        let mut f = faults.lock().unwrap();
+        match f.get(&op).copied() {
+            Some(Fault::Throttle(n)) if n > 0 => {
+                f.insert(op.clone(), Fault::Throttle(n - 1));
+                Some(("ThrottlingException", "Rate exceeded"))
+            }
+            Some(Fault::Deny) => Some((
+                "AccessDeniedException",
+                "User: arn:aws:sts::123456789012:assumed-role/test/fake is not authorized to perform this operation (fake proxy)",
+            )),
+            _ => None,
+        }
+    };
+    if let Some((code, msg)) = fault {
+        let body = serde_json::json!({ "__type": code, "message": msg }).to_string();
+        let resp = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: fake-{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            PROXY_SERIAL.fetch_add(1, Ordering::Relaxed),
+            body.len()
+        );
+        sock.write_all(resp.as_bytes()).await?;
+        return sock.shutdown().await;
+    }
+
+    // Forward with `Connection: close` so the upstream response ends at EOF.
+    let mut fwd = String::new();
+    for line in head[..head_end - 4].split("\r\n") {
+        if line.to_ascii_lowercase().starts_with("connection:") {
+            continue;
+        }
+        fwd.push_str(line);
+        fwd.push_str("\r\n");
+    }
+    fwd.push_str("Connection: close\r\n\r\n");
+    let mut up = TcpStream::connect(upstream).await?;
+    up.write_all(fwd.as_bytes()).await?;
+    up.write_all(&buf[head_end..]).await?;
+    let mut resp = Vec::new();
+    up.read_to_end(&mut resp).await?;
+    let Some(rhead_end) = find(&resp, b"\r\n\r\n").map(|p| p + 4) else {
+        return sock.write_all(&resp).await;
+    };
+    let rhead = String::from_utf8_lossy(&resp[..rhead_end - 4]).into_owned();
+    let mut out = String::new();
+    for line in rhead.split("\r\n") {
+        if line.to_ascii_lowercase().starts_with("connection:") {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    sock.write_all(out.as_bytes()).await?;
+    sock.write_all(&resp[rhead_end..]).await?;
+    sock.shutdown().await
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

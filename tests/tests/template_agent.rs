@@ -1,0 +1,266 @@
+//! `envfile render --template` against the real `bao agent`: every template under
+//! `tests/fixtures/templates/` is rendered by the agent and by envfile from the same OpenBao dev
+//! server, and the two outputs must be byte-identical. The agent's output must also equal the
+//! committed golden file next to the template (`NAME.golden`), so a change in the agent's
+//! behaviour (a new OpenBao version) shows up as a reviewed diff. Regenerate the goldens with
+//! `ENVFILE_UPDATE_GOLDEN=1 scripts/test -p envfile-tests template`.
+//!
+//! Templates under `fail/` must make both fail (a parse error or an execution error).
+//!
+//! The fixtures name the mounts `ml-incident` (KV v2) and `kv1` (KV v1); each run seeds
+//! `secrets.json` into fresh mounts and rewrites those names in the templates, so runs sharing
+//! the dev server never interfere. Outputs hold the fixture's secret values, so mismatches are
+//! reported by length and position, never by content.
+
+use envfile_tests::bao::Bao;
+use envfile_tests::env::{bao_bin, envfile_bin, unique, vault_addr, vault_root_token};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/templates");
+
+struct Mounts {
+    kv2: String,
+    kv1: String,
+}
+
+async fn seed() -> Mounts {
+    let bao = Bao::root();
+    let m = Mounts {
+        kv2: unique("ml-incident"),
+        kv1: unique("kv1"),
+    };
+    bao.enable_kv(&m.kv2, 2).await;
+    bao.enable_kv(&m.kv1, 1).await;
+    let text = std::fs::read_to_string(Path::new(FIXTURES).join("secrets.json")).unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for (mount, version, key) in [(&m.kv2, 2, "ml-incident"), (&m.kv1, 1, "kv1")] {
+        for (name, value) in data[key].as_object().unwrap() {
+            bao.kv_put(mount, version, name, value).await;
+        }
+    }
+    m
+}
+
+/// The template with the fixture's mount names replaced by this run's.
+fn localize(src: &str, m: &Mounts) -> String {
+    src.replace("\"ml-incident/", &format!("\"{}/", m.kv2))
+        .replace("\"kv1/", &format!("\"{}/", m.kv1))
+}
+
+fn templates(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tmpl"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+/// Write each localized template into `work` and an agent config rendering them all into
+/// `work/NAME.agent`; return the config path.
+fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
+    let token = work.join("token");
+    std::fs::write(&token, vault_root_token()).unwrap();
+    let mut hcl = format!(
+        "vault {{\n  address = \"{}\"\n}}\n\
+         auto_auth {{\n  method \"token_file\" {{\n    config = {{ token_file_path = \"{}\" }}\n  }}\n}}\n\
+         template_config {{\n  exit_on_retry_failure = true\n}}\n\
+         exit_after_auth = true\n",
+        vault_addr(),
+        token.display()
+    );
+    for t in tmpls {
+        let name = stem(t);
+        let src = work.join(format!("{name}.tmpl"));
+        std::fs::write(&src, localize(&std::fs::read_to_string(t).unwrap(), m)).unwrap();
+        hcl.push_str(&format!(
+            "template {{\n  source = \"{}\"\n  destination = \"{}\"\n}}\n",
+            src.display(),
+            work.join(format!("{name}.agent")).display()
+        ));
+    }
+    let path = work.join("agent.hcl");
+    std::fs::write(&path, hcl).unwrap();
+    path
+}
+
+/// Start `bao agent -config=CONFIG` with its log in `work/agent.log`.
+fn spawn_agent(config: &Path, log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    let mut c = Command::new(bao_bin());
+    c.arg("agent")
+        .arg(format!("-config={}", config.display()))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VAULT_") || k.starts_with("BAO_") {
+            c.env_remove(k);
+        }
+    }
+    c.spawn().expect("start bao agent")
+}
+
+/// Wait for the agent to exit (it renders once and exits with `exit_after_auth`); kill it after
+/// a minute. Returns whether it succeeded.
+fn wait_agent(mut child: Child, log: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "bao agent did not exit within 60s; log: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn envfile_config(work: &Path) -> PathBuf {
+    let path = work.join("envfile.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[default.backends.vault]\nkind = \"vault\"\naddress = \"{}\"\n",
+            vault_addr()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `envfile --config CONFIG render --template TEMPLATE`, token from `VAULT_TOKEN`.
+fn envfile_render(config: &Path, template: &Path) -> std::process::Output {
+    let mut c = Command::new(envfile_bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("ENVFILE_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("VAULT_TOKEN", vault_root_token())
+        .arg("--config")
+        .arg(config)
+        .arg("render")
+        .arg("--template")
+        .arg(template)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run envfile")
+}
+
+/// Where two outputs first differ, without their content.
+fn mismatch(a: &[u8], b: &[u8]) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    let at = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let line = a[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+    Some(format!(
+        "lengths {} vs {}, first difference at byte {at} (line {line})",
+        a.len(),
+        b.len()
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
+    let mounts = seed().await;
+    let work = tempfile::tempdir().unwrap();
+    let tmpls = templates(Path::new(FIXTURES));
+    assert!(tmpls.len() >= 8, "fixtures missing: {}", tmpls.len());
+    let config = agent_config(work.path(), &tmpls, &mounts);
+    let log = work.path().join("agent.log");
+    let ok = wait_agent(spawn_agent(&config, &log), &log);
+    assert!(
+        ok,
+        "bao agent failed: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+
+    let econfig = envfile_config(work.path());
+    let update = std::env::var_os("ENVFILE_UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for t in &tmpls {
+        let name = stem(t);
+        let agent = std::fs::read(work.path().join(format!("{name}.agent")))
+            .unwrap_or_else(|e| panic!("{name}: the agent wrote no output: {e}"));
+        let golden_path = Path::new(FIXTURES).join(format!("{name}.golden"));
+        if update {
+            std::fs::write(&golden_path, &agent).unwrap();
+        } else {
+            let golden = std::fs::read(&golden_path).unwrap_or_default();
+            if let Some(m) = mismatch(&golden, &agent) {
+                failures.push(format!(
+                    "{name}: the agent's output differs from {name}.golden: {m}"
+                ));
+            }
+        }
+        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        if !out.status.success() {
+            failures.push(format!(
+                "{name}: envfile failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        if let Some(m) = mismatch(&agent, &out.stdout) {
+            failures.push(format!("{name}: envfile differs from bao agent: {m}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn templates_the_agent_rejects_fail_in_envfile_too() {
+    let mounts = seed().await;
+    let tmpls = templates(&Path::new(FIXTURES).join("fail"));
+    assert!(tmpls.len() >= 4, "fixtures missing: {}", tmpls.len());
+    let econfig_dir = tempfile::tempdir().unwrap();
+    let econfig = envfile_config(econfig_dir.path());
+    // One agent per template (a failing template stops the agent), all at once.
+    let runs: Vec<_> = tmpls
+        .iter()
+        .map(|t| {
+            let work = tempfile::tempdir().unwrap();
+            let config = agent_config(work.path(), std::slice::from_ref(t), &mounts);
+            let log = work.path().join("agent.log");
+            let child = spawn_agent(&config, &log);
+            (t, work, log, child)
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (t, work, log, child) in runs {
+        let name = stem(t);
+        if wait_agent(child, &log) {
+            failures.push(format!(
+                "{name}: bao agent rendered it; the fixture should fail"
+            ));
+        }
+        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || !out.stdout.is_empty() {
+            failures.push(format!("{name}: envfile rendered it"));
+        } else if !stderr.contains(&format!("{name}.tmpl:1:")) {
+            failures.push(format!(
+                "{name}: the error does not name FILE:LINE:COL: {stderr}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
