@@ -96,6 +96,11 @@ impl SecretCache {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Count a read answered without reaching the cache proper (a memoized response).
+    pub fn note_hit(&self) {
+        self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The policy.
     pub fn policy(&self) -> CachePolicy {
         self.policy

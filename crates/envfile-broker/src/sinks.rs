@@ -121,7 +121,9 @@ pub async fn on_change(sink: &SinkSpec) {
                     return;
                 }
             };
-            c.stdin(std::process::Stdio::null());
+            // The broker's own token is not the command's business.
+            c.stdin(std::process::Stdio::null())
+                .env_remove("ENVFILE_BROKER_TOKEN");
             match c.status().await {
                 Ok(s) if s.success() => {
                     tracing::info!(sink = %sink.path.display(), "sink command ran")

@@ -56,6 +56,8 @@ pub enum Command {
     Import(cmd::import::Args),
     /// Print the least-privilege access policy for the secrets the config reads.
     Policy(cmd::policy::Args),
+    /// Run the broker: serve env files and secrets over loopback HTTP and a unix socket.
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,5 +87,6 @@ async fn dispatch(cli: Cli) -> Result<(), exit::Failure> {
         Command::Check(args) => cmd::check::run(args, &global).await,
         Command::Import(args) => cmd::import::run(args, &global).await,
         Command::Policy(args) => cmd::policy::run(args, &global).await,
+        Command::Serve(args) => cmd::serve::run(args, &global).await,
     }
 }

@@ -7,4 +7,5 @@ pub mod import;
 pub mod policy;
 pub mod render;
 pub mod run;
+pub mod serve;
 pub mod template;

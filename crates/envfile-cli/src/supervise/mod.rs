@@ -101,10 +101,7 @@ pub async fn supervise(
     let mut restarts_left = options.restart_on_exit;
 
     loop {
-        let deadline = restart
-            .as_ref()
-            .filter(|r| !r.killed)
-            .map(|r| r.deadline);
+        let deadline = restart.as_ref().filter(|r| !r.killed).map(|r| r.deadline);
         tokio::select! {
             Some(sig) = forwarded.recv() => {
                 if signals::is_stop_request(sig) {
@@ -164,7 +161,11 @@ pub async fn supervise(
             Some(_) => None,
             None if !stopping && restarts_left > 0 => {
                 restarts_left -= 1;
-                tracing::warn!(code, left = restarts_left, "the child exited on its own: starting it again (--restart-on-exit)");
+                tracing::warn!(
+                    code,
+                    left = restarts_left,
+                    "the child exited on its own: starting it again (--restart-on-exit)"
+                );
                 Some(current_env.clone())
             }
             None => None,
@@ -216,7 +217,11 @@ fn send(pid: Pid, sig: Signal) {
 }
 
 async fn drain(pumps: Vec<tokio::task::JoinHandle<()>>) {
-    for p in pumps {
-        let _ = tokio::time::timeout(DRAIN_TIMEOUT, p).await;
-    }
+    // One deadline for all: stdout and stderr are usually held open by the same grandchild.
+    let all = async {
+        for p in pumps {
+            let _ = p.await;
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, all).await;
 }

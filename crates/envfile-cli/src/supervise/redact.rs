@@ -213,7 +213,11 @@ mod tests {
         for cut in 1..8 {
             let line = b"x hunter22 y\n";
             let (a, b) = line.split_at(2 + cut);
-            assert_eq!(mask_all(&p, &[a, b]), b"x [redacted] y\n".to_vec(), "cut {cut}");
+            assert_eq!(
+                mask_all(&p, &[a, b]),
+                b"x [redacted] y\n".to_vec(),
+                "cut {cut}"
+            );
         }
     }
 
@@ -237,7 +241,11 @@ mod tests {
     #[test]
     fn binary_passes_through() {
         let p = Patterns::new([b"\x00\xffsecret".as_slice()]);
-        let data: Vec<u8> = (0..=255u8).chain([0, 0xff]).chain(*b"secret").chain([7]).collect();
+        let data: Vec<u8> = (0..=255u8)
+            .chain([0, 0xff])
+            .chain(*b"secret")
+            .chain([7])
+            .collect();
         let out = mask_all(&p, &[&data[..100], &data[100..]]);
         let mut want: Vec<u8> = (0..=255u8).collect();
         want.extend_from_slice(MASK);
@@ -248,7 +256,10 @@ mod tests {
     #[test]
     fn longest_match_wins() {
         let p = Patterns::new([b"abcd".as_slice(), b"abcdefgh".as_slice()]);
-        assert_eq!(mask_all(&p, &[b"abcdefgh abcd"]), b"[redacted] [redacted]".to_vec());
+        assert_eq!(
+            mask_all(&p, &[b"abcdefgh abcd"]),
+            b"[redacted] [redacted]".to_vec()
+        );
         assert_eq!(mask_all(&p, &[b"abcde"]), b"[redacted]e".to_vec());
     }
 

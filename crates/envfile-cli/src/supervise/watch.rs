@@ -51,7 +51,12 @@ pub fn digest(env: &ResolvedEnv) -> Digest {
 fn per_var(env: &ResolvedEnv) -> BTreeMap<String, Digest> {
     env.vars
         .iter()
-        .map(|v| (v.name.clone(), Sha256::digest(v.value.expose_bytes()).into()))
+        .map(|v| {
+            (
+                v.name.clone(),
+                Sha256::digest(v.value.expose_bytes()).into(),
+            )
+        })
         .collect()
 }
 
@@ -106,7 +111,11 @@ fn warn_problems(what: &str, problems: &Problems, retry_in: Duration) {
     for p in &problems.0 {
         tracing::warn!(
             kind = p.error.kind().as_str(),
-            reference = p.reference.as_deref().or(p.error.reference()).unwrap_or("-"),
+            reference = p
+                .reference
+                .as_deref()
+                .or(p.error.reference())
+                .unwrap_or("-"),
             backend = p.error.backend().unwrap_or("-"),
             error = p.error.message(),
             "{what}"
@@ -177,6 +186,7 @@ pub async fn watch(
             tracing::warn!("secrets can be checked again");
         }
         if baseline.as_ref() == Some(&versions) {
+            tracing::debug!(secrets = refs.len(), "check: no version moved");
             failures = 0;
             continue;
         }
@@ -185,14 +195,22 @@ pub async fn watch(
             Err(problems) => {
                 failures += 1;
                 let retry_in = next_delay(settings.interval, failures);
-                warn_problems("a secret version changed, but resolving failed", &problems, retry_in);
+                warn_problems(
+                    "a secret version changed, but resolving failed",
+                    &problems,
+                    retry_in,
+                );
                 continue;
             }
         };
         failures = 0;
-        baseline = Some(versions);
+        let first = baseline.replace(versions).is_none();
         if digest(&env) == applied {
-            tracing::debug!("secret versions moved, but the environment is unchanged");
+            if first {
+                tracing::debug!("first check: the environment is unchanged");
+            } else {
+                tracing::debug!("secret versions moved, but the environment is unchanged");
+            }
             continue;
         }
         let env = if settings.debounce.is_zero() {
@@ -204,7 +222,11 @@ pub async fn watch(
                 Ok(newer) => newer,
                 // The earlier resolution was complete: act on it rather than on nothing.
                 Err(problems) => {
-                    warn_problems("resolving after the debounce window failed", &problems, Duration::ZERO);
+                    warn_problems(
+                        "resolving after the debounce window failed",
+                        &problems,
+                        Duration::ZERO,
+                    );
                     env
                 }
             }

@@ -54,7 +54,7 @@ fn want_args(name: &str, args: &[Value], n: usize) -> Result<(), String> {
 }
 
 /// A `string` parameter: Go converts nothing, so a `json.Number` is a type error.
-fn string_arg<'a>(v: &'a Value) -> Result<&'a str, String> {
+fn string_arg(v: &Value) -> Result<&str, String> {
     match v {
         Value::Str(s) => Ok(s.as_str()),
         Value::Nil | Value::Invalid => Err("invalid value; expected string".into()),

@@ -71,7 +71,7 @@ struct Parser {
 }
 
 /// What ended a list.
-enum End {
+enum Stop {
     Eof,
     End,
     Else,
@@ -86,9 +86,9 @@ pub(crate) fn parse(toks: Vec<Token>) -> Result<Vec<Node>, SyntaxError> {
     };
     let (list, end) = p.list()?;
     match end {
-        (End::Eof, _) => Ok(list),
-        (End::End, pos) => Err(SyntaxError::new(pos, "unexpected {{end}}")),
-        (End::Else, pos) => Err(SyntaxError::new(pos, "unexpected {{else}}")),
+        (Stop::Eof, _) => Ok(list),
+        (Stop::End, pos) => Err(SyntaxError::new(pos, "unexpected {{end}}")),
+        (Stop::Else, pos) => Err(SyntaxError::new(pos, "unexpected {{else}}")),
     }
 }
 
@@ -123,12 +123,12 @@ impl Parser {
 
     /// Nodes up to `{{end}}`, `{{else…`, or the end of input. After `Else` the `else` keyword
     /// has been consumed and the rest of that action is left to the caller.
-    fn list(&mut self) -> Result<(Vec<Node>, (End, usize)), SyntaxError> {
+    fn list(&mut self) -> Result<(Vec<Node>, (Stop, usize)), SyntaxError> {
         let mut nodes = Vec::new();
         loop {
             let t = self.next();
             match t.kind {
-                Tok::Eof => return Ok((nodes, (End::Eof, t.pos))),
+                Tok::Eof => return Ok((nodes, (Stop::Eof, t.pos))),
                 Tok::Text(s) => nodes.push(Node::Text(s)),
                 Tok::Open => {
                     let kw = match &self.peek().kind {
@@ -139,11 +139,11 @@ impl Parser {
                         "end" => {
                             self.next();
                             self.expect_close("end")?;
-                            return Ok((nodes, (End::End, t.pos)));
+                            return Ok((nodes, (Stop::End, t.pos)));
                         }
                         "else" => {
                             self.next();
-                            return Ok((nodes, (End::Else, t.pos)));
+                            return Ok((nodes, (Stop::Else, t.pos)));
                         }
                         "if" | "with" | "range" => {
                             self.next();
@@ -200,14 +200,14 @@ impl Parser {
         }
         let (list, end) = listed?;
         let else_list = match end {
-            (End::End, _) => None,
-            (End::Eof, _) => {
+            (Stop::End, _) => None,
+            (Stop::Eof, _) => {
                 return Err(SyntaxError::new(
                     pos,
                     format!("unexpected EOF: {{{{{kw}}}}} has no {{{{end}}}}"),
                 ))
             }
-            (End::Else, else_pos) => {
+            (Stop::Else, else_pos) => {
                 let chained = match &self.peek().kind {
                     Tok::Ident(s) if (s == "if" && kw == "if") || (s == "with" && kw == "with") => {
                         Some(s.clone())
@@ -221,11 +221,11 @@ impl Parser {
                     self.expect_close("else")?;
                     let (else_list, end) = self.list()?;
                     match end {
-                        (End::End, _) => Some(else_list),
-                        (End::Else, p) => {
+                        (Stop::End, _) => Some(else_list),
+                        (Stop::Else, p) => {
                             return Err(SyntaxError::new(p, "expected {{end}}; found {{else}}"))
                         }
-                        (End::Eof, _) => {
+                        (Stop::Eof, _) => {
                             return Err(SyntaxError::new(
                                 pos,
                                 format!("unexpected EOF: {{{{{kw}}}}} has no {{{{end}}}}"),

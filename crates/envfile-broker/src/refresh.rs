@@ -1,0 +1,108 @@
+//! The background loop: refresh cache entries ahead of expiry, re-resolve env files when a
+//! secret they read changed, publish new snapshots (waking long-polls) and write sinks.
+
+use crate::sinks;
+use crate::state::{Slot, Snapshot, State};
+use crate::Shared;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Longest sleep between rounds: failing env files are retried this often.
+const MAX_TICK: Duration = Duration::from_secs(1);
+const MIN_TICK: Duration = Duration::from_millis(20);
+
+/// Run until `stop` turns true.
+pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut last: Option<Arc<State>> = None;
+    loop {
+        let st = shared.current();
+        let new_state = !last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &st));
+        let changed = st.cache.refresh_due().await;
+        let failing = st
+            .envfiles
+            .values()
+            .any(|s| !matches!(&*s.tx.borrow(), Some(snap) if snap.result.is_ok()));
+        if new_state || changed || failing {
+            resolve_all(&st).await;
+        }
+        last = Some(st.clone());
+        let now = Instant::now();
+        let wake = st
+            .cache
+            .next_due()
+            .unwrap_or(now + MAX_TICK)
+            .clamp(now + MIN_TICK, now + MAX_TICK);
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake.into()) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// Resolve every env file of `st` (concurrently) and publish what changed.
+pub async fn resolve_all(st: &Arc<State>) {
+    let futs = st.envfiles.values().map(|slot| resolve_one(st, slot));
+    futures::future::join_all(futs).await;
+}
+
+async fn resolve_one(st: &State, slot: &Arc<Slot>) {
+    let res = st.resolver.resolve_envfile(&slot.spec).await;
+    st.cache.pin(&slot.keys);
+    let new = res.map(|e| Arc::new(e.vars)).map_err(Arc::new);
+    let same = match (&*slot.tx.borrow(), &new) {
+        (Some(prev), Ok(v)) => prev.result.as_ref().is_ok_and(|pv| **pv == **v),
+        // An error replacing an error: keep the snapshot (its waiters have nothing new to see).
+        (Some(prev), Err(_)) => prev.result.is_err(),
+        (None, _) => false,
+    };
+    if same {
+        return;
+    }
+    match &new {
+        Ok(_) => {
+            slot.ok_once.store(true, Ordering::Release);
+            tracing::info!(envfile = %slot.name, "env file resolved");
+        }
+        Err(p) => tracing::warn!(envfile = %slot.name, problems = %p, "env file failed to resolve"),
+    }
+    let snap = Arc::new(Snapshot::new(new));
+    slot.tx.send_replace(Some(snap.clone()));
+    if snap.result.is_ok() {
+        for sink in &slot.sinks {
+            write_sink(&slot.name, sink, &snap).await;
+        }
+    }
+}
+
+async fn write_sink(name: &str, sink: &crate::config::SinkSpec, snap: &Snapshot) {
+    let rendered = match snap.render(name, sink.format) {
+        Ok(Some(r)) => r,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(envfile = name, sink = %sink.path.display(), error = %e, "sink render failed");
+            return;
+        }
+    };
+    let text = match std::str::from_utf8(&rendered.body) {
+        Ok(t) => envfile_core::SecretString::new(t.to_owned()),
+        Err(_) => return,
+    };
+    let sink2 = sink.clone();
+    let wrote = tokio::task::spawn_blocking(move || sinks::write_if_changed(&sink2, &text)).await;
+    match wrote {
+        Ok(Ok(true)) => {
+            tracing::info!(envfile = name, sink = %sink.path.display(), "sink written");
+            sinks::on_change(sink).await;
+        }
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(envfile = name, sink = %sink.path.display(), error = %e, "sink write failed")
+        }
+        Err(e) => tracing::warn!(error = %e, "sink task failed"),
+    }
+}

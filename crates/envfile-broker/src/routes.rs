@@ -1,0 +1,687 @@
+//! Request handling: the checks every request passes (GET only, no body, no proxies, who is
+//! asking), then the routes. Error bodies are built from error kinds, references and hints —
+//! never from values.
+
+use crate::audit::{rfc3339, AuditLine};
+use crate::auth::{Peer, Principal, Refusal};
+use crate::cache::Cached;
+use crate::config::parse_duration;
+use crate::metrics::Route;
+use crate::state::{secret_bytes, Memo, State};
+use crate::{aws_compat, vault_compat, Shared};
+use base64::Engine as _;
+use bytes::Bytes;
+use envfile_core::{Error, ErrorKind, Format, Problems, Reference, SecretValue};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The response type.
+pub type Resp = Response<Full<Bytes>>;
+
+/// The token header for envfile's own routes.
+pub const TOKEN_HEADER: &str = "x-envfile-token";
+/// The AWS Secrets Manager Agent's token header.
+pub const AWS_TOKEN_HEADER: &str = "x-aws-parameters-secrets-token";
+/// Vault's token header.
+pub const VAULT_TOKEN_HEADER: &str = "x-vault-token";
+
+/// Entry point for every request.
+pub async fn handle(
+    req: Request<Incoming>,
+    peer: Peer,
+    shared: Arc<Shared>,
+) -> Result<Resp, Infallible> {
+    let started = Instant::now();
+    let st = shared.current();
+    let (route, resp) = dispatch(&req, peer, &st, &shared, started).await;
+    st.metrics.request(route, resp.status().as_u16());
+    Ok(resp)
+}
+
+fn classify(req: &Request<Incoming>) -> Route {
+    let p = req.uri().path();
+    if p == "/healthz" {
+        Route::Health
+    } else if p == "/readyz" {
+        Route::Ready
+    } else if p == "/metrics" {
+        Route::Metrics
+    } else if p.starts_with("/v1/envfiles/") {
+        Route::Envfile
+    } else if p == "/secretsmanager/get" {
+        Route::AwsCompat
+    } else if req.headers().contains_key(VAULT_TOKEN_HEADER) && vault_compat::matches(p) {
+        Route::VaultCompat
+    } else if p.starts_with("/v1/secrets/") {
+        Route::Secret
+    } else if vault_compat::matches(p) {
+        Route::VaultCompat
+    } else {
+        Route::Other
+    }
+}
+
+async fn dispatch(
+    req: &Request<Incoming>,
+    peer: Peer,
+    st: &Arc<State>,
+    shared: &Shared,
+    started: Instant,
+) -> (Route, Resp) {
+    let route = classify(req);
+    if req.method() != Method::GET {
+        let mut r = error_json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "the broker is read-only: only GET is served",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return (route, r);
+    }
+    if req.headers().contains_key("x-forwarded-for") {
+        // A proxy in front of a loopback-only secrets endpoint turns it into a remote one.
+        return (
+            route,
+            error_json(
+                StatusCode::BAD_REQUEST,
+                "proxied_request_refused",
+                "requests carrying X-Forwarded-For are refused: the broker serves local clients only",
+            ),
+        );
+    }
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if has_body {
+        return (
+            route,
+            error_json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_refused",
+                "GET requests to the broker carry no body",
+            ),
+        );
+    }
+    match route {
+        Route::Health => return (route, text(StatusCode::OK, "ok\n")),
+        Route::Ready => {
+            let (ready, total) = st.readiness();
+            let status = if ready == total {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            return (
+                route,
+                text(status, &format!("{ready}/{total} env files ready\n")),
+            );
+        }
+        _ => {}
+    }
+    let token_header = match route {
+        Route::AwsCompat => [TOKEN_HEADER, AWS_TOKEN_HEADER],
+        Route::VaultCompat => [TOKEN_HEADER, VAULT_TOKEN_HEADER],
+        _ => [TOKEN_HEADER, TOKEN_HEADER],
+    };
+    let token = token_header
+        .iter()
+        .find_map(|h| req.headers().get(*h))
+        .map(|v| v.as_bytes());
+    let principal = match st.auth.authenticate(peer, token) {
+        Ok(p) => p,
+        Err(Refusal::Missing) => {
+            return (
+                route,
+                error_json(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "send the broker token in the X-Envfile-Token header",
+                ),
+            )
+        }
+        Err(Refusal::Denied) => return (route, forbidden()),
+    };
+    let path = req.uri().path();
+    let query = req.uri().query().unwrap_or("");
+    let resp = match route {
+        Route::Metrics => metrics(st),
+        Route::Envfile => {
+            let name = decode(&path["/v1/envfiles/".len()..]);
+            let inm = req
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            envfile(st, shared, &principal, &name, query, inm.as_deref(), started).await
+        }
+        Route::Secret => {
+            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(path);
+            secret(st, &principal, &path["/v1/secrets/".len()..], target, started).await
+        }
+        Route::AwsCompat => aws_compat::get(st, &principal, query, started).await,
+        Route::VaultCompat => vault_compat::get(st, &principal, path, query, started).await,
+        _ => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
+    };
+    (route, resp)
+}
+
+fn metrics(st: &State) -> Resp {
+    let (ready, total) = st.readiness();
+    let body = st.metrics.render(&[
+        (
+            "envfile_broker_cache_entries",
+            "Secrets in the cache.",
+            st.cache.len() as f64,
+        ),
+        (
+            "envfile_broker_staleness_seconds",
+            "Age of the oldest cached value since its backend last confirmed it.",
+            st.cache.max_age().as_secs_f64(),
+        ),
+        (
+            "envfile_broker_envfiles_ready",
+            "Env files resolved and within max_stale.",
+            ready as f64,
+        ),
+        (
+            "envfile_broker_envfiles",
+            "Env files configured.",
+            total as f64,
+        ),
+    ]);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+/// Parse `a=b&c=d` (form encoding: `+` is a space).
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (decode(k) == name).then(|| decode(&v.replace('+', " ")))
+    })
+}
+
+/// Percent-decode (lossy for invalid UTF-8, which no valid name contains).
+pub fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn envfile(
+    st: &Arc<State>,
+    shared: &Shared,
+    principal: &Principal,
+    name: &str,
+    query: &str,
+    inm: Option<&str>,
+    started: Instant,
+) -> Resp {
+    let audit = |outcome: &str, kind: Option<&str>| {
+        st.audit.write(&AuditLine {
+            event: "access",
+            principal: &principal.label,
+            envfile: Some(name),
+            reference: None,
+            backend: None,
+            version: None,
+            outcome,
+            error_kind: kind,
+            latency: started.elapsed(),
+        })
+    };
+    if !principal.may_read_envfile(name) {
+        audit("denied", None);
+        return forbidden();
+    }
+    let Some(slot) = st.envfiles.get(name) else {
+        audit("not_found", None);
+        return error_json(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no envfile named `{name}` is served"),
+        );
+    };
+    let format = match query_param(query, "format") {
+        None => Format::Dotenv,
+        Some(f) => match f.parse::<Format>() {
+            Ok(f) => f,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, &e),
+        },
+    };
+    let wait = match query_param(query, "wait") {
+        None => Duration::ZERO,
+        Some(w) => match parse_duration(&w) {
+            Ok(d) => d.min(st.settings.max_wait),
+            Err(e) => return error_json(StatusCode::BAD_REQUEST, "bad_wait", &e),
+        },
+    };
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut rx = slot.tx.subscribe();
+    let mut stop = shared.stop.clone();
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        let waiting_for_change = match &snap {
+            None => true,
+            Some(snap) => {
+                if let Err(problems) = &snap.result {
+                    audit("error", problems.0.first().map(|p| p.error.kind().as_str()));
+                    return problems_response(name, problems);
+                }
+                if !st.slot_servable(slot) {
+                    audit("error", Some("unavailable"));
+                    return error_json(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "stale",
+                        &format!(
+                            "envfile `{name}`: its secrets are older than max_stale and cannot be refreshed"
+                        ),
+                    );
+                }
+                let rendered = match snap.render(name, format) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => unreachable_none(),
+                    Err(e) => {
+                        audit("error", Some(e.kind().as_str()));
+                        return error_response(StatusCode::UNPROCESSABLE_ENTITY, &e);
+                    }
+                };
+                if !etag_matches(inm, &rendered.etag) {
+                    audit("ok", None);
+                    let mut r = Response::new(Full::new(rendered.body.clone()));
+                    let h = r.headers_mut();
+                    h.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(format.content_type()),
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+                        h.insert(header::ETAG, v);
+                    }
+                    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    return r;
+                }
+                if wait.is_zero() || tokio::time::Instant::now() >= deadline {
+                    audit("not_modified", None);
+                    let mut r = Response::new(Full::new(Bytes::new()));
+                    *r.status_mut() = StatusCode::NOT_MODIFIED;
+                    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+                        r.headers_mut().insert(header::ETAG, v);
+                    }
+                    return r;
+                }
+                false
+            }
+        };
+        if waiting_for_change && (wait.is_zero() || tokio::time::Instant::now() >= deadline) {
+            audit("error", Some("unavailable"));
+            return error_json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                &format!("envfile `{name}` has not been resolved yet"),
+            );
+        }
+        tokio::select! {
+            r = rx.changed() => if r.is_err() { return error_json(StatusCode::SERVICE_UNAVAILABLE, "reloaded", "the configuration was reloaded; retry"); },
+            _ = tokio::time::sleep_until(deadline) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return error_json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "the broker is shutting down",
+            );
+        }
+    }
+}
+
+fn unreachable_none() -> ! {
+    // `render` returns None only for an error snapshot, handled before.
+    panic!("a good snapshot rendered to nothing")
+}
+
+fn etag_matches(inm: Option<&str>, etag: &str) -> bool {
+    let Some(inm) = inm else { return false };
+    inm.split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+/// A secret resolved for a compatibility or secrets route.
+pub struct Found {
+    /// The backend instance.
+    pub backend: String,
+    /// The cached whole secret.
+    pub cached: Arc<Cached>,
+    /// The selected value when the reference has a key.
+    pub selected: Option<SecretValue>,
+}
+
+/// Why a secret could not be served.
+pub enum Denied {
+    /// Grants do not allow it (403 with no detail).
+    Forbidden,
+    /// The read failed.
+    Failed(Error),
+}
+
+/// Authorize and read one reference through the cache.
+pub async fn find(st: &State, principal: &Principal, reference: &Reference) -> Result<Found, Denied> {
+    let backend = match st.raw.select(&reference.backend) {
+        Ok(b) => b,
+        // Unknown backend: a restricted client learns nothing from the difference.
+        Err(e) => {
+            return Err(match principal.access {
+                crate::auth::Access::All => Denied::Failed(e.or_reference(&reference.raw)),
+                crate::auth::Access::Client(_) => Denied::Forbidden,
+            })
+        }
+    };
+    if !principal.may_read_secret(backend.name(), &reference.locator.path) {
+        return Err(Denied::Forbidden);
+    }
+    let cached = st
+        .cache
+        .get(&backend, &reference.locator)
+        .await
+        .map_err(|e| Denied::Failed(e.or_reference(&reference.raw).or_backend(backend.name())))?;
+    let selected = match &reference.key {
+        None => None,
+        Some(_) => Some(st.resolver.get(reference).await.map_err(Denied::Failed)?),
+    };
+    Ok(Found {
+        backend: backend.name().to_owned(),
+        cached,
+        selected,
+    })
+}
+
+/// A memoized response for `target`, if still valid.
+pub fn memo_get(st: &State, target: &str) -> Option<Arc<Memo>> {
+    let m = st
+        .memo
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(target)
+        .cloned()?;
+    (m.generation == st.cache.generation() && Instant::now() < m.valid_until).then_some(m)
+}
+
+/// Remember a response for `target`.
+pub fn memo_put(st: &State, target: &str, memo: Memo) -> Arc<Memo> {
+    let memo = Arc::new(memo);
+    let mut m = st.memo.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= st.settings.max_entries.saturating_mul(2) {
+        m.clear();
+    }
+    m.insert(target.to_owned(), memo.clone());
+    memo
+}
+
+/// Serve a memo if valid and allowed; `None` means build the response.
+pub fn serve_memo(
+    st: &State,
+    principal: &Principal,
+    target: &str,
+    started: Instant,
+    content_type: &'static str,
+) -> Option<Resp> {
+    let m = memo_get(st, target)?;
+    if !principal.may_read_secret(&m.backend, &m.path) {
+        return None;
+    }
+    st.cache.note_hit();
+    audit_secret(st, principal, &m.path, &m.backend, m.version.as_deref(), "ok", None, started);
+    Some(body_response(m.body.clone(), content_type))
+}
+
+#[allow(clippy::too_many_arguments)]
+/// One access line for a secret read.
+pub fn audit_secret(
+    st: &State,
+    principal: &Principal,
+    reference: &str,
+    backend: &str,
+    version: Option<&str>,
+    outcome: &str,
+    kind: Option<&str>,
+    started: Instant,
+) {
+    st.audit.write(&AuditLine {
+        event: "access",
+        principal: &principal.label,
+        envfile: None,
+        reference: Some(reference),
+        backend: Some(backend),
+        version,
+        outcome,
+        error_kind: kind,
+        latency: started.elapsed(),
+    });
+}
+
+/// A 200 with a secret-holding body.
+pub fn body_response(body: Bytes, content_type: &'static str) -> Resp {
+    let mut r = Response::new(Full::new(body));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Serialize)]
+struct SecretBody<'a> {
+    #[serde(rename = "ref")]
+    reference: &'a str,
+    backend: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_base64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<&'a serde_json::Value>,
+    version: Option<&'a str>,
+    fetched_at: String,
+}
+
+async fn secret(
+    st: &State,
+    principal: &Principal,
+    encoded: &str,
+    target: &str,
+    started: Instant,
+) -> Resp {
+    const JSON: &str = "application/json";
+    if let Some(r) = serve_memo(st, principal, target, started, JSON) {
+        return r;
+    }
+    let generation = st.cache.generation();
+    let raw = decode(encoded);
+    let reference = match Reference::parse(&raw) {
+        Ok(r) => r,
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, &e),
+    };
+    let found = match find(st, principal, &reference).await {
+        Ok(f) => f,
+        Err(Denied::Forbidden) => {
+            audit_secret(st, principal, &raw, reference.backend.as_str(), None, "denied", None, started);
+            return forbidden();
+        }
+        Err(Denied::Failed(e)) => {
+            audit_secret(st, principal, &raw, reference.backend.as_str(), None, "error", Some(e.kind().as_str()), started);
+            return error_response(status_for(e.kind()), &e);
+        }
+    };
+    let whole = &found.cached.fetched.value;
+    let value = found.selected.as_ref().unwrap_or(whole);
+    let parsed = if found.selected.is_none() {
+        value.parse_json().ok().filter(|j| j.is_object())
+    } else {
+        None
+    };
+    let text = value.expose_str();
+    let body = SecretBody {
+        reference: &raw,
+        backend: &found.backend,
+        value: if parsed.is_some() { None } else { text },
+        value_base64: if text.is_none() {
+            Some(base64::engine::general_purpose::STANDARD.encode(value.expose_bytes()))
+        } else {
+            None
+        },
+        keys: parsed.as_ref().map(|j| j.expose()),
+        version: found.cached.fetched.version.as_deref(),
+        fetched_at: rfc3339(found.cached.fetched_at),
+    };
+    let mut out = Vec::with_capacity(value.len() * 2 + 256);
+    if serde_json::to_writer(&mut out, &body).is_err() {
+        return error_json(StatusCode::INTERNAL_SERVER_ERROR, "internal", "could not encode the response");
+    }
+    let body = secret_bytes(out);
+    let version = found.cached.fetched.version.clone();
+    audit_secret(st, principal, &raw, &found.backend, version.as_deref(), "ok", None, started);
+    if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
+        memo_put(
+            st,
+            target,
+            Memo {
+                generation,
+                valid_until,
+                backend: found.backend.clone(),
+                path: reference.locator.path.clone(),
+                version,
+                body: body.clone(),
+            },
+        );
+    }
+    body_response(body, JSON)
+}
+
+/// HTTP status for an error kind.
+pub fn status_for(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::NotFound | ErrorKind::MissingKey => StatusCode::NOT_FOUND,
+        ErrorKind::InvalidRef | ErrorKind::InvalidName | ErrorKind::Config => StatusCode::BAD_REQUEST,
+        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Timeout => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        ErrorKind::PermissionDenied | ErrorKind::Unauthenticated => StatusCode::BAD_GATEWAY,
+        ErrorKind::NotJson | ErrorKind::NotUtf8 | ErrorKind::Empty | ErrorKind::Unrepresentable => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+}
+
+/// A JSON error.
+pub fn error_json(status: StatusCode, error: &str, message: &str) -> Resp {
+    let body = serde_json::to_vec(&ErrorBody {
+        error,
+        message,
+        hint: None,
+    })
+    .unwrap_or_default();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// A JSON error from an [`Error`] (its Display never holds a value).
+pub fn error_response(status: StatusCode, e: &Error) -> Resp {
+    let message = match (e.reference(), e.backend()) {
+        (Some(r), Some(b)) => format!("{r}: {} (backend `{b}`)", e.message()),
+        (Some(r), None) => format!("{r}: {}", e.message()),
+        _ => e.message().to_owned(),
+    };
+    let body = serde_json::to_vec(&ErrorBody {
+        error: e.kind().as_str(),
+        message: &message,
+        hint: e.hint(),
+    })
+    .unwrap_or_default();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn problems_response(name: &str, problems: &Problems) -> Resp {
+    #[derive(Serialize)]
+    struct P<'a> {
+        var: Option<&'a str>,
+        #[serde(rename = "ref")]
+        reference: Option<&'a str>,
+        kind: &'a str,
+        message: String,
+        hint: Option<&'a str>,
+    }
+    let list: Vec<P> = problems
+        .0
+        .iter()
+        .map(|p| P {
+            var: p.var.as_deref(),
+            reference: p.reference.as_deref(),
+            kind: p.error.kind().as_str(),
+            message: p.error.message().to_owned(),
+            hint: p.error.hint(),
+        })
+        .collect();
+    let retryable = problems.0.iter().all(|p| p.error.is_retryable());
+    let body = serde_json::to_vec(&serde_json::json!({
+        "error": "unresolved",
+        "message": format!("envfile `{name}` could not be resolved"),
+        "problems": list,
+    }))
+    .unwrap_or_default();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = if retryable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// 403 that says nothing about whether the thing exists.
+pub fn forbidden() -> Resp {
+    error_json(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "this client may not read that (or it does not exist)",
+    )
+}
+
+fn text(status: StatusCode, body: &str) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_owned())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}

@@ -1,0 +1,105 @@
+//! `envfile serve`: the broker. Loads the config, builds the backends, and hands both to
+//! `envfile_broker::run`; SIGHUP rebuilds them from the config file (a broken config is logged
+//! and the old one keeps serving), SIGTERM and Ctrl-C drain and exit.
+
+use crate::context::GlobalArgs;
+use crate::exit::Failure;
+use envfile_broker::auth::Token;
+use envfile_broker::{BrokerConfig, Overrides, Reload, Setup};
+use envfile_core::config;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `envfile serve`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Every option also lives in the config under [broker] (plus [[broker.clients]] and [[sinks]]).
+The TCP token comes from --token-file, ENVFILE_BROKER_TOKEN, or broker.token = \"file:///path\";
+without one the broker refuses to listen on TCP (use --listen off to serve only the socket).
+
+Examples:
+  ENVFILE_BROKER_TOKEN=$(cat /run/secrets/broker-token) envfile serve
+  envfile serve --listen off --socket /run/envfile/broker.sock
+  curl -H \"X-Envfile-Token: $TOKEN\" 'http://127.0.0.1:7390/v1/envfiles/api?format=shell'")]
+pub struct Args {
+    /// TCP address to listen on (loopback only unless --allow-remote), or `off`
+    /// [default: 127.0.0.1:7390].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Also listen on this unix socket (mode 0660; a stale socket is replaced).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Read the TCP token from this file.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Allow a non-loopback --listen address.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+struct CliReload {
+    config: Option<PathBuf>,
+    profile: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl Reload for CliReload {
+    async fn reload(&self) -> envfile_core::Result<Setup> {
+        let loaded = config::load(self.config.as_deref(), self.profile.as_deref())?;
+        let backends = crate::wiring::build_backends(&loaded).await?;
+        Ok(Setup { loaded, backends })
+    }
+}
+
+/// Run `envfile serve` until SIGTERM or Ctrl-C.
+pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
+    let token_env = match std::env::var("ENVFILE_BROKER_TOKEN") {
+        Ok(t) if !t.is_empty() => Some(Token::new(&t, "ENVFILE_BROKER_TOKEN")?),
+        _ => None,
+    };
+    let loaded = global.load_config()?;
+    let backends = crate::wiring::build_backends(&loaded).await?;
+    let overrides = Overrides {
+        listen: args.listen,
+        socket: args.socket,
+        allow_remote: args.allow_remote,
+        token_file: args.token_file,
+        token_env,
+    };
+    let config = BrokerConfig {
+        setup: Setup { loaded, backends },
+        overrides,
+        reloader: Some(Arc::new(CliReload {
+            config: global.config.clone(),
+            profile: global.profile.clone(),
+        })),
+        reload: Arc::new(tokio::sync::Notify::new()),
+        sighup: true,
+    };
+    let on_bound = |b: &envfile_broker::Bound| {
+        // Always printed (not a log line): scripts and tests read the resolved port from it.
+        if let Some(a) = b.tcp {
+            eprintln!("envfile: serving on http://{a}");
+        }
+        if let Some(p) = &b.socket {
+            eprintln!("envfile: serving on unix:{}", p.display());
+        }
+    };
+    envfile_broker::run(config, on_bound, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
