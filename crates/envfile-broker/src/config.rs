@@ -278,10 +278,16 @@ impl Settings {
         } else {
             RawBroker::default()
         };
-        let raw_sinks: Vec<RawSink> = if cfg.config.sinks.is_some() {
-            cfg.extract("sinks")?
-        } else {
-            Vec::new()
+        // `[[sinks]]` is an array, which `extract` (a figment focus) cannot reach: deserialize
+        // the value the config loader kept.
+        let raw_sinks: Vec<RawSink> = match &cfg.config.sinks {
+            Some(v) => v.deserialize().map_err(|e| {
+                Error::config(format!("{}.sinks: {}", cfg.profile, e.kind)).with_hint(
+                    "each [[sinks]] entry takes envfile, path, format, mode, owner, group, \
+                     and command or signal + pidfile",
+                )
+            })?,
+            None => Vec::new(),
         };
         let allow_remote = over.allow_remote || raw.allow_remote.unwrap_or(false);
         let listen_text = over

@@ -172,7 +172,7 @@ impl Auth {
                 "auth/token/renew-self",
                 &[],
                 Some(&s.token),
-                Some(serde_json::json!({})),
+                Some(&serde_json::json!({})),
             )
             .await;
         match answer {

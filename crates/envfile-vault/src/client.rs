@@ -83,7 +83,7 @@ impl Http {
         api_path: &str,
         query: &[(&str, &str)],
         token: Option<&SecretString>,
-        body: Option<serde_json::Value>,
+        body: Option<&serde_json::Value>,
     ) -> std::result::Result<SecretJson, Failure> {
         let url = self.url(api_path, query)?;
         let mut req = self
@@ -106,9 +106,12 @@ impl Http {
             req = req.header("X-Vault-Namespace", ns.as_str());
         }
         if let Some(b) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
+            // A write's body holds secret values; reqwest takes ownership of the bytes and cannot
+            // wipe them, so at least no second copy (a `String` from `to_string`) is left behind.
+            let bytes = serde_json::to_vec(b).map_err(|_| {
+                Failure::Decode("the request body could not be encoded as JSON".into())
+            })?;
+            req = req.header("Content-Type", "application/json").body(bytes);
         }
         let resp = req.send().await.map_err(|e| Failure::from_reqwest(&e))?;
         let status = resp.status();

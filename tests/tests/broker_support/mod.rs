@@ -120,7 +120,10 @@ pub async fn start(setup: Setup, reloader: Option<Arc<dyn Reload>>) -> Running {
         )
         .await
     });
-    let bound = bound_rx.await.expect("the broker did not bind");
+    let bound = match bound_rx.await {
+        Ok(b) => b,
+        Err(_) => panic!("the broker did not start: {:?}", join.await.expect("broker task").err()),
+    };
     Running {
         tcp: bound.tcp.expect("tcp"),
         socket,

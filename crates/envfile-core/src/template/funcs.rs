@@ -238,6 +238,15 @@ fn eq(a: &Value, b: &Value) -> Result<bool, String> {
     }
     let (ka, kb) = (kind(a), kind(b));
     if ka != kb {
+        let json_number = |v: &Value| matches!(v, Value::Number(_));
+        let number = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
+        if (json_number(a) && number(b)) || (number(a) && json_number(b)) {
+            return Err(
+                "incompatible types for comparison (a JSON number is a json.Number, \
+                        which compares as a string: write the constant in quotes, e.g. \"5432\")"
+                    .into(),
+            );
+        }
         return Err("incompatible types for comparison".into());
     }
     Ok(match (a, b) {
@@ -638,10 +647,10 @@ mod tests {
             call("eq", vec![j("5432"), Value::str("5432")]),
             Ok(Value::Bool(true))
         ));
-        assert_eq!(
-            call("eq", vec![j("5432"), Value::Int(5432)]).err().unwrap(),
-            "incompatible types for comparison"
-        );
+        assert!(call("eq", vec![j("5432"), Value::Int(5432)])
+            .err()
+            .unwrap()
+            .starts_with("incompatible types for comparison (a JSON number"));
         assert!(matches!(
             call("eq", vec![Value::Nil, Value::str("x")]),
             Ok(Value::Bool(false))
