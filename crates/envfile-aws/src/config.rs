@@ -23,6 +23,10 @@ pub struct AwsConfig {
     /// A role to assume (through STS) on top of the default credentials.
     #[serde(default)]
     pub role_arn: Option<String>,
+    /// `false` reads every secret with its own GetSecretValue call instead of
+    /// BatchGetSecretValue (for roles without the batch permission, and for benchmarks).
+    #[serde(default)]
+    pub batch: Option<bool>,
 }
 
 impl fmt::Debug for AwsConfig {
@@ -33,6 +37,7 @@ impl fmt::Debug for AwsConfig {
             .field("endpoint_url", &self.endpoint_url)
             .field("profile", &self.profile)
             .field("role_arn", &self.role_arn)
+            .field("batch", &self.batch)
             .finish_non_exhaustive()
     }
 }

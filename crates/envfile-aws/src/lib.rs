@@ -68,7 +68,8 @@ impl AwsBackend {
             name: name.to_owned(),
             clients: Clients::new(sdk),
             retry: RetryPolicy::default(),
-            batch_denied: AtomicBool::new(false),
+            // `batch = false` takes the path a denied batch takes: one GetSecretValue per secret.
+            batch_denied: AtomicBool::new(cfg.batch == Some(false)),
         }
     }
 

@@ -129,8 +129,8 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
             _ = stop.changed() => break,
         };
         let accepted = tokio::select! {
-            r = accept_tcp(tcp.as_ref()) => r.map(|s| Conn::Tcp(s)),
-            r = accept_unix(unix.as_ref().map(|(l, _)| l)) => r.map(|s| Conn::Unix(s)),
+            r = accept_tcp(tcp.as_ref()) => r.map(Conn::Tcp),
+            r = accept_unix(unix.as_ref().map(|(l, _)| l)) => r.map(Conn::Unix),
             _ = stop.changed() => break,
         };
         let conn = match accepted {

@@ -76,6 +76,13 @@ pub(crate) enum Action {
         mount: String,
         version: KvVersion,
     },
+    /// Writing the KV secret the user named `path` at `api_path` (`envfile import`).
+    Write {
+        path: String,
+        api_path: String,
+        mount: String,
+        version: KvVersion,
+    },
     /// Reading KV v2 metadata.
     Metadata { api_path: String },
     /// Finding which mount a path is in and its KV version.
@@ -92,6 +99,12 @@ impl fmt::Display for Action {
             Self::Read { path, api_path, .. } if path == api_path => write!(f, "reading `{path}`"),
             Self::Read { path, api_path, .. } => {
                 write!(f, "reading `{path}` (API path `{api_path}`)")
+            }
+            Self::Write { path, api_path, .. } if path == api_path => {
+                write!(f, "writing `{path}`")
+            }
+            Self::Write { path, api_path, .. } => {
+                write!(f, "writing `{path}` (API path `{api_path}`)")
             }
             Self::Metadata { api_path } => write!(f, "reading metadata `{api_path}`"),
             Self::DetectMount { path } => write!(f, "finding the mount of `{path}`"),
@@ -193,6 +206,12 @@ fn permission_denied(action: &Action, says: &str) -> Error {
             "the token's policy needs `read` on `{api_path}` ({version}): \
              path \"{api_path}\" {{ capabilities = [\"read\"] }}"
         )),
+        Action::Write {
+            api_path, version, ..
+        } => e.with_hint(format!(
+            "writing needs `create` and `update` (and `read`, to compare) on `{api_path}` \
+             ({version}): path \"{api_path}\" {{ capabilities = [\"create\", \"update\", \"read\"] }}"
+        )),
         Action::Metadata { api_path } => e.with_hint(format!(
             "the token's policy needs `read` on `{api_path}` to probe versions: \
              path \"{api_path}\" {{ capabilities = [\"read\"] }}"
@@ -254,6 +273,13 @@ fn not_found(action: &Action, says: &str) -> Error {
             ErrorKind::NotFound,
             format!("no secret metadata at `{api_path}`"),
         ),
+        Action::Write { mount, .. } => Error::new(
+            ErrorKind::NotFound,
+            format!("Vault answered 404 {action}{says}"),
+        )
+        .with_hint(format!(
+            "check that `{mount}/` is still a KV mount (`bao secrets list`)"
+        )),
         Action::DetectMount { path } => Error::new(
             ErrorKind::NotFound,
             format!("no secrets engine is mounted at `{path}`{says}"),

@@ -126,6 +126,32 @@ impl KvPath {
     pub(crate) fn metadata_path(&self) -> String {
         format!("{}/metadata/{}", self.mount.path, self.rest)
     }
+
+    /// What a token needs to read this secret: `read` on the API path of a read (a pinned
+    /// `?version=` reads the same path), and with `version_probes` `read` on KV v2 metadata too.
+    pub(crate) fn policy_paths(&self, version_probes: bool) -> Vec<PolicyPath> {
+        let mut out = vec![(self.read_path(), vec!["read"])];
+        if version_probes && self.mount.version == KvVersion::V2 {
+            out.push((self.metadata_path(), vec!["read"]));
+        }
+        out
+    }
+}
+
+/// One `path "…" { capabilities = […] }` stanza of a Vault policy: the API path and the
+/// capabilities it needs.
+pub type PolicyPath = (String, Vec<&'static str>);
+
+/// The policy paths for `path` without asking Vault: the first segment is taken as the mount
+/// and the mount as KV v2 (the common layout; a nested mount or KV v1 needs the online lookup).
+pub(crate) fn offline_policy_paths(path: &str, version_probes: bool) -> Result<Vec<PolicyPath>> {
+    let path = check_path(path)?;
+    let (mount, _) = path.split_once('/').unwrap_or((path, ""));
+    let mount = Arc::new(Mount {
+        path: mount.to_owned(),
+        version: KvVersion::V2,
+    });
+    Ok(KvPath::new(mount, path)?.policy_paths(version_probes))
 }
 
 /// Trim slashes and refuse empty, `.` and `..` segments (they would be resolved by the URL, so
@@ -212,6 +238,39 @@ mod tests {
             assert_eq!(k.read_path(), "ml-incident/data/prod/api");
             assert_eq!(k.metadata_path(), "ml-incident/metadata/prod/api");
         }
+    }
+
+    #[test]
+    fn policy_paths_follow_the_kv_version() {
+        let v2 = KvPath::new(mount("m", KvVersion::V2), "m/data/a/b").unwrap();
+        assert_eq!(
+            v2.policy_paths(false),
+            vec![("m/data/a/b".to_owned(), vec!["read"])]
+        );
+        assert_eq!(
+            v2.policy_paths(true),
+            vec![
+                ("m/data/a/b".to_owned(), vec!["read"]),
+                ("m/metadata/a/b".to_owned(), vec!["read"])
+            ]
+        );
+        let v1 = KvPath::new(mount("team/kv", KvVersion::V1), "team/kv/x").unwrap();
+        assert_eq!(
+            v1.policy_paths(true),
+            vec![("team/kv/x".to_owned(), vec!["read"])]
+        );
+        assert_eq!(
+            offline_policy_paths("/app/prod/api", true).unwrap(),
+            vec![
+                ("app/data/prod/api".to_owned(), vec!["read"]),
+                ("app/metadata/prod/api".to_owned(), vec!["read"])
+            ]
+        );
+        assert_eq!(
+            offline_policy_paths("app/data/prod/api", false).unwrap(),
+            vec![("app/data/prod/api".to_owned(), vec!["read"])]
+        );
+        assert!(offline_policy_paths("app", false).is_err());
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //!   reads the same secret. The mount and its KV version are looked up once and cached.
 //! - The value is the secret's data object as compact JSON, so `vault:ml-incident/prod/api#jwt_secret_key`
 //!   selects one key. `?version=N` pins a KV v2 version.
+//! - Writes (`envfile import`) store a JSON object: `MOUNT/data/PATH` with `{"data": …}` on KV v2,
+//!   `MOUNT/PATH` on KV v1, and nothing when the secret already holds the same object.
+//! - [`VaultBackend::policy_paths`] tells which API paths a policy must allow (`envfile policy`).
 //! - Tokens are obtained lazily, renewed at two thirds of their lease, and obtained again when
 //!   Vault stops accepting them. They never appear in logs, errors or `Debug`.
 #![warn(missing_docs)]
@@ -23,7 +26,7 @@ mod kv;
 
 pub use auth::AuthStats;
 pub use config::{AuthConfig, VaultConfig, VaultSettings};
-pub use kv::KvVersion;
+pub use kv::{KvVersion, PolicyPath};
 
 use crate::auth::Auth;
 use crate::client::Http;
@@ -32,7 +35,8 @@ use crate::kv::{KvPath, Mount, Mounts};
 use async_trait::async_trait;
 use envfile_core::retry::RetryPolicy;
 use envfile_core::{
-    Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, Result, SecretJson,
+    Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, PutOutcome, Result,
+    SecretJson, SecretValue,
 };
 use reqwest::Method;
 use std::fmt;
@@ -108,10 +112,31 @@ impl VaultBackend {
             versions: v2,
             stages: false,
             binary: false,
-            write: false,
+            write: true,
             cheap_version_probe: v2,
             json_only: true,
         }
+    }
+
+    /// The API paths a token needs, and the capabilities on each, to read `loc`: `read` on
+    /// `MOUNT/data/PATH` (KV v2) or `MOUNT/PATH` (KV v1), plus `read` on `MOUNT/metadata/PATH`
+    /// with `version_probes` (the cheap change probe of `envfile serve` and `run --watch`; without
+    /// it they fall back to full reads). Asks Vault which mount `loc` is in, so this backend's
+    /// token needs some capability under the mount.
+    pub async fn policy_paths(
+        &self,
+        loc: &Locator,
+        version_probes: bool,
+    ) -> Result<Vec<PolicyPath>> {
+        let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
+        // A pinned version never changes, so it is never probed.
+        let probes = version_probes && loc.version.is_none();
+        Ok(self.locate(path).await?.policy_paths(probes))
+    }
+
+    /// [`Self::policy_paths`] without a server: assumes the first path segment is a KV v2 mount.
+    pub fn policy_paths_offline(loc: &Locator, version_probes: bool) -> Result<Vec<PolicyPath>> {
+        kv::offline_policy_paths(&loc.path, version_probes && loc.version.is_none())
     }
 
     /// A GET with the current token, retried per the policy.
@@ -122,21 +147,23 @@ impl VaultBackend {
         action: &Action,
     ) -> Result<SecretJson> {
         self.retry
-            .run(|| self.get_json_once(api_path, query, action))
+            .run(|| self.call_once(Method::GET, api_path, query, None, action))
             .await
     }
 
-    /// One GET; when Vault refuses the token (expired, revoked), log in again and retry once.
-    async fn get_json_once(
+    /// One call; when Vault refuses the token (expired, revoked), log in again and retry once.
+    async fn call_once(
         &self,
+        method: Method,
         api_path: &str,
         query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
         action: &Action,
     ) -> Result<SecretJson> {
         let cur = self.auth.current().await?;
         let first = self
             .http
-            .call(Method::GET, api_path, query, Some(&cur.token), None)
+            .call(method.clone(), api_path, query, Some(&cur.token), body)
             .await;
         let failure = match first {
             Ok(body) => return Ok(body),
@@ -153,7 +180,7 @@ impl VaultBackend {
         let cur = self.auth.current().await?;
         match self
             .http
-            .call(Method::GET, api_path, query, Some(&cur.token), None)
+            .call(method, api_path, query, Some(&cur.token), body)
             .await
         {
             Ok(body) => Ok(body),
@@ -286,5 +313,56 @@ impl Backend for VaultBackend {
             }
             Err(e) => Err(e),
         }
+    }
+
+    async fn put(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {
+        let path = kv::check_path(path).map_err(|e| e.with_backend(&self.name))?;
+        let data = value
+            .parse_json()
+            .ok()
+            .filter(SecretJson::is_object)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotJson,
+                    format!(
+                        "`{path}`: a Vault KV secret is a JSON object, and this value is not one"
+                    ),
+                )
+                .with_reference(path)
+                .with_backend(&self.name)
+                .with_hint(
+                    "with `envfile import`, add `--as-json NAME` to store every key of the file \
+                     in one secret PREFIX+NAME (read keys back as `vault:PREFIX/NAME#KEY`)",
+                )
+            })?;
+        let kv = self.locate(path).await?;
+        let outcome = match self.get(&Locator::new(path)).await {
+            Ok(cur) if cur.value.parse_json().is_ok_and(|c| c == data) => {
+                return Ok(PutOutcome::Unchanged)
+            }
+            Ok(_) => PutOutcome::Updated,
+            // KV v2 answers 404 for a secret whose latest version is deleted, too: writing
+            // brings it back, which is what "create" means to the person importing.
+            Err(e) if e.kind() == ErrorKind::NotFound => PutOutcome::Created,
+            Err(e) => return Err(e),
+        };
+        let api_path = kv.read_path();
+        let action = Action::Write {
+            path: path.to_owned(),
+            api_path: api_path.clone(),
+            mount: kv.mount.path.clone(),
+            version: kv.mount.version,
+        };
+        // Held in a `SecretJson` so the copy of the values in the body is wiped when dropped.
+        let body = match kv.mount.version {
+            KvVersion::V2 => SecretJson::from_value(serde_json::json!({ "data": data.expose() })),
+            KvVersion::V1 => data,
+        };
+        // A retried write stores the same object again: at worst one extra KV v2 version.
+        self.retry
+            .run(|| self.call_once(Method::POST, &api_path, &[], Some(body.expose()), &action))
+            .await?;
+        tracing::debug!(backend = %self.name, path = %api_path, outcome = ?outcome, "wrote KV secret");
+        Ok(outcome)
     }
 }

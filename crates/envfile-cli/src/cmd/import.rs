@@ -132,6 +132,22 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         )
         .into());
     }
+    if backend.capabilities().json_only && args.as_json.is_none() {
+        // Refused at plan time: a plan of one secret per key could never be applied.
+        return Err(Error::new(
+            ErrorKind::NotJson,
+            format!(
+                "backend `{backend_name}` (kind `{}`) stores each secret as a JSON object, \
+                 not one value per key",
+                backend.kind()
+            ),
+        )
+        .with_hint(format!(
+            "add `--as-json NAME` to store every key of the file in one secret \
+             `{prefix}NAME` (read keys back as `{backend_name}:{prefix}NAME#KEY`)"
+        ))
+        .into());
+    }
 
     let mut plan = Vec::with_capacity(targets.len());
     for (path, value, is_json) in &targets {

@@ -146,10 +146,10 @@ pub async fn pump(
     let mut out = Vec::with_capacity(buf.len() + 64);
     loop {
         let read = if masker.holding() {
-            match tokio::time::timeout(HOLD_TIMEOUT, from.read(&mut buf)).await {
-                Ok(r) => Some(r),
-                Err(_) => None, // nothing more came: let the held bytes go
-            }
+            // None: nothing more came in time, so the held bytes go out as they are.
+            tokio::time::timeout(HOLD_TIMEOUT, from.read(&mut buf))
+                .await
+                .ok()
         } else {
             Some(from.read(&mut buf).await)
         };
