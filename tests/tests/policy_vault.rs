@@ -77,8 +77,13 @@ async fn setup() -> Setup {
         .await;
     bao.kv_put(&v1, 1, "legacy/db", &json!({ "password": values[2] }))
         .await;
-    bao.kv_put(&v1, 1, "legacy/other", &json!({ "x": secret_text("other") }))
-        .await;
+    bao.kv_put(
+        &v1,
+        1,
+        "legacy/other",
+        &json!({ "x": secret_text("other") }),
+    )
+    .await;
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -119,7 +124,10 @@ vars.Y = "vault:{v1}/legacy/other#x"
 async fn policy_vault_token_with_the_printed_policy_renders_api_and_nothing_else() {
     let s = setup().await;
     let dir = s.dir.path();
-    let hcl = stdout_ok(&envfile(dir, &["policy", "--for", "vault", "api"]), "policy");
+    let hcl = stdout_ok(
+        &envfile(dir, &["policy", "--for", "vault", "api"]),
+        "policy",
+    );
     // KV v2 gets `data/` exactly once (whether the reference had it or not), KV v1 none; the
     // version pin needs no extra path, and no metadata without --version-probes.
     assert_eq!(
