@@ -17,12 +17,18 @@ pub fn moto_url() -> String {
 
 /// The OpenBao dev server, e.g. `http://127.0.0.1:PORT`.
 pub fn vault_addr() -> String {
-    required("ENVFILE_TEST_VAULT_ADDR", "no OpenBao dev server is running")
+    required(
+        "ENVFILE_TEST_VAULT_ADDR",
+        "no OpenBao dev server is running",
+    )
 }
 
 /// The OpenBao dev server's root token.
 pub fn vault_root_token() -> String {
-    required("ENVFILE_TEST_VAULT_TOKEN", "no OpenBao dev server is running")
+    required(
+        "ENVFILE_TEST_VAULT_TOKEN",
+        "no OpenBao dev server is running",
+    )
 }
 
 /// The `bao` binary (for `bao agent` golden outputs).

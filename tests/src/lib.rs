@@ -9,3 +9,4 @@ pub mod conformance;
 pub mod env;
 pub mod gcp_emulator;
 pub mod moto;
+pub mod serve;

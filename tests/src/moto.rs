@@ -89,6 +89,39 @@ pub fn backend_toml() -> String {
     )
 }
 
+/// Two deleted secrets, named with `unique`: `(pending, gone)`. `pending` is scheduled for
+/// deletion (a 7-day recovery window: restorable, still described); `gone` was force-deleted.
+pub async fn deleted_secrets(client: &sdk::Client) -> (String, String) {
+    let (pending, gone) = (crate::env::unique("pending"), crate::env::unique("gone"));
+    put_secret(
+        client,
+        &pending,
+        crate::conformance::secret_text("p").as_bytes(),
+    )
+    .await;
+    put_secret(
+        client,
+        &gone,
+        crate::conformance::secret_text("g").as_bytes(),
+    )
+    .await;
+    client
+        .delete_secret()
+        .secret_id(&pending)
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .expect("schedule the deletion");
+    client
+        .delete_secret()
+        .secret_id(&gone)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .expect("force-delete");
+    (pending, gone)
+}
+
 /// Create `name` holding `value` (SecretString when UTF-8, else SecretBinary), or add a new
 /// version (which becomes AWSCURRENT, the old one AWSPREVIOUS). Returns the secret's full ARN.
 pub async fn put_secret(client: &sdk::Client, name: &str, value: &[u8]) -> String {

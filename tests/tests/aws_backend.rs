@@ -7,7 +7,7 @@ use envfile_core::{Backend, ErrorKind, Locator, PutOutcome, SecretValue};
 use envfile_tests::conformance::{self, assert_clean, assert_value, secret_text};
 use envfile_tests::env::{moto_url, unique};
 use envfile_tests::moto::{
-    backend_at, put_secret, sdk_client, FakeAwsProxy, Fault, MotoSeeder, REGION,
+    backend_at, deleted_secrets, put_secret, sdk_client, FakeAwsProxy, Fault, MotoSeeder, REGION,
 };
 
 fn staged(path: &str, stage: &str) -> Locator {
@@ -138,24 +138,7 @@ async fn awsprevious_after_rotation_and_the_describe_probe() {
 async fn a_secret_pending_deletion_and_a_force_deleted_one() {
     let backend = backend_at("aws", &moto_url()).await;
     let client = sdk_client(REGION);
-    let pending = unique("pending");
-    let gone = unique("gone");
-    put_secret(&client, &pending, secret_text("p").as_bytes()).await;
-    put_secret(&client, &gone, secret_text("g").as_bytes()).await;
-    client
-        .delete_secret()
-        .secret_id(&pending)
-        .recovery_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
-    client
-        .delete_secret()
-        .secret_id(&gone)
-        .force_delete_without_recovery(true)
-        .send()
-        .await
-        .unwrap();
+    let (pending, gone) = deleted_secrets(&client).await;
 
     let err = backend.get(&Locator::new(&pending)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");

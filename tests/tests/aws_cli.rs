@@ -4,7 +4,9 @@
 //! Values are compared without printing them.
 
 use envfile_tests::env::{envfile_bin, python, unique};
-use envfile_tests::moto::{backend_toml, put_secret, sdk_client, ACCOUNT, DUMMY_ENV, REGION};
+use envfile_tests::moto::{
+    backend_toml, deleted_secrets, put_secret, sdk_client, ACCOUNT, DUMMY_ENV, REGION,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -241,23 +243,7 @@ async fn name_partial_arn_and_full_arn_give_the_same_value() {
 #[tokio::test]
 async fn deleted_secrets_say_which_kind_of_gone() {
     let client = sdk_client(REGION);
-    let (pending, gone) = (unique("pending"), unique("gone"));
-    put_secret(&client, &pending, b"x").await;
-    put_secret(&client, &gone, b"y").await;
-    client
-        .delete_secret()
-        .secret_id(&pending)
-        .recovery_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
-    client
-        .delete_secret()
-        .secret_id(&gone)
-        .force_delete_without_recovery(true)
-        .send()
-        .await
-        .unwrap();
+    let (pending, gone) = deleted_secrets(&client).await;
     let d = Dir::new("");
     let (code, text) = d.fails(&["get", &format!("aws:{pending}")]);
     assert_eq!(code, 1, "{text}");

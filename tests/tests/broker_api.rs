@@ -123,17 +123,33 @@ async fn broker_every_route_answers_over_tcp_and_the_socket_from_file_aws_and_va
     for line in ["DB_HOST='db.internal'", "LOG_LEVEL='INFO'"] {
         assert!(dotenv.lines().any(|l| l == line), "missing line {line}");
     }
-    assert!(contains(&tcp.body, &format!("ak-{}", canary())), "aws value missing");
-    assert!(contains(&tcp.body, &format!("postgres://u:{}@db/x", canary())), "vault value missing");
+    assert!(
+        contains(&tcp.body, &format!("ak-{}", canary())),
+        "aws value missing"
+    );
+    assert!(
+        contains(&tcp.body, &format!("postgres://u:{}@db/x", canary())),
+        "vault value missing"
+    );
 
     // Other formats; JSON reads back to the same values.
     let j = b.get("/v1/envfiles/app?format=json").await;
     assert_eq!(j.status, 200);
     assert_eq!(j.header("content-type"), Some("application/json"));
     let v = j.json();
-    assert!(v["TOKEN"] == json!(format!("tok-{}", canary())), "TOKEN differs");
-    assert!(v["DB_PASSWORD"] == json!(format!("pw-{}", canary())), "DB_PASSWORD differs");
-    assert_ne!(j.header("etag"), Some(etag.as_str()), "ETag is per rendering");
+    assert!(
+        v["TOKEN"] == json!(format!("tok-{}", canary())),
+        "TOKEN differs"
+    );
+    assert!(
+        v["DB_PASSWORD"] == json!(format!("pw-{}", canary())),
+        "DB_PASSWORD differs"
+    );
+    assert_ne!(
+        j.header("etag"),
+        Some(etag.as_str()),
+        "ETag is per rendering"
+    );
     assert_eq!(b.get("/v1/envfiles/app?format=nope").await.status, 400);
 
     // Conditional GET.
@@ -147,24 +163,38 @@ async fn broker_every_route_answers_over_tcp_and_the_socket_from_file_aws_and_va
     assert!(nm.body.is_empty());
 
     // Secrets by reference, percent-encoded.
-    let s = b.get(&format!("/v1/secrets/{}", enc("file:app/db#host"))).await;
+    let s = b
+        .get(&format!("/v1/secrets/{}", enc("file:app/db#host")))
+        .await;
     assert_eq!(s.status, 200, "{s:?}");
     let sj = s.json();
     assert_eq!(sj["value"], "db.internal");
     assert!(sj["version"].is_string() && sj["fetched_at"].is_string());
-    let s = b.get(&format!("/v1/secrets/{}", enc(&format!("aws:{}", w.aws_name)))).await;
+    let s = b
+        .get(&format!(
+            "/v1/secrets/{}",
+            enc(&format!("aws:{}", w.aws_name))
+        ))
+        .await;
     assert_eq!(s.status, 200, "{s:?}");
     let sj = s.json();
     assert_eq!(sj["keys"]["region"], "eu");
     assert!(sj["keys"]["api_key"] == json!(format!("ak-{}", canary())));
     let s = b
-        .get_unix(&format!("/v1/secrets/{}", enc(&format!("vault:{}/api#database_url", w.mount))))
+        .get_unix(&format!(
+            "/v1/secrets/{}",
+            enc(&format!("vault:{}/api#database_url", w.mount))
+        ))
         .await;
     assert_eq!(s.status, 200, "{s:?}");
     assert!(s.json()["value"] == json!(format!("postgres://u:{}@db/x", canary())));
-    let missing = b.get(&format!("/v1/secrets/{}", enc("file:app/nope"))).await;
+    let missing = b
+        .get(&format!("/v1/secrets/{}", enc("file:app/nope")))
+        .await;
     assert_eq!(missing.status, 404);
-    let bad = b.get(&format!("/v1/secrets/{}", enc("file:app/db#a#b"))).await;
+    let bad = b
+        .get(&format!("/v1/secrets/{}", enc("file:app/db#a#b")))
+        .await;
     assert!(bad.status == 400 || bad.status == 404, "{bad:?}");
 
     // The AWS agent route, with the agent's header.
@@ -178,7 +208,9 @@ async fn broker_every_route_answers_over_tcp_and_the_socket_from_file_aws_and_va
     let aj = a.json();
     assert_eq!(aj["Name"], w.aws_name.as_str());
     assert_eq!(aj["VersionStages"], json!(["AWSCURRENT"]));
-    assert!(aj["SecretString"].as_str().is_some_and(|s| s.contains("api_key")));
+    assert!(aj["SecretString"]
+        .as_str()
+        .is_some_and(|s| s.contains("api_key")));
     let by_arn = http(
         Via::Tcp(b.tcp),
         &format!("/secretsmanager/get?secretId={}", enc(&w.aws_arn)),
@@ -223,10 +255,19 @@ async fn broker_every_route_answers_over_tcp_and_the_socket_from_file_aws_and_va
     let m = b.get("/metrics").await;
     assert_eq!(m.status, 200);
     let mt = m.text();
-    assert!(mt.contains("envfile_broker_requests_total{route=\"envfile\",status=\"200\"}"), "{mt}");
-    assert!(mt.contains("envfile_broker_requests_total{route=\"envfile\",status=\"304\"} 1"), "{mt}");
+    assert!(
+        mt.contains("envfile_broker_requests_total{route=\"envfile\",status=\"200\"}"),
+        "{mt}"
+    );
+    assert!(
+        mt.contains("envfile_broker_requests_total{route=\"envfile\",status=\"304\"} 1"),
+        "{mt}"
+    );
     assert!(mt.contains("envfile_broker_cache_hits_total"), "{mt}");
-    assert!(mt.contains("envfile_broker_backend_calls_total{backend=\"aws\""), "{mt}");
+    assert!(
+        mt.contains("envfile_broker_backend_calls_total{backend=\"aws\""),
+        "{mt}"
+    );
     assert!(mt.contains("envfile_broker_staleness_seconds"), "{mt}");
     assert_eq!(http(Via::Tcp(b.tcp), "/metrics", &[]).await.status, 401);
 
@@ -234,7 +275,10 @@ async fn broker_every_route_answers_over_tcp_and_the_socket_from_file_aws_and_va
 
     // The audit log has access and refresh lines and never a value.
     let audit = std::fs::read(w.dir.path().join("audit.log")).unwrap();
-    assert!(!contains(&audit, canary()), "a secret value reached the audit log");
+    assert!(
+        !contains(&audit, canary()),
+        "a secret value reached the audit log"
+    );
     let lines: Vec<serde_json::Value> = audit
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -244,11 +288,16 @@ async fn broker_every_route_answers_over_tcp_and_the_socket_from_file_aws_and_va
         && l["envfile"] == "app"
         && l["outcome"] == "ok"
         && l["principal"] == "token:admin"));
+    assert!(lines.iter().any(|l| l["event"] == "access"
+        && l["principal"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("uid:"))));
     assert!(lines
         .iter()
-        .any(|l| l["event"] == "access" && l["principal"].as_str().is_some_and(|p| p.starts_with("uid:"))));
-    assert!(lines.iter().any(|l| l["event"] == "refresh" && l["backend"] == "aws"));
-    assert!(lines.iter().all(|l| l["time"].is_string() && l["latency_ms"].is_number()));
+        .any(|l| l["event"] == "refresh" && l["backend"] == "aws"));
+    assert!(lines
+        .iter()
+        .all(|l| l["time"].is_string() && l["latency_ms"].is_number()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,7 +339,12 @@ refs = ["*"]
 
     // Missing token 401, wrong token 403, admin token fine.
     assert_eq!(http(tcp.clone(), "/v1/envfiles/a", &[]).await.status, 401);
-    let wrong = http(tcp.clone(), "/v1/envfiles/a", &[("X-Envfile-Token", "not-the-token-at-all-0000")]).await;
+    let wrong = http(
+        tcp.clone(),
+        "/v1/envfiles/a",
+        &[("X-Envfile-Token", "not-the-token-at-all-0000")],
+    )
+    .await;
     assert_eq!(wrong.status, 403);
     assert_eq!(b.get("/v1/envfiles/a").await.status, 200);
     assert_eq!(b.get("/v1/envfiles/b").await.status, 200);
@@ -298,14 +352,24 @@ refs = ["*"]
     // The reader's grants; a refusal looks the same whether or not the thing exists.
     let as_reader = |t: &'static str| {
         let tcp = tcp.clone();
-        async move { http(tcp, t, &[("X-Envfile-Token", "reader-token-0123456789abcdef")]).await }
+        async move {
+            http(
+                tcp,
+                t,
+                &[("X-Envfile-Token", "reader-token-0123456789abcdef")],
+            )
+            .await
+        }
     };
     assert_eq!(as_reader("/v1/envfiles/a").await.status, 200);
     let denied_b = as_reader("/v1/envfiles/b").await;
     let denied_ghost = as_reader("/v1/envfiles/ghost").await;
     assert_eq!(denied_b.status, 403);
     assert_eq!(denied_ghost.status, 403);
-    assert!(denied_b.body == denied_ghost.body, "403 bodies reveal existence");
+    assert!(
+        denied_b.body == denied_ghost.body,
+        "403 bodies reveal existence"
+    );
     assert_eq!(as_reader("/v1/secrets/file:shared%2Fx").await.status, 200);
     let denied_y = as_reader("/v1/secrets/file:private%2Fy").await;
     let denied_none = as_reader("/v1/secrets/file:private%2Fnothing").await;
@@ -327,10 +391,22 @@ refs = ["*"]
     .await;
     assert_eq!(xff.status, 400);
     for m in ["POST", "PUT", "DELETE"] {
-        let r = raw(tcp.clone(), m, "/v1/envfiles/a", &[("X-Envfile-Token", TOKEN), ("Content-Length", "0")]).await;
+        let r = raw(
+            tcp.clone(),
+            m,
+            "/v1/envfiles/a",
+            &[("X-Envfile-Token", TOKEN), ("Content-Length", "0")],
+        )
+        .await;
         assert_eq!(r.status, 405, "{m}");
     }
-    let body = raw(tcp.clone(), "GET", "/v1/envfiles/a", &[("X-Envfile-Token", TOKEN), ("Content-Length", "5")]).await;
+    let body = raw(
+        tcp.clone(),
+        "GET",
+        "/v1/envfiles/a",
+        &[("X-Envfile-Token", TOKEN), ("Content-Length", "5")],
+    )
+    .await;
     assert_eq!(body.status, 413);
 
     // Socket: grants list another uid only, so this process's uid is refused.
@@ -378,14 +454,22 @@ fn libc_getuid() -> u32 {
 async fn broker_two_hundred_concurrent_misses_make_one_backend_call() {
     moto::dummy_credentials_in_env();
     let name = unique("broker/flight");
-    moto::put_secret(&moto::sdk_client(moto::REGION), &name, b"single-flight-value").await;
+    moto::put_secret(
+        &moto::sdk_client(moto::REGION),
+        &name,
+        b"single-flight-value",
+    )
+    .await;
     let toml = format!(
         "[default.backends.aws]\nkind = \"aws\"\nregion = \"{}\"\nendpoint_url = \"{}\"\n",
         moto::REGION,
         envfile_tests::env::moto_url()
     );
     let mut setup = setup_from(&toml).await;
-    let real = setup.backends.select(&envfile_core::BackendSel::Named("aws".into())).unwrap();
+    let real = setup
+        .backends
+        .select(&envfile_core::BackendSel::Named("aws".into()))
+        .unwrap();
     let counting = Counting::wrap(real);
     let mut backends = envfile_core::Backends::new();
     backends.insert(counting.clone());
@@ -405,18 +489,26 @@ async fn broker_two_hundred_concurrent_misses_make_one_backend_call() {
         bodies.push(r.json()["value"].clone());
     }
     assert!(bodies.iter().all(|v| v == "single-flight-value"));
-    assert_eq!(counting.reads(), 1, "200 concurrent misses made {} backend reads", counting.reads());
+    assert_eq!(
+        counting.reads(),
+        1,
+        "200 concurrent misses made {} backend reads",
+        counting.reads()
+    );
     Arc::try_unwrap(b).ok().expect("sole owner").stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn broker_a_python_client_written_for_the_aws_agent_reads_the_same_fields_as_get_secret_value() {
+async fn broker_a_python_client_written_for_the_aws_agent_reads_the_same_fields_as_get_secret_value(
+) {
     moto::dummy_credentials_in_env();
     let name = unique("broker/agent");
     let arn = moto::put_secret(
         &moto::sdk_client(moto::REGION),
         &name,
-        json!({ "user": "svc", "password": format!("p-{}", canary()) }).to_string().as_bytes(),
+        json!({ "user": "svc", "password": format!("p-{}", canary()) })
+            .to_string()
+            .as_bytes(),
     )
     .await;
     let toml = format!(

@@ -50,7 +50,10 @@ fn broker_serve_refuses_tcp_without_a_token_and_non_loopback_binds() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no token") && err.contains("ENVFILE_BROKER_TOKEN"), "{err}");
+    assert!(
+        err.contains("no token") && err.contains("ENVFILE_BROKER_TOKEN"),
+        "{err}"
+    );
 
     let out = Command::new(envfile_bin())
         .current_dir(dir.path())
@@ -60,7 +63,10 @@ fn broker_serve_refuses_tcp_without_a_token_and_non_loopback_binds() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("loopback") && err.contains("--allow-remote"), "{err}");
+    assert!(
+        err.contains("loopback") && err.contains("--allow-remote"),
+        "{err}"
+    );
 
     // A path that exists and is not a socket is never replaced.
     let not_a_socket = dir.path().join("precious.txt");
@@ -85,7 +91,14 @@ struct Served {
 fn serve(dir: &Path, socket: &Path) -> Served {
     let mut child = Command::new(envfile_bin())
         .current_dir(dir)
-        .args(["serve", "--log-level", "debug", "--listen", "127.0.0.1:0", "--socket"])
+        .args([
+            "serve",
+            "--log-level",
+            "debug",
+            "--listen",
+            "127.0.0.1:0",
+            "--socket",
+        ])
         .arg(socket)
         .env("ENVFILE_BROKER_TOKEN", TOKEN)
         .stdout(Stdio::piped())
@@ -98,8 +111,15 @@ fn serve(dir: &Path, socket: &Path) -> Served {
     let sink = stderr.clone();
     std::thread::spawn(move || {
         let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
-            if let Some(rest) = String::from_utf8_lossy(&line).trim().strip_prefix("envfile: serving on http://") {
+        while reader
+            .read_until(b'\n', &mut line)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {
+            if let Some(rest) = String::from_utf8_lossy(&line)
+                .trim()
+                .strip_prefix("envfile: serving on http://")
+            {
                 let _ = tx.send(rest.to_owned());
             }
             sink.lock().unwrap().extend_from_slice(&line);
@@ -111,11 +131,18 @@ fn serve(dir: &Path, socket: &Path) -> Served {
         .expect("the broker did not print its address")
         .parse()
         .unwrap();
-    Served { child, addr, stderr }
+    Served {
+        child,
+        addr,
+        stderr,
+    }
 }
 
 fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -146,7 +173,10 @@ async fn broker_binary_reloads_on_sighup_drains_on_sigterm_and_never_leaks_the_c
     let cfg = dir.path().join("envfile.toml");
     std::fs::write(
         &cfg,
-        config(dir.path(), "[default.envfiles.app]\nvars.PW = \"file:app/db#password\"\n"),
+        config(
+            dir.path(),
+            "[default.envfiles.app]\nvars.PW = \"file:app/db#password\"\n",
+        ),
     )
     .unwrap();
     // A stale socket from a crashed broker: a socket file nobody listens on.
@@ -165,19 +195,27 @@ async fn broker_binary_reloads_on_sighup_drains_on_sigterm_and_never_leaks_the_c
 
     // Error bodies of every flavour: none may carry the value.
     for target in [
-        "/v1/secrets/file:app%2Fdb%23passwrd",  // missing key: the hint lists key names
-        "/v1/secrets/file:app%2Fplain%23key",   // not JSON
-        "/v1/secrets/file:app%2Fnope",          // not found
-        "/v1/secrets/bogus:%%%",                // invalid reference
+        "/v1/secrets/file:app%2Fdb%23passwrd", // missing key: the hint lists key names
+        "/v1/secrets/file:app%2Fplain%23key",  // not JSON
+        "/v1/secrets/file:app%2Fnope",         // not found
+        "/v1/secrets/bogus:%%%",               // invalid reference
         "/v1/envfiles/ghost",
         "/v1/envfiles/app?format=bogus",
-        "/secretsmanager/get?secretId=x",        // no aws backend
+        "/secretsmanager/get?secretId=x", // no aws backend
     ] {
         let r = get(s.addr, target).await;
         assert!(r.status >= 400, "{target}: {r:?}");
         bodies.push(r.body);
     }
-    bodies.push(http(Via::Tcp(s.addr), "/v1/envfiles/app", &[("X-Envfile-Token", "wrong-token-0123456789")]).await.body);
+    bodies.push(
+        http(
+            Via::Tcp(s.addr),
+            "/v1/envfiles/app",
+            &[("X-Envfile-Token", "wrong-token-0123456789")],
+        )
+        .await
+        .body,
+    );
     bodies.push(http(Via::Tcp(s.addr), "/v1/envfiles/app", &[]).await.body);
 
     // SIGHUP with a new envfile: picked up. SIGHUP with a broken config: the old one stays.
@@ -206,22 +244,39 @@ async fn broker_binary_reloads_on_sighup_drains_on_sigterm_and_never_leaks_the_c
         if let Some(st) = s.child.try_wait().unwrap() {
             break st;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "the broker did not exit on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the broker did not exit on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status}");
     assert!(!socket.exists(), "the socket file was left behind");
     let mut stdout = Vec::new();
-    s.child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    s.child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let stderr = s.stderr.lock().unwrap().clone();
     let audit = std::fs::read(dir.path().join("audit.log")).unwrap();
 
-    assert!(contains(&stderr, "reload failed"), "the broken reload was not logged");
-    assert!(contains(&audit, "\"event\":\"access\""), "no access lines in the audit log");
+    assert!(
+        contains(&stderr, "reload failed"),
+        "the broken reload was not logged"
+    );
+    assert!(
+        contains(&audit, "\"event\":\"access\""),
+        "no access lines in the audit log"
+    );
     assert!(!contains(&stderr, canary()), "the canary reached the logs");
     assert!(!contains(&stdout, canary()), "the canary reached stdout");
-    assert!(!contains(&audit, canary()), "the canary reached the audit log");
+    assert!(
+        !contains(&audit, canary()),
+        "the canary reached the audit log"
+    );
     for (i, b) in bodies.iter().enumerate() {
         assert!(!contains(b, canary()), "error body {i} holds the canary");
     }

@@ -69,13 +69,18 @@ command = "echo ran >> {ran}"
     let first = b.get("/v1/envfiles/app?format=shell").await;
     assert_eq!(first.status, 200);
     let etag1 = first.header("etag").unwrap().to_owned();
-    eventually("the first sink write and its command", Duration::from_secs(5), || async {
-        std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 1)
-    })
+    eventually(
+        "the first sink write and its command",
+        Duration::from_secs(5),
+        || async { std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 1) },
+    )
     .await;
     let meta1 = std::fs::metadata(&sink).unwrap();
     assert_eq!(meta1.permissions().mode() & 0o777, 0o400);
-    assert!(std::fs::read(&sink).unwrap() == first.body, "the sink holds the served bytes");
+    assert!(
+        std::fs::read(&sink).unwrap() == first.body,
+        "the sink holds the served bytes"
+    );
 
     // A long-poll with the current ETag blocks…
     let poll = {
@@ -93,7 +98,10 @@ command = "echo ran >> {ran}"
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!poll.is_finished(), "the long-poll returned before anything changed");
+    assert!(
+        !poll.is_finished(),
+        "the long-poll returned before anything changed"
+    );
     // …until the secret rotates; then it returns the new content within the TTL.
     let rotated_at = Instant::now();
     write_store(dir.path(), json!({ "app/key": format!("v2-{}", canary()) }));
@@ -103,23 +111,36 @@ command = "echo ran >> {ran}"
     let etag2 = r.header("etag").unwrap().to_owned();
     assert_ne!(etag1, etag2);
     assert!(contains(&r.body, &format!("v2-{}", canary())));
-    assert!(took < Duration::from_millis(1500), "rotation took {took:?} to reach the long-poll (ttl 1s)");
+    assert!(
+        took < Duration::from_millis(1500),
+        "rotation took {took:?} to reach the long-poll (ttl 1s)"
+    );
 
     // The sink was replaced by a rename (new inode), holds the new bytes, and the command ran
     // once more — and only once.
-    eventually("the sink to hold the new value", Duration::from_secs(5), || async {
-        std::fs::read(&sink).is_ok_and(|s| contains(&s, &format!("v2-{}", canary())))
-    })
+    eventually(
+        "the sink to hold the new value",
+        Duration::from_secs(5),
+        || async { std::fs::read(&sink).is_ok_and(|s| contains(&s, &format!("v2-{}", canary()))) },
+    )
     .await;
     let meta2 = std::fs::metadata(&sink).unwrap();
-    assert_ne!(meta1.ino(), meta2.ino(), "the sink was rewritten in place, not renamed");
+    assert_ne!(
+        meta1.ino(),
+        meta2.ino(),
+        "the sink was rewritten in place, not renamed"
+    );
     assert_eq!(meta2.permissions().mode() & 0o777, 0o400);
     eventually("the on-change command", Duration::from_secs(5), || async {
         std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 2)
     })
     .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(std::fs::read_to_string(&ran).unwrap().lines().count(), 2, "command ran again without a change");
+    assert_eq!(
+        std::fs::read_to_string(&ran).unwrap().lines().count(),
+        2,
+        "command ran again without a change"
+    );
     let meta3 = std::fs::metadata(&sink).unwrap();
     assert_eq!(meta2.ino(), meta3.ino(), "unchanged content was rewritten");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().collect();
@@ -144,7 +165,8 @@ struct OwnMoto {
 
 impl OwnMoto {
     async fn start(port: u16) -> Self {
-        let venv = std::env::var("ENVFILE_TEST_VENV").expect("ENVFILE_TEST_VENV (run through scripts/test)");
+        let venv = std::env::var("ENVFILE_TEST_VENV")
+            .expect("ENVFILE_TEST_VENV (run through scripts/test)");
         let child = tokio::process::Command::new(Path::new(&venv).join("bin/moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -154,7 +176,9 @@ impl OwnMoto {
             .expect("start moto_server");
         let m = Self { child, port };
         eventually("moto to listen", Duration::from_secs(30), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
         })
         .await;
         m
@@ -170,11 +194,20 @@ impl OwnMoto {
 #[tokio::test(flavor = "multi_thread")]
 async fn broker_a_stopped_backend_is_covered_until_max_stale_then_fails_loudly_and_recovers() {
     moto::dummy_credentials_in_env();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let m = OwnMoto::start(port).await;
     let name = unique("broker/stale");
     let value = format!("stale-{}", canary());
-    moto::put_secret(&moto::sdk_client_at(&m.url(), moto::REGION), &name, value.as_bytes()).await;
+    moto::put_secret(
+        &moto::sdk_client_at(&m.url(), moto::REGION),
+        &name,
+        value.as_bytes(),
+    )
+    .await;
     let toml = format!(
         r#"
 [default.backends.aws]
@@ -203,24 +236,42 @@ max_stale = "4s"
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.body == good.body);
     assert_eq!(b.get("/readyz").await.status, 200);
-    let s = b.get(&format!("/v1/secrets/aws:{}", name.replace('/', "%2F"))).await;
+    let s = b
+        .get(&format!("/v1/secrets/aws:{}", name.replace('/', "%2F")))
+        .await;
     assert_eq!(s.status, 200);
     // Past max_stale: loud failures, not ancient values.
     eventually("503 after max_stale", Duration::from_secs(10), || async {
         b.get("/v1/envfiles/app").await.status == 503
     })
     .await;
-    assert!(stopped.elapsed() >= Duration::from_millis(3500), "failed before max_stale");
+    assert!(
+        stopped.elapsed() >= Duration::from_millis(3500),
+        "failed before max_stale"
+    );
     assert_eq!(b.get("/readyz").await.status, 503);
-    let failed = b.get(&format!("/v1/secrets/aws:{}", name.replace('/', "%2F"))).await;
+    let failed = b
+        .get(&format!("/v1/secrets/aws:{}", name.replace('/', "%2F")))
+        .await;
     assert_eq!(failed.status, 503, "{failed:?}");
-    assert!(!contains(&failed.body, canary()), "an error body holds the value");
+    assert!(
+        !contains(&failed.body, canary()),
+        "an error body holds the value"
+    );
     let metrics = b.get("/metrics").await.text();
-    assert!(metrics.contains("envfile_broker_backend_errors_total{backend=\"aws\""), "{metrics}");
+    assert!(
+        metrics.contains("envfile_broker_backend_errors_total{backend=\"aws\""),
+        "{metrics}"
+    );
 
     // The backend comes back (moto starts empty: seed it again); the broker recovers by itself.
     let m = OwnMoto::start(port).await;
-    moto::put_secret(&moto::sdk_client_at(&m.url(), moto::REGION), &name, value.as_bytes()).await;
+    moto::put_secret(
+        &moto::sdk_client_at(&m.url(), moto::REGION),
+        &name,
+        value.as_bytes(),
+    )
+    .await;
     eventually("recovery", Duration::from_secs(15), || async {
         b.get("/v1/envfiles/app").await.status == 200
     })
@@ -236,7 +287,11 @@ async fn broker_reload_swaps_the_config_and_a_broken_one_keeps_the_old() {
     let dir = tempfile::tempdir().unwrap();
     write_store(dir.path(), json!({ "a": "va", "b": "vb" }));
     let cfg = dir.path().join("envfile.toml");
-    std::fs::write(&cfg, file_config(dir.path(), "[default.envfiles.a]\nvars.A = \"file:a\"\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        file_config(dir.path(), "[default.envfiles.a]\nvars.A = \"file:a\"\n"),
+    )
+    .unwrap();
     let setup = {
         let loaded = envfile_core::config::load(Some(&cfg), None).unwrap();
         let backends = build_backends(&loaded).await.unwrap();
@@ -260,10 +315,18 @@ async fn broker_reload_swaps_the_config_and_a_broken_one_keeps_the_old() {
     })
     .await;
 
-    std::fs::write(&cfg, "[default.envfiles.a]\nvars.A = \"file:a\"\nnot_a_key = 1\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[default.envfiles.a]\nvars.A = \"file:a\"\nnot_a_key = 1\n",
+    )
+    .unwrap();
     b.reload.notify_one();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(b.get("/v1/envfiles/a").await.status, 200);
-    assert_eq!(b.get("/v1/envfiles/b").await.status, 200, "a broken config replaced the good one");
+    assert_eq!(
+        b.get("/v1/envfiles/b").await.status,
+        200,
+        "a broken config replaced the good one"
+    );
     b.stop().await;
 }

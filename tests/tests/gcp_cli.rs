@@ -40,8 +40,20 @@ impl Gcp {
     }
 }
 
-fn get(fx: &Fixture, reference: &str) -> Run {
-    fx.run(["get", reference])
+/// `envfile get REF` succeeds and prints exactly `want`.
+fn get_ok(fx: &Fixture, reference: &str, what: &str, want: &[u8]) {
+    let run = fx.run(["get", reference]);
+    run.expect_code(0);
+    assert_bytes_eq(what, &run.stdout, want);
+}
+
+/// `envfile get REF` fails (`why` it must) and prints none of `secrets`; the run is returned for
+/// its message.
+fn get_fails(fx: &Fixture, reference: &str, secrets: &[&str], why: &str) -> Run {
+    let run = fx.run(["get", reference]);
+    run.assert_no_secret(secrets);
+    assert!(run.code != Some(0), "{why}");
+    run
 }
 
 #[tokio::test]
@@ -50,9 +62,7 @@ async fn gcp_latest_after_adding_a_version_and_a_pinned_version() {
     let (v1, v2) = (canary("v1"), canary("v2"));
     g.seeder.add("api-token", v1.as_bytes()).await;
     let fx = g.fixture("");
-    let run = get(&fx, "gcp:api-token");
-    run.expect_code(0);
-    assert_bytes_eq("latest (v1)", &run.stdout, v1.as_bytes());
+    get_ok(&fx, "gcp:api-token", "latest (v1)", v1.as_bytes());
 
     g.seeder.add("api-token", v2.as_bytes()).await;
     for (reference, want) in [
@@ -67,9 +77,7 @@ async fn gcp_latest_after_adding_a_version_and_a_pinned_version() {
         ("sm://ml-incident-prod/api-token#1", &v1),
         ("sm://ml-incident-prod/api-token", &v2),
     ] {
-        let run = get(&fx, reference);
-        run.expect_code(0);
-        assert_bytes_eq(reference, &run.stdout, want.as_bytes());
+        get_ok(&fx, reference, reference, want.as_bytes());
     }
 }
 
@@ -81,14 +89,20 @@ async fn gcp_a_disabled_version_fails_with_a_clear_message() {
     g.seeder.add("db-password", v2.as_bytes()).await;
     g.seeder.disable("db-password", "2").await;
     let fx = g.fixture("");
-    let run = get(&fx, "gcp:db-password");
-    run.assert_no_secret(&[&v1, &v2]);
-    assert!(run.code != Some(0), "a disabled latest must fail");
-    run.assert_mentions("version 2 is DISABLED: enable it or pin another version")
-        .assert_mentions("gcloud secrets versions enable 2");
-    let run = get(&fx, "gcp:db-password?version=1");
-    run.expect_code(0);
-    assert_bytes_eq("pinned enabled v1", &run.stdout, v1.as_bytes());
+    get_fails(
+        &fx,
+        "gcp:db-password",
+        &[&v1, &v2],
+        "a disabled latest must fail",
+    )
+    .assert_mentions("version 2 is DISABLED: enable it or pin another version")
+    .assert_mentions("gcloud secrets versions enable 2");
+    get_ok(
+        &fx,
+        "gcp:db-password?version=1",
+        "pinned enabled v1",
+        v1.as_bytes(),
+    );
 }
 
 #[tokio::test]
@@ -103,9 +117,12 @@ async fn gcp_a_json_payload_with_a_key() {
         "[default.envfiles.db]\nvars.DB_PASSWORD = \"gcp:afu9-database#password\"\n\
          vars.DB_PORT = \"gcp:afu9-database#port\"\n",
     );
-    let run = get(&fx, "gcp:afu9-database#password");
-    run.expect_code(0);
-    assert_bytes_eq("#password", &run.stdout, pw.as_bytes());
+    get_ok(
+        &fx,
+        "gcp:afu9-database#password",
+        "#password",
+        pw.as_bytes(),
+    );
     let run = fx.run([
         "exec",
         "db",
@@ -120,10 +137,13 @@ async fn gcp_a_json_payload_with_a_key() {
         &run.stdout,
         format!("{pw}|5432").as_bytes(),
     );
-    let run = get(&fx, "gcp:afu9-database#user");
-    run.assert_no_secret(&[&pw]);
-    assert!(run.code != Some(0));
-    run.assert_mentions("user");
+    get_fails(
+        &fx,
+        "gcp:afu9-database#user",
+        &[&pw],
+        "the key does not exist",
+    )
+    .assert_mentions("user");
 }
 
 #[tokio::test]
@@ -133,18 +153,16 @@ async fn gcp_a_crc32c_mismatch_is_refused() {
     g.seeder.add("crc-checked", v.as_bytes()).await;
     let fx = g.fixture("");
     g.emu.set_corrupt_crc32c(true);
-    let run = get(&fx, "gcp:crc-checked");
-    run.assert_no_secret(&[&v]);
-    assert!(
-        run.code != Some(0),
-        "a corrupted payload must not be printed"
+    let run = get_fails(
+        &fx,
+        "gcp:crc-checked",
+        &[&v],
+        "a corrupted payload must not be printed",
     );
     assert!(run.stdout.is_empty());
     run.assert_mentions("CRC32C mismatch");
     g.emu.set_corrupt_crc32c(false);
-    let run = get(&fx, "gcp:crc-checked");
-    run.expect_code(0);
-    assert_bytes_eq("after the switch", &run.stdout, v.as_bytes());
+    get_ok(&fx, "gcp:crc-checked", "after the switch", v.as_bytes());
 }
 
 #[tokio::test]
@@ -164,14 +182,15 @@ async fn gcp_a_regional_secret() {
         } else {
             reference.to_owned()
         };
-        let run = get(&fx, &reference);
-        run.expect_code(0);
-        assert_bytes_eq(&reference, &run.stdout, v.as_bytes());
+        get_ok(&fx, &reference, &reference, v.as_bytes());
     }
-    let run = get(&fx, "gcp:eu-only");
-    run.assert_no_secret(&[&v]);
-    assert!(run.code != Some(0), "the global namespace does not have it");
-    run.assert_mentions("does not exist");
+    get_fails(
+        &fx,
+        "gcp:eu-only",
+        &[&v],
+        "the global namespace does not have it",
+    )
+    .assert_mentions("does not exist");
 }
 
 /// Path C of the runbook: the two secrets Cloud Run injected with `secretKeyRef`, rendered and

@@ -2,26 +2,11 @@
 //! to the server as is, gives a token exactly what the env file needs — `envfile render` works
 //! with it and is denied for anything else. That is the least-privilege claim, proven.
 
-use envfile_tests::bao::Bao;
+use envfile_tests::bao::{envfile_in, Bao};
 use envfile_tests::conformance::secret_text;
-use envfile_tests::env::{envfile_bin, unique, vault_addr};
+use envfile_tests::env::{unique, vault_addr};
 use serde_json::json;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn envfile(dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(envfile_bin());
-    c.current_dir(dir)
-        .arg("--config")
-        .arg(dir.join("envfile.toml"))
-        .args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VAULT_") || k.starts_with("ENVFILE_") {
-            c.env_remove(k);
-        }
-    }
-    c.output().expect("run envfile")
-}
+use std::process::Output;
 
 fn stdout_ok(out: &Output, what: &str) -> String {
     assert!(
@@ -125,7 +110,7 @@ async fn policy_vault_token_with_the_printed_policy_renders_api_and_nothing_else
     let s = setup().await;
     let dir = s.dir.path();
     let hcl = stdout_ok(
-        &envfile(dir, &["policy", "--for", "vault", "api"]),
+        &envfile_in(dir, &["policy", "--for", "vault", "api"]),
         "policy",
     );
     // KV v2 gets `data/` exactly once (whether the reference had it or not), KV v1 none; the
@@ -147,7 +132,7 @@ async fn policy_vault_token_with_the_printed_policy_renders_api_and_nothing_else
     let token = s.bao.create_token(&[&name], json!({ "ttl": "1h" })).await;
     std::fs::write(dir.join("token"), &token).unwrap();
 
-    let out = envfile(dir, &["render", "api", "--format", "json"]);
+    let out = envfile_in(dir, &["render", "api", "--format", "json"]);
     let text = stdout_ok(&out, "render api with the policy's token");
     let got: serde_json::Value = serde_json::from_str(&text).expect("rendered JSON");
     let want = [
@@ -163,7 +148,7 @@ async fn policy_vault_token_with_the_printed_policy_renders_api_and_nothing_else
         );
     }
 
-    let out = envfile(dir, &["render", "other", "--format", "json"]);
+    let out = envfile_in(dir, &["render", "other", "--format", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "render other: {stderr}");
     assert!(out.stdout.is_empty(), "nothing is rendered on failure");
@@ -191,7 +176,7 @@ async fn policy_vault_version_probes_add_kv2_metadata_only() {
     let s = setup().await;
     let dir = s.dir.path();
     let hcl = stdout_ok(
-        &envfile(dir, &["policy", "--for", "vault", "--version-probes"]),
+        &envfile_in(dir, &["policy", "--for", "vault", "--version-probes"]),
         "policy",
     );
     let paths = policy_paths(&hcl);
@@ -244,7 +229,7 @@ vars.C = "ref+vault://team/db#/password"
 "#,
     )
     .unwrap();
-    let out = envfile(
+    let out = envfile_in(
         dir.path(),
         &["policy", "--for", "vault", "--offline", "--version-probes"],
     );
@@ -266,7 +251,7 @@ vars.C = "ref+vault://team/db#/password"
     );
 
     // Online, the same config needs the server: the error says `--offline` is the way out.
-    let out = envfile(dir.path(), &["policy", "--for", "vault"]);
+    let out = envfile_in(dir.path(), &["policy", "--for", "vault"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr.contains("--offline"), "{stderr}");

@@ -3,26 +3,12 @@
 //! runbook's container command does, and PermissionDenied (exit 4, with the policy hint) for any
 //! other path.
 
-use envfile_tests::bao::Bao;
+use envfile_tests::bao::{envfile_in, Bao};
 use envfile_tests::conformance::secret_text;
 use envfile_tests::env::{envfile_bin, unique, vault_addr};
 use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn envfile(dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(envfile_bin());
-    c.current_dir(dir)
-        .arg("--config")
-        .arg(dir.join("envfile.toml"))
-        .args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VAULT_") || k.starts_with("ENVFILE_") {
-            c.env_remove(k);
-        }
-    }
-    c.output().expect("run envfile")
-}
+use std::process::Command;
 
 #[tokio::test]
 async fn vault_cli_policy_allows_only_the_runbook_path() {
@@ -77,7 +63,7 @@ vars.X = "vault:{mount}/data/prod/other#x"
     std::fs::write(dir.path().join("envfile.toml"), config).unwrap();
 
     // Render once, as the init container does, then `source … && exec` as the app container does.
-    let out = envfile(
+    let out = envfile_in(
         dir.path(),
         &[
             "render", "api", "--format", "shell", "--out", "api", "--mode", "0400",
@@ -107,7 +93,7 @@ vars.X = "vault:{mount}/data/prod/other#x"
         want.len()
     );
 
-    let out = envfile(dir.path(), &["render", "other", "--format", "shell"]);
+    let out = envfile_in(dir.path(), &["render", "other", "--format", "shell"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "render other: {stderr}");
     assert!(stderr.contains("permission denied"), "{stderr}");
@@ -179,25 +165,15 @@ async fn vault_cli_k8s_example_config_renders_what_the_app_sources() {
             .unwrap(),
     )
     .await;
-    let auth_mount = unique("kubernetes");
-    bao.enable_auth(&auth_mount, "kubernetes").await;
-    bao.ok(
-        "POST",
-        &format!("auth/{auth_mount}/config"),
-        Some(fake.auth_config()),
-    )
-    .await;
-    bao.ok(
-        "POST",
-        &format!("auth/{auth_mount}/role/ml-incident-api"),
-        Some(json!({
-            "bound_service_account_names": ["ml-incident-api"],
-            "bound_service_account_namespaces": ["production"],
-            "token_policies": [policy],
-            "token_ttl": "1h",
-        })),
-    )
-    .await;
+    let auth_mount = bao
+        .kubernetes_auth(
+            &fake,
+            "ml-incident-api",
+            "production",
+            "ml-incident-api",
+            &policy,
+        )
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("envfile.toml"), &shipped).unwrap();

@@ -3,27 +3,12 @@
 //! backend's `put` itself (created / updated / unchanged, non-objects refused with a hint).
 
 use envfile_core::{Backend, ErrorKind, PutOutcome, SecretValue};
-use envfile_tests::bao::{settings, Bao};
+use envfile_tests::bao::{envfile_in, settings, Bao};
 use envfile_tests::conformance::secret_text;
-use envfile_tests::env::{envfile_bin, unique, vault_addr, vault_root_token};
+use envfile_tests::env::{unique, vault_addr, vault_root_token};
 use envfile_vault::{AuthConfig, VaultBackend};
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn envfile(dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(envfile_bin());
-    c.current_dir(dir)
-        .arg("--config")
-        .arg(dir.join("envfile.toml"))
-        .args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VAULT_") || k.starts_with("ENVFILE_") {
-            c.env_remove(k);
-        }
-    }
-    c.output().expect("run envfile")
-}
+use std::process::Output;
 
 /// Succeeds and leaks none of `secrets`; returns stdout.
 fn ok(out: &Output, what: &str, secrets: &[&str]) -> String {
@@ -115,7 +100,7 @@ expand = [ {{ ref = "vault:{mount}/app/config" }} ]
             if apply {
                 args.push("--apply");
             }
-            envfile(d, &args)
+            envfile_in(d, &args)
         };
 
         // The plan writes nothing.
@@ -154,7 +139,7 @@ expand = [ {{ ref = "vault:{mount}/app/config" }} ]
         assert_eq!(ver, (version == 2).then_some(2));
 
         let rendered = ok(
-            &envfile(d, &["render", "app", "--format", "json"]),
+            &envfile_in(d, &["render", "app", "--format", "json"]),
             "render",
             &[],
         );
@@ -162,7 +147,7 @@ expand = [ {{ ref = "vault:{mount}/app/config" }} ]
         same_data(&got, &want2, &format!("KV v{version} rendered"));
 
         // One secret per key cannot be stored in KV: refused at plan time, pointing at --as-json.
-        let out = envfile(d, &["import", "app.env", "--to", &to]);
+        let out = envfile_in(d, &["import", "app.env", "--to", &to]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_ne!(out.status.code(), Some(0), "{stderr}");
         assert!(stderr.contains("--as-json"), "{stderr}");

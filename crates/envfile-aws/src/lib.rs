@@ -28,12 +28,15 @@ pub use error::ACCESS_DENIED_HINT;
 use crate::client::Clients;
 use crate::error::{from_sdk, Context};
 use async_trait::async_trait;
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::primitives::Blob;
 use envfile_core::retry::RetryPolicy;
 use envfile_core::{
     Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, PutOutcome, Result,
     SecretValue,
 };
+use std::future::Future;
 use std::sync::atomic::AtomicBool;
 
 /// The `aws` backend.
@@ -90,22 +93,14 @@ impl AwsBackend {
             .region_of(loc)
             .map_err(|e| e.with_backend(&self.name))?;
         let client = self.clients.for_region(&region);
-        let ctx = Context {
-            op: "GetSecretValue",
-            secret_id: &loc.path,
-            region: &region,
-        };
         let out = self
-            .retry
-            .run(|| async {
+            .call("GetSecretValue", &loc.path, &region, || {
                 client
                     .get_secret_value()
                     .secret_id(&loc.path)
                     .set_version_id(loc.version.clone())
                     .set_version_stage(loc.stage.clone())
                     .send()
-                    .await
-                    .map_err(|e| from_sdk(e, ctx))
             })
             .await
             .map_err(|e| self.pin_hint(e, loc).with_backend(&self.name))?;
@@ -116,6 +111,29 @@ impl AwsBackend {
             out.version_id,
         )
         .map_err(|e| e.with_backend(&self.name))
+    }
+
+    /// One SDK call about `secret_id` in `region`, retried under the backend's policy, its
+    /// errors mapped with the operation named.
+    async fn call<T, E, Fut>(
+        &self,
+        op: &'static str,
+        secret_id: &str,
+        region: &str,
+        send: impl Fn() -> Fut,
+    ) -> Result<T>
+    where
+        Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let ctx = Context {
+            op,
+            secret_id,
+            region,
+        };
+        self.retry
+            .run(|| async { send().await.map_err(|e| from_sdk(e, ctx)) })
+            .await
     }
 
     /// A pinned read that is not found most often names a version or stage that does not exist.
@@ -143,20 +161,9 @@ impl AwsBackend {
     async fn describe_version(&self, loc: &Locator) -> Result<Option<String>> {
         let region = self.clients.region_of(loc)?;
         let client = self.clients.for_region(&region);
-        let ctx = Context {
-            op: "DescribeSecret",
-            secret_id: &loc.path,
-            region: &region,
-        };
         let out = self
-            .retry
-            .run(|| async {
-                client
-                    .describe_secret()
-                    .secret_id(&loc.path)
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(e, ctx))
+            .call("DescribeSecret", &loc.path, &region, || {
+                client.describe_secret().secret_id(&loc.path).send()
             })
             .await?;
         if out.deleted_date().is_some() {
@@ -221,25 +228,19 @@ impl AwsBackend {
             Some(s) => (Some(s.to_owned()), None),
             None => (None, Some(Blob::new(value.expose_bytes().to_vec()))),
         };
-        let put = || async {
-            let ctx = Context {
-                op: "PutSecretValue",
-                secret_id: path,
-                region: &region,
-            };
-            client
-                .put_secret_value()
-                .secret_id(path)
-                .client_request_token(&token)
-                .set_secret_string(text.clone())
-                .set_secret_binary(binary.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| from_sdk(e, ctx))
+        let put = || {
+            self.call("PutSecretValue", path, &region, || {
+                client
+                    .put_secret_value()
+                    .secret_id(path)
+                    .client_request_token(&token)
+                    .set_secret_string(text.clone())
+                    .set_secret_binary(binary.clone())
+                    .send()
+            })
         };
         if current.is_some() {
-            self.retry.run(put).await?;
+            put().await?;
             return Ok(PutOutcome::Updated);
         }
         let created = self
@@ -275,7 +276,7 @@ impl AwsBackend {
         if created {
             Ok(PutOutcome::Created)
         } else {
-            self.retry.run(put).await?;
+            put().await?;
             Ok(PutOutcome::Updated)
         }
     }

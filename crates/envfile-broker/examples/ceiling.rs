@@ -23,7 +23,9 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         println!("{}", l.local_addr().expect("addr"));
         let _ = std::io::stdout().flush();
         let mut builder = http1::Builder::new();
@@ -32,7 +34,9 @@ fn main() {
             .header_read_timeout(std::time::Duration::from_secs(5))
             .keep_alive(true);
         loop {
-            let Ok((s, _)) = l.accept().await else { continue };
+            let Ok((s, _)) = l.accept().await else {
+                continue;
+            };
             let _ = s.set_nodelay(true);
             let body = body.clone();
             let conn = builder.serve_connection(

@@ -60,7 +60,9 @@ pub struct Audit {
 
 impl std::fmt::Debug for Audit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Audit").field("enabled", &self.out.is_some()).finish()
+        f.debug_struct("Audit")
+            .field("enabled", &self.out.is_some())
+            .finish()
     }
 }
 
@@ -123,18 +125,40 @@ impl Audit {
     }
 }
 
-/// `2024-05-01T12:00:00.123Z`, without a date crate.
+/// `2024-05-01T12:00:00.123Z`, without a date crate. The date-and-seconds part is cached per
+/// thread: every audited request formats a timestamp, and most share their second.
 pub fn rfc3339(t: SystemTime) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != d.as_secs() {
+            *last = (d.as_secs(), seconds(d.as_secs()));
+        }
+        let mut out = String::with_capacity(24);
+        out.push_str(&last.1);
+        let ms = d.subsec_millis();
+        out.push('.');
+        out.push((b'0' + (ms / 100) as u8) as char);
+        out.push((b'0' + (ms / 10 % 10) as u8) as char);
+        out.push((b'0' + (ms % 10) as u8) as char);
+        out.push('Z');
+        out
+    })
+}
+
+fn seconds(secs: u64) -> String {
+    let secs = secs as i64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     let (y, m, dd) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
+        rem % 60
     )
 }
 

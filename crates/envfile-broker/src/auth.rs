@@ -56,10 +56,10 @@ impl Token {
                 .with_hint("put a long random string in it, e.g. from `openssl rand -hex 32`"));
         }
         if t.len() < 16 {
-            return Err(Error::config(format!(
-                "{what}: the token is shorter than 16 characters"
-            ))
-            .with_hint("use a long random string, e.g. from `openssl rand -hex 32`"));
+            return Err(
+                Error::config(format!("{what}: the token is shorter than 16 characters"))
+                    .with_hint("use a long random string, e.g. from `openssl rand -hex 32`"),
+            );
         }
         Ok(Self(SecretValue::from_str_copy(t)))
     }
@@ -69,8 +69,10 @@ impl Token {
         match src {
             TokenSource::File(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
-                    Error::from(e)
-                        .with_hint(format!("{what}: cannot read the token file {}", p.display()))
+                    Error::from(e).with_hint(format!(
+                        "{what}: cannot read the token file {}",
+                        p.display()
+                    ))
                 })?;
                 Self::new(&text, what)
             }

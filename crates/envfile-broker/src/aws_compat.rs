@@ -41,7 +41,11 @@ fn name_of(secret_id: &str) -> &str {
     let full = &secret_id[i + ":secret:".len()..];
     let full = full.split(':').next().unwrap_or(full);
     match full.rsplit_once('-') {
-        Some((n, suffix)) if suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()) => n,
+        Some((n, suffix))
+            if suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            n
+        }
         _ => full,
     }
 }
@@ -55,9 +59,14 @@ fn aws_error(status: StatusCode, kind: &str, message: &str) -> routes::Resp {
 }
 
 /// Serve the route.
-pub async fn get(st: &State, principal: &Principal, query: &str, started: Instant) -> routes::Resp {
-    let target = format!("/secretsmanager/get?{query}");
-    if let Some(r) = routes::serve_memo(st, principal, &target, started, JSON) {
+pub async fn get(
+    st: &State,
+    principal: &Principal,
+    query: &str,
+    target: &str,
+    started: Instant,
+) -> routes::Resp {
+    if let Some(r) = routes::serve_memo(st, principal, target, started, JSON) {
         return r;
     }
     let generation = st.cache.generation();
@@ -78,17 +87,39 @@ pub async fn get(st: &State, principal: &Principal, query: &str, started: Instan
         backend: BackendSel::Kind("aws".into()),
         locator,
         key: None,
-        form: if is_arn { RefForm::EcsArn } else { RefForm::Canonical },
+        form: if is_arn {
+            RefForm::EcsArn
+        } else {
+            RefForm::Canonical
+        },
         raw: format!("aws:{secret_id}"),
     };
     let found = match routes::find(st, principal, &reference).await {
         Ok(f) => f,
         Err(Denied::Forbidden) => {
-            audit_secret(st, principal, &reference.raw, "aws", None, "denied", None, started);
+            audit_secret(
+                st,
+                principal,
+                &reference.raw,
+                "aws",
+                None,
+                "denied",
+                None,
+                started,
+            );
             return routes::forbidden();
         }
         Err(Denied::Failed(e)) => {
-            audit_secret(st, principal, &reference.raw, "aws", None, "error", Some(e.kind().as_str()), started);
+            audit_secret(
+                st,
+                principal,
+                &reference.raw,
+                "aws",
+                None,
+                "error",
+                Some(e.kind().as_str()),
+                started,
+            );
             let (status, kind) = match e.kind() {
                 ErrorKind::NotFound => (StatusCode::BAD_REQUEST, "ResourceNotFoundException"),
                 ErrorKind::PermissionDenied | ErrorKind::Unauthenticated => {
@@ -98,9 +129,10 @@ pub async fn get(st: &State, principal: &Principal, query: &str, started: Instan
                     (StatusCode::BAD_REQUEST, "InvalidParameterException")
                 }
                 ErrorKind::Throttled => (StatusCode::TOO_MANY_REQUESTS, "ThrottlingException"),
-                ErrorKind::Unavailable | ErrorKind::Timeout => {
-                    (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException")
-                }
+                ErrorKind::Unavailable | ErrorKind::Timeout => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailableException",
+                ),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServiceError"),
             };
             return aws_error(status, kind, &e.to_string());
@@ -133,15 +165,28 @@ pub async fn get(st: &State, principal: &Principal, query: &str, started: Instan
     };
     let mut out = Vec::with_capacity(value.len() + 256);
     if serde_json::to_writer(&mut out, &body).is_err() {
-        return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServiceError", "encoding failed");
+        return aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServiceError",
+            "encoding failed",
+        );
     }
     let body = secret_bytes(out);
     let v = found.cached.fetched.version.clone();
-    audit_secret(st, principal, &reference.raw, &found.backend, v.as_deref(), "ok", None, started);
+    audit_secret(
+        st,
+        principal,
+        &reference.raw,
+        &found.backend,
+        v.as_deref(),
+        "ok",
+        None,
+        started,
+    );
     if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
         routes::memo_put(
             st,
-            &target,
+            target,
             Memo {
                 generation,
                 valid_until,

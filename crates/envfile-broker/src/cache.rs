@@ -288,9 +288,7 @@ impl SecretCache {
         match res {
             Ok(f) => {
                 let changed = match &st.value {
-                    Some(old) => {
-                        old.fetched.version != f.version || old.fetched.value != f.value
-                    }
+                    Some(old) => old.fetched.version != f.version || old.fetched.value != f.value,
                     None => true,
                 };
                 self.audit.write(&AuditLine {
@@ -373,7 +371,8 @@ impl SecretCache {
     }
 
     fn retry_delay(&self) -> Duration {
-        let base = (self.policy.ttl / 10).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        let base =
+            (self.policy.ttl / 10).clamp(Duration::from_millis(200), Duration::from_secs(30));
         base.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
     }
 
@@ -420,14 +419,19 @@ impl SecretCache {
                     )
                     .with_backend(backend.name()))
                 });
-                out[i] = Some(self.store(&e, res, started, "read").map(|v| v.fetched.clone()));
+                out[i] = Some(
+                    self.store(&e, res, started, "read")
+                        .map(|v| v.fetched.clone()),
+                );
             }
         }
         for i in theirs {
             out[i] = Some(self.get(backend, &locs[i]).await.map(|v| v.fetched.clone()));
         }
         out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::new(envfile_core::ErrorKind::Other, "lost result"))))
+            .map(|r| {
+                r.unwrap_or_else(|| Err(Error::new(envfile_core::ErrorKind::Other, "lost result")))
+            })
             .collect()
     }
 

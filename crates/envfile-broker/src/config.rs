@@ -318,14 +318,19 @@ impl Settings {
         let socket = over.socket.clone().or(raw.socket.clone());
         let socket_mode = match &raw.socket_mode {
             None => 0o660,
-            Some(m) => parse_mode(m).map_err(|e| Error::config(format!("broker.socket_mode: {e}")))?,
+            Some(m) => {
+                parse_mode(m).map_err(|e| Error::config(format!("broker.socket_mode: {e}")))?
+            }
         };
         let token = if let Some(t) = &over.token_env {
             Some(t.clone())
         } else if let Some(p) = &over.token_file {
             Some(Token::load(&TokenSource::File(p.clone()), "--token-file")?)
         } else if let Some(s) = &raw.token {
-            Some(Token::load(&TokenSource::parse(s, "broker.token")?, "broker.token")?)
+            Some(Token::load(
+                &TokenSource::parse(s, "broker.token")?,
+                "broker.token",
+            )?)
         } else {
             None
         };
@@ -363,13 +368,12 @@ impl Settings {
             });
         }
         if listen.is_some() && token.is_none() && !clients.iter().any(|c| c.token.is_some()) {
-            return Err(Error::config(
-                "the broker listens on TCP but no token is configured",
-            )
-            .with_hint(
-                "set ENVFILE_BROKER_TOKEN, pass --token-file FILE, set broker.token = \
+            return Err(
+                Error::config("the broker listens on TCP but no token is configured").with_hint(
+                    "set ENVFILE_BROKER_TOKEN, pass --token-file FILE, set broker.token = \
                  \"file:///path\", or serve only on the socket with --listen off",
-            ));
+                ),
+            );
         }
         if listen.is_none() && socket.is_none() {
             return Err(Error::config("the broker has no listener")
@@ -403,7 +407,11 @@ impl Settings {
             clients,
             max_connections: raw.max_connections.unwrap_or(1024).max(1),
             max_request_bytes: raw.max_request_bytes.unwrap_or(16 * 1024).max(8192),
-            header_timeout: dur("header_timeout", &raw.header_timeout, Duration::from_secs(5))?,
+            header_timeout: dur(
+                "header_timeout",
+                &raw.header_timeout,
+                Duration::from_secs(5),
+            )?,
             ttl,
             max_stale,
             max_entries: raw.max_entries.unwrap_or(10_000).max(1),
@@ -490,7 +498,11 @@ pub fn parse_signal(s: &str) -> std::result::Result<i32, String> {
         "USR1" => libc::SIGUSR1,
         "USR2" => libc::SIGUSR2,
         "KILL" => libc::SIGKILL,
-        _ => return Err(format!("unknown signal `{s}` (use HUP, USR1, USR2, TERM, …)")),
+        _ => {
+            return Err(format!(
+                "unknown signal `{s}` (use HUP, USR1, USR2, TERM, …)"
+            ))
+        }
     })
 }
 
@@ -553,9 +565,37 @@ mod tests {
     fn unknown_keys_and_bad_durations_name_the_key() {
         let e = load("[default.broker]\nlisen = \"x\"\n").unwrap_err();
         assert!(e.to_string().contains("lisen"), "{e}");
-        let e = load("[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x\"\nttl = \"5 weeks\"\n")
-            .unwrap_err();
+        let e =
+            load("[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x\"\nttl = \"5 weeks\"\n")
+                .unwrap_err();
         assert!(e.message().contains("broker.ttl"), "{e}");
+    }
+
+    #[test]
+    fn sinks_are_read_from_the_array_and_validated() {
+        let base = "[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\n\
+                    [default.envfiles.app]\nvars.A = { value = \"x\" }\n";
+        let s = load(&format!(
+            "{base}[[default.sinks]]\nenvfile = \"app\"\npath = \"/tmp/app.env\"\n\
+             format = \"shell\"\nmode = \"0440\"\nsignal = \"USR1\"\npidfile = \"/run/a.pid\"\n"
+        ))
+        .unwrap();
+        assert_eq!(s.sinks.len(), 1);
+        assert_eq!(s.sinks[0].format, Format::Shell);
+        assert_eq!(s.sinks[0].mode, 0o440);
+        assert!(
+            matches!(s.sinks[0].on_change, OnChange::Signal { signal, .. } if signal == libc::SIGUSR1)
+        );
+        let e = load(&format!(
+            "{base}[[default.sinks]]\nenvfile = \"nope\"\npath = \"/tmp/x\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.message().contains("sinks[0].envfile"), "{e}");
+        let e = load(&format!(
+            "{base}[[default.sinks]]\nenvfile = \"app\"\npath = \"/tmp/x\"\nmdoe = \"0400\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("mdoe"), "{e}");
     }
 
     #[test]

@@ -122,7 +122,12 @@ where
     let audit = Arc::new(Audit::open(&settings.audit)?);
     let listeners = listen::bind(&settings).await?;
     let bound = listeners.bound();
-    let state = Arc::new(State::build(&config.setup, settings, metrics.clone(), audit.clone()));
+    let state = Arc::new(State::build(
+        &config.setup,
+        settings,
+        metrics.clone(),
+        audit.clone(),
+    ));
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         state: RwLock::new(state),
@@ -206,7 +211,12 @@ async fn reload_loop(
         {
             tracing::warn!("listener and audit changes take effect at the next restart");
         }
-        let new = Arc::new(State::build(&setup, settings, metrics.clone(), audit.clone()));
+        let new = Arc::new(State::build(
+            &setup,
+            settings,
+            metrics.clone(),
+            audit.clone(),
+        ));
         // Resolve before swapping so readers never see an unresolved state.
         let _ = tokio::time::timeout(Duration::from_secs(30), refresh::resolve_all(&new)).await;
         *shared.state.write().unwrap_or_else(|p| p.into_inner()) = new;

@@ -77,8 +77,9 @@ fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
                 }
                 Err(_) => {
                     tracing::info!(socket = %path.display(), "replacing a stale socket");
-                    std::fs::remove_file(path)
-                        .map_err(|e| Error::from(e).with_hint(hint("cannot remove the stale socket")))?;
+                    std::fs::remove_file(path).map_err(|e| {
+                        Error::from(e).with_hint(hint("cannot remove the stale socket"))
+                    })?;
                 }
             }
         }
@@ -87,15 +88,22 @@ fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
                 ErrorKind::Io,
                 format!("{} exists and is not a socket", path.display()),
             )
-            .with_hint("refusing to replace it: remove it yourself or choose another --socket path"))
+            .with_hint(
+                "refusing to replace it: remove it yourself or choose another --socket path",
+            ))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::from(e).with_hint(hint("cannot inspect the path"))),
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let _ = std::fs::remove_file(&tmp);

@@ -32,9 +32,18 @@ pub enum Route {
 }
 
 const ROUTES: [&str; 8] = [
-    "envfile", "secret", "aws_compat", "vault_compat", "healthz", "readyz", "metrics", "other",
+    "envfile",
+    "secret",
+    "aws_compat",
+    "vault_compat",
+    "healthz",
+    "readyz",
+    "metrics",
+    "other",
 ];
-const STATUSES: [u16; 14] = [200, 304, 400, 401, 403, 404, 405, 408, 413, 429, 431, 500, 503, 0];
+const STATUSES: [u16; 14] = [
+    200, 304, 400, 401, 403, 404, 405, 408, 413, 429, 431, 500, 503, 0,
+];
 
 const BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
 
@@ -95,7 +104,10 @@ impl Metrics {
     /// Total backend calls of `backend` (all operations), for tests and the benchmark.
     pub fn backend_calls(&self, backend: &str) -> u64 {
         let m = self.backend.lock().unwrap_or_else(|p| p.into_inner());
-        m.iter().filter(|((b, _), _)| b == backend).map(|(_, n)| n).sum()
+        m.iter()
+            .filter(|((b, _), _)| b == backend)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// The text exposition. `gauges` are extra `name value` pairs computed by the caller.
@@ -119,20 +131,49 @@ impl Metrics {
                 }
             }
         }
-        counter(&mut out, "envfile_broker_cache_hits_total", "Reads answered from the cache.", &self.cache_hits);
-        counter(&mut out, "envfile_broker_cache_misses_total", "Reads that needed a backend call.", &self.cache_misses);
-        counter(&mut out, "envfile_broker_stale_served_total", "Values served while their backend failed.", &self.stale_served);
-        counter(&mut out, "envfile_broker_cache_evictions_total", "Entries evicted to bound the cache.", &self.evictions);
-        out.push_str("# HELP envfile_broker_backend_calls_total Backend calls by backend and operation.\n");
+        counter(
+            &mut out,
+            "envfile_broker_cache_hits_total",
+            "Reads answered from the cache.",
+            &self.cache_hits,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_cache_misses_total",
+            "Reads that needed a backend call.",
+            &self.cache_misses,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_stale_served_total",
+            "Values served while their backend failed.",
+            &self.stale_served,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_cache_evictions_total",
+            "Entries evicted to bound the cache.",
+            &self.evictions,
+        );
+        out.push_str(
+            "# HELP envfile_broker_backend_calls_total Backend calls by backend and operation.\n",
+        );
         out.push_str("# TYPE envfile_broker_backend_calls_total counter\n");
-        for ((b, op), n) in self.backend.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for ((b, op), n) in self
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             let _ = writeln!(
                 out,
                 "envfile_broker_backend_calls_total{{backend=\"{}\",op=\"{op}\"}} {n}",
                 escape(b)
             );
         }
-        out.push_str("# HELP envfile_broker_backend_errors_total Backend errors by backend and kind.\n");
+        out.push_str(
+            "# HELP envfile_broker_backend_errors_total Backend errors by backend and kind.\n",
+        );
         out.push_str("# TYPE envfile_broker_backend_errors_total counter\n");
         for ((b, kind), n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = writeln!(
@@ -152,7 +193,10 @@ impl Metrics {
             );
         }
         let count = self.refresh_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "envfile_broker_refresh_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "envfile_broker_refresh_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let _ = writeln!(
             out,
             "envfile_broker_refresh_seconds_sum {}",
@@ -175,7 +219,9 @@ fn counter(out: &mut String, name: &str, help: &str, v: &AtomicU64) {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -194,7 +240,9 @@ mod tests {
         let text = m.render(&[("envfile_broker_cache_entries", "Entries.", 3.0)]);
         assert!(text.contains("envfile_broker_requests_total{route=\"secret\",status=\"200\"} 2"));
         assert!(text.contains("route=\"envfile\",status=\"other\"} 1"));
-        assert!(text.contains("envfile_broker_backend_calls_total{backend=\"aws\",op=\"get_many\"} 1"));
+        assert!(
+            text.contains("envfile_broker_backend_calls_total{backend=\"aws\",op=\"get_many\"} 1")
+        );
         assert!(text.contains("kind=\"unavailable\"} 1"));
         assert!(text.contains("envfile_broker_refresh_seconds_bucket{le=\"0.01\"} 1"));
         assert!(text.contains("envfile_broker_cache_entries 3"));

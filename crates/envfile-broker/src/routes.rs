@@ -161,14 +161,48 @@ async fn dispatch(
                 .get(header::IF_NONE_MATCH)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            envfile(st, shared, &principal, &name, query, inm.as_deref(), started).await
+            envfile(
+                st,
+                shared,
+                &principal,
+                &name,
+                query,
+                inm.as_deref(),
+                started,
+            )
+            .await
         }
         Route::Secret => {
-            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(path);
-            secret(st, &principal, &path["/v1/secrets/".len()..], target, started).await
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(path);
+            secret(
+                st,
+                &principal,
+                &path["/v1/secrets/".len()..],
+                target,
+                started,
+            )
+            .await
         }
-        Route::AwsCompat => aws_compat::get(st, &principal, query, started).await,
-        Route::VaultCompat => vault_compat::get(st, &principal, path, query, started).await,
+        Route::AwsCompat => {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(path);
+            aws_compat::get(st, &principal, query, target, started).await
+        }
+        Route::VaultCompat => {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(path);
+            vault_compat::get(st, &principal, path, query, target, started).await
+        }
         _ => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
     };
     (route, resp)
@@ -378,7 +412,11 @@ pub enum Denied {
 }
 
 /// Authorize and read one reference through the cache.
-pub async fn find(st: &State, principal: &Principal, reference: &Reference) -> Result<Found, Denied> {
+pub async fn find(
+    st: &State,
+    principal: &Principal,
+    reference: &Reference,
+) -> Result<Found, Denied> {
     let backend = match st.raw.select(&reference.backend) {
         Ok(b) => b,
         // Unknown backend: a restricted client learns nothing from the difference.
@@ -443,7 +481,16 @@ pub fn serve_memo(
         return None;
     }
     st.cache.note_hit();
-    audit_secret(st, principal, &m.path, &m.backend, m.version.as_deref(), "ok", None, started);
+    audit_secret(
+        st,
+        principal,
+        &m.path,
+        &m.backend,
+        m.version.as_deref(),
+        "ok",
+        None,
+        started,
+    );
     Some(body_response(m.body.clone(), content_type))
 }
 
@@ -516,11 +563,29 @@ async fn secret(
     let found = match find(st, principal, &reference).await {
         Ok(f) => f,
         Err(Denied::Forbidden) => {
-            audit_secret(st, principal, &raw, reference.backend.as_str(), None, "denied", None, started);
+            audit_secret(
+                st,
+                principal,
+                &raw,
+                reference.backend.as_str(),
+                None,
+                "denied",
+                None,
+                started,
+            );
             return forbidden();
         }
         Err(Denied::Failed(e)) => {
-            audit_secret(st, principal, &raw, reference.backend.as_str(), None, "error", Some(e.kind().as_str()), started);
+            audit_secret(
+                st,
+                principal,
+                &raw,
+                reference.backend.as_str(),
+                None,
+                "error",
+                Some(e.kind().as_str()),
+                started,
+            );
             return error_response(status_for(e.kind()), &e);
         }
     };
@@ -547,11 +612,24 @@ async fn secret(
     };
     let mut out = Vec::with_capacity(value.len() * 2 + 256);
     if serde_json::to_writer(&mut out, &body).is_err() {
-        return error_json(StatusCode::INTERNAL_SERVER_ERROR, "internal", "could not encode the response");
+        return error_json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "could not encode the response",
+        );
     }
     let body = secret_bytes(out);
     let version = found.cached.fetched.version.clone();
-    audit_secret(st, principal, &raw, &found.backend, version.as_deref(), "ok", None, started);
+    audit_secret(
+        st,
+        principal,
+        &raw,
+        &found.backend,
+        version.as_deref(),
+        "ok",
+        None,
+        started,
+    );
     if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
         memo_put(
             st,
@@ -573,7 +651,9 @@ async fn secret(
 pub fn status_for(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::NotFound | ErrorKind::MissingKey => StatusCode::NOT_FOUND,
-        ErrorKind::InvalidRef | ErrorKind::InvalidName | ErrorKind::Config => StatusCode::BAD_REQUEST,
+        ErrorKind::InvalidRef | ErrorKind::InvalidName | ErrorKind::Config => {
+            StatusCode::BAD_REQUEST
+        }
         ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Timeout => {
             StatusCode::SERVICE_UNAVAILABLE
         }
@@ -603,8 +683,10 @@ pub fn error_json(status: StatusCode, error: &str, message: &str) -> Resp {
     .unwrap_or_default();
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -623,8 +705,10 @@ pub fn error_response(status: StatusCode, e: &Error) -> Resp {
     .unwrap_or_default();
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -662,8 +746,10 @@ fn problems_response(name: &str, problems: &Problems) -> Resp {
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 

@@ -22,7 +22,13 @@ pub fn write_if_changed(sink: &SinkSpec, content: &SecretString) -> Result<bool>
             return Ok(false);
         }
     }
-    write_atomic(&sink.path, content.expose().as_bytes(), sink.mode, sink.owner, sink.group)?;
+    write_atomic(
+        &sink.path,
+        content.expose().as_bytes(),
+        sink.mode,
+        sink.owner,
+        sink.group,
+    )?;
     Ok(true)
 }
 
@@ -74,8 +80,10 @@ pub fn write_atomic(
         }
     }
     let Some((tmp_path, mut f)) = tmp else {
-        return Err(Error::new(envfile_core::ErrorKind::Io, "no free temp file name")
-            .with_hint(format!("sink {}", path.display())));
+        return Err(
+            Error::new(envfile_core::ErrorKind::Io, "no free temp file name")
+                .with_hint(format!("sink {}", path.display())),
+        );
     };
     let result = (|| {
         f.write_all(bytes).map_err(|e| ctx(e, "write failed"))?;
@@ -128,8 +136,12 @@ pub async fn on_change(sink: &SinkSpec) {
                 Ok(s) if s.success() => {
                     tracing::info!(sink = %sink.path.display(), "sink command ran")
                 }
-                Ok(s) => tracing::warn!(sink = %sink.path.display(), status = %s, "sink command failed"),
-                Err(e) => tracing::warn!(sink = %sink.path.display(), error = %e, "sink command could not start"),
+                Ok(s) => {
+                    tracing::warn!(sink = %sink.path.display(), status = %s, "sink command failed")
+                }
+                Err(e) => {
+                    tracing::warn!(sink = %sink.path.display(), error = %e, "sink command could not start")
+                }
             }
         }
         OnChange::Signal { signal, pidfile } => {

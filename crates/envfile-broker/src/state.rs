@@ -68,7 +68,11 @@ impl Snapshot {
     }
 
     /// The rendering in `format` (cached per snapshot).
-    pub fn render(&self, name: &str, format: Format) -> envfile_core::Result<Option<Arc<Rendered>>> {
+    pub fn render(
+        &self,
+        name: &str,
+        format: Format,
+    ) -> envfile_core::Result<Option<Arc<Rendered>>> {
         let Ok(vars) = &self.result else {
             return Ok(None);
         };
@@ -159,7 +163,12 @@ pub struct State {
 
 impl State {
     /// Build from a setup and validated settings.
-    pub fn build(setup: &Setup, settings: Settings, metrics: Arc<Metrics>, audit: Arc<Audit>) -> Self {
+    pub fn build(
+        setup: &Setup,
+        settings: Settings,
+        metrics: Arc<Metrics>,
+        audit: Arc<Audit>,
+    ) -> Self {
         let cache = SecretCache::new(
             CachePolicy {
                 ttl: settings.ttl,

@@ -37,10 +37,10 @@ pub async fn get(
     principal: &Principal,
     path: &str,
     query: &str,
+    target: &str,
     started: Instant,
 ) -> routes::Resp {
-    let target = format!("{path}?{query}");
-    if let Some(r) = routes::serve_memo(st, principal, &target, started, JSON) {
+    if let Some(r) = routes::serve_memo(st, principal, target, started, JSON) {
         return r;
     }
     let generation = st.cache.generation();
@@ -76,11 +76,29 @@ pub async fn get(
     let found = match found {
         Ok(f) => f,
         Err(Denied::Forbidden) => {
-            audit_secret(st, principal, &reference.raw, "vault", None, "denied", None, started);
+            audit_secret(
+                st,
+                principal,
+                &reference.raw,
+                "vault",
+                None,
+                "denied",
+                None,
+                started,
+            );
             return vault_error(StatusCode::FORBIDDEN, "permission denied");
         }
         Err(Denied::Failed(e)) => {
-            audit_secret(st, principal, &reference.raw, "vault", None, "error", Some(e.kind().as_str()), started);
+            audit_secret(
+                st,
+                principal,
+                &reference.raw,
+                "vault",
+                None,
+                "error",
+                Some(e.kind().as_str()),
+                started,
+            );
             let status = match e.kind() {
                 // Vault answers a missing secret with an empty 404.
                 ErrorKind::NotFound => return vault_error(StatusCode::NOT_FOUND, ""),
@@ -164,11 +182,20 @@ pub async fn get(
     }
     let body = secret_bytes(out);
     let v = found.cached.fetched.version.clone();
-    audit_secret(st, principal, &reference.raw, &found.backend, v.as_deref(), "ok", None, started);
+    audit_secret(
+        st,
+        principal,
+        &reference.raw,
+        &found.backend,
+        v.as_deref(),
+        "ok",
+        None,
+        started,
+    );
     if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
         routes::memo_put(
             st,
-            &target,
+            target,
             Memo {
                 generation,
                 valid_until,

@@ -3,38 +3,22 @@
 
 use crate::exit::Failure;
 use envfile_core::config::{self, EnvfileSpec, LoadedConfig};
-use envfile_core::{Error, Resolver};
+use envfile_core::{Error, ResolvedEnv, Resolver};
 use std::path::PathBuf;
 
 /// Options accepted by every subcommand.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Config file [default: ./envfile.toml].
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        env = "ENVFILE_CONFIG",
-        value_name = "FILE"
-    )]
+    #[arg(long, global = true, env = "ENVFILE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Config profile; `default` is the base every profile extends [default: default].
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        env = "ENVFILE_PROFILE",
-        value_name = "PROFILE"
-    )]
+    #[arg(long, global = true, env = "ENVFILE_PROFILE", value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Log filter for stderr (`error`, `warn`, `info`, `debug`, `trace`, or a tracing filter);
     /// overrides ENVFILE_LOG [default: warn].
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        value_name = "LEVEL"
-    )]
+    #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
 }
 
@@ -71,6 +55,21 @@ impl GlobalArgs {
         let resolver = Resolver::new(backends, &cfg.config);
         Ok((cfg, resolver))
     }
+}
+
+/// Resolve `spec` (the env file `name`), reporting every problem at once.
+pub async fn resolve_envfile(
+    resolver: &Resolver,
+    name: &str,
+    spec: &EnvfileSpec,
+) -> Result<ResolvedEnv, Failure> {
+    resolver
+        .resolve_envfile(spec)
+        .await
+        .map_err(|problems| Failure::Problems {
+            context: format!("envfile `{name}`"),
+            problems,
+        })
 }
 
 /// The env file named `name`, or the only one in the config when `name` is `None`.

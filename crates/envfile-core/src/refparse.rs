@@ -559,6 +559,9 @@ struct Parts<'a> {
     query: Option<&'a str>,
 }
 
+const EMPTY_KEY: &str = "it is empty; remove the `#` or name a key after it";
+const EMPTY_QUERY: &str = "it is empty; remove the `?` or add `version=V`";
+
 /// Splits at the first `#` or `?`; either order of key and query is accepted (vals' own docs
 /// use both). A raw `#` or `?` after that point is ambiguous and must be percent-encoded.
 fn split_parts<'a>(raw: &str, s: &'a str) -> Result<Parts<'a>> {
@@ -579,36 +582,18 @@ fn split_parts<'a>(raw: &str, s: &'a str) -> Result<Parts<'a>> {
             }
         }
     };
-    if let Some(k) = key {
-        if k.is_empty() {
-            return Err(invalid(
-                raw,
-                "key",
-                "it is empty; remove the `#` or name a key after it",
-            ));
-        }
-        if k.contains(['#', '?']) {
-            return Err(invalid(
-                raw,
-                "key",
-                "a second `#` or `?` is ambiguous; percent-encode it (`%23`, `%3F`)",
-            ));
-        }
-    }
-    if let Some(q) = query {
-        if q.is_empty() {
-            return Err(invalid(
-                raw,
-                "query",
-                "it is empty; remove the `?` or add `version=V`",
-            ));
-        }
-        if q.contains(['#', '?']) {
-            return Err(invalid(
-                raw,
-                "query",
-                "a second `#` or `?` is ambiguous; percent-encode it (`%23`, `%3F`)",
-            ));
+    let parts = [("key", key, EMPTY_KEY), ("query", query, EMPTY_QUERY)];
+    for (what, text, empty) in parts {
+        match text {
+            Some("") => return Err(invalid(raw, what, empty)),
+            Some(t) if t.contains(['#', '?']) => {
+                return Err(invalid(
+                    raw,
+                    what,
+                    "a second `#` or `?` is ambiguous; percent-encode it (`%23`, `%3F`)",
+                ))
+            }
+            _ => {}
         }
     }
     Ok(Parts { path, key, query })
@@ -618,11 +603,7 @@ fn split_parts<'a>(raw: &str, s: &'a str) -> Result<Parts<'a>> {
 /// starts with `/`.
 fn parse_key(raw: &str, k: &str) -> Result<KeySel> {
     if k.is_empty() {
-        return Err(invalid(
-            raw,
-            "key",
-            "it is empty; remove the `#` or name a key after it",
-        ));
+        return Err(invalid(raw, "key", EMPTY_KEY));
     }
     let is_pointer = k.starts_with('/');
     let k = decode(raw, "key", k)?;

@@ -10,12 +10,13 @@ use crate::envname;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reference::{BackendSel, KeySel, Locator, Reference};
 use crate::resolver::{Problem, Problems, ResolvedEnv, Resolver, Var};
-use crate::retry::RetryPolicy;
+use crate::retry::{gave_up, RetryPolicy};
 use crate::secret::{SecretJson, SecretValue};
 use crate::suggest::did_you_mean_phrase;
 use futures::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 // ---------------------------------------------------------------------------------------------
@@ -62,13 +63,23 @@ fn plan(r: &Resolver, refs: &[Reference]) -> Plan {
     (batches, slots)
 }
 
-pub(crate) async fn fetch_many(r: &Resolver, refs: &[Reference]) -> Vec<Result<Fetched>> {
+/// Runs `per_backend` once for each backend over its distinct secrets, all backends at once,
+/// then gives every input its own answer, naming its reference and backend on errors.
+async fn scatter_gather<T, F, Fut>(
+    r: &Resolver,
+    refs: &[Reference],
+    per_backend: F,
+) -> Vec<Result<T>>
+where
+    T: Clone,
+    F: Fn(Batch) -> Fut,
+    Fut: Future<Output = Vec<Result<T>>>,
+{
     let (batches, slots) = plan(r, refs);
-    // One `get_many` per backend, all backends at once; each backend bounds its own fan-out.
-    let results: HashMap<String, Vec<Result<Fetched>>> = stream::iter(batches)
-        .map(|(name, batch)| async move {
-            let out = get_many_retrying(batch.backend.as_ref(), &batch.locs).await;
-            (name, out)
+    let results: HashMap<String, Vec<Result<T>>> = stream::iter(batches)
+        .map(|(name, batch)| {
+            let out = per_backend(batch);
+            async move { (name, out.await) }
         })
         .buffer_unordered(r.concurrency())
         .collect()
@@ -86,6 +97,14 @@ pub(crate) async fn fetch_many(r: &Resolver, refs: &[Reference]) -> Vec<Result<F
             res.map_err(|e| e.or_reference(&reference.raw).or_backend(&name))
         })
         .collect()
+}
+
+pub(crate) async fn fetch_many(r: &Resolver, refs: &[Reference]) -> Vec<Result<Fetched>> {
+    // One `get_many` per backend; each backend bounds its own fan-out.
+    scatter_gather(r, refs, |batch| async move {
+        get_many_retrying(batch.backend.as_ref(), &batch.locs).await
+    })
+    .await
 }
 
 fn short_answer(backend: &str) -> Error {
@@ -139,7 +158,7 @@ async fn get_many_retrying(backend: &dyn Backend, locs: &[Locator]) -> Vec<Resul
         for res in &mut results {
             if let Err(e) = res {
                 if e.is_retryable() {
-                    *e = gave_up(e, attempt);
+                    *e = gave_up(e, &format!("{attempt} attempts"));
                 }
             }
         }
@@ -153,23 +172,6 @@ fn padded(mut v: Vec<Result<Fetched>>, n: usize, backend: &str) -> Vec<Result<Fe
         v.push(Err(short_answer(backend)));
     }
     v
-}
-
-fn gave_up(e: &Error, attempts: u32) -> Error {
-    let mut out = Error::new(
-        e.kind(),
-        format!("{} (gave up after {attempts} attempts)", e.message()),
-    );
-    if let Some(r) = e.reference() {
-        out = out.with_reference(r);
-    }
-    if let Some(b) = e.backend() {
-        out = out.with_backend(b);
-    }
-    if let Some(h) = e.hint() {
-        out = out.with_hint(h);
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -790,29 +792,11 @@ fn expandable(value: &SecretValue, reference: &Reference) -> Result<SecretJson> 
 // Versions
 
 pub(crate) async fn versions(r: &Resolver, refs: &[Reference]) -> Vec<Result<Option<String>>> {
-    let (batches, slots) = plan(r, refs);
     let concurrency = r.concurrency();
-    let results: HashMap<String, Vec<Result<Option<String>>>> = stream::iter(batches)
-        .map(|(name, batch)| async move {
-            let out = batch_versions(batch.backend.as_ref(), &batch.locs, concurrency).await;
-            (name, out)
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    slots
-        .into_iter()
-        .zip(refs)
-        .map(|(slot, reference)| {
-            let (name, i) = slot?;
-            let res = results
-                .get(&name)
-                .and_then(|v| v.get(i))
-                .cloned()
-                .unwrap_or_else(|| Err(short_answer(&name)));
-            res.map_err(|e| e.or_reference(&reference.raw).or_backend(&name))
-        })
-        .collect()
+    scatter_gather(r, refs, |batch| async move {
+        batch_versions(batch.backend.as_ref(), &batch.locs, concurrency).await
+    })
+    .await
 }
 
 /// Cheap probes first; the secrets without one are read in full, in one batch.

@@ -1,7 +1,7 @@
 //! Retry with jittered exponential backoff and a total deadline — the one place retries live,
 //! so backends only classify errors (see [`crate::ErrorKind::is_retryable`]).
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use rand::Rng;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -67,7 +67,11 @@ impl RetryPolicy {
                 Err(e) => {
                     let delay = self.backoff(attempt);
                     if start.elapsed() + delay > self.total {
-                        return Err(gave_up(e, attempt, start.elapsed()));
+                        let after = format!(
+                            "{attempt} attempts in {:.1}s",
+                            start.elapsed().as_secs_f64()
+                        );
+                        return Err(gave_up(&e, &after));
                     }
                     tracing::debug!(kind = %e.kind(), attempt, ?delay, "retrying after a retryable error");
                     tokio::time::sleep(delay).await;
@@ -77,16 +81,11 @@ impl RetryPolicy {
     }
 }
 
-fn gave_up(e: Error, attempts: u32, elapsed: Duration) -> Error {
-    let kind = e.kind();
-    let mut out = Error::new(
-        kind,
-        format!(
-            "{} (gave up after {attempts} attempts in {:.1}s)",
-            e.message(),
-            elapsed.as_secs_f64()
-        ),
-    );
+/// `e` with `(gave up after {after})` added to its message; the cause is dropped because the
+/// message already says what the last attempt saw.
+pub(crate) fn gave_up(e: &Error, after: &str) -> Error {
+    debug_assert!(e.is_retryable());
+    let mut out = Error::new(e.kind(), format!("{} (gave up after {after})", e.message()));
     if let Some(r) = e.reference() {
         out = out.with_reference(r);
     }
@@ -96,13 +95,13 @@ fn gave_up(e: Error, attempts: u32, elapsed: Duration) -> Error {
     if let Some(h) = e.hint() {
         out = out.with_hint(h);
     }
-    debug_assert!(kind == ErrorKind::Throttled || kind.is_retryable());
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     #[tokio::test(start_paused = true)]

@@ -26,17 +26,7 @@ fn every_value_reads_back_byte_exact_with_python_dotenv() {
         result.get("__stderr_bytes__").is_none(),
         "python-dotenv complained about the file"
     );
-    let pairs = result["pairs"].as_array().unwrap();
-    let names: Vec<&str> = pairs.iter().map(|p| p[0].as_str().unwrap()).collect();
-    let expected: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(names, expected, "names or their order differ");
-    assert_read_back("dotenv", &vars, |name| {
-        pairs
-            .iter()
-            .find(|p| p[0] == name)
-            .and_then(|p| p[1].as_str())
-            .map(unhex)
-    });
+    assert_pairs_read_back("dotenv", &vars, &result["pairs"]);
 }
 
 #[test]

@@ -7,15 +7,12 @@
 //! reads (it does not verify signatures unless `pem_keys` are configured; the TokenReview answer
 //! is what it trusts).
 
+use crate::serve::Background;
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -72,52 +69,34 @@ struct Shared {
 
 /// FAKE TokenReview API on loopback; stops when dropped.
 pub struct FakeTokenReview {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Background,
 }
 
 impl FakeTokenReview {
     /// Start on `127.0.0.1:0`, in a thread with its own runtime (OpenBao calls it while the test
     /// may be blocked on a child process).
     pub fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind FakeTokenReview");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             known: Mutex::new(Vec::new()),
             reviews: AtomicUsize::new(0),
         });
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-tokenreview".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("fake runtime");
-                rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    tokio::select! {
-                        _ = rx => {}
-                        _ = serve(listener, server_shared) => {}
-                    }
-                });
-            })
-            .expect("spawn FakeTokenReview");
-        Self {
-            addr,
-            shared,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        }
+        let server = Background::start(
+            "fake-tokenreview",
+            "127.0.0.1:0".parse().expect("literal address"),
+            move |req| {
+                let shared = server_shared.clone();
+                async move { review(req, &shared).await }
+            },
+        )
+        .expect("start FakeTokenReview");
+        Self { shared, server }
     }
 
     /// What to put in `auth/kubernetes/config` as `kubernetes_host`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// Accept `account`'s JWT from now on; returns the JWT.
@@ -143,35 +122,6 @@ impl FakeTokenReview {
     /// How many TokenReview requests arrived.
     pub fn reviews(&self) -> usize {
         self.shared.reviews.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeTokenReview {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let svc = service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(review(req, &shared).await) }
-            });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
     }
 }
 

@@ -13,6 +13,8 @@ use crate::conformance::Seeder;
 use async_trait::async_trait;
 use envfile_vault::{AuthConfig, VaultSettings};
 use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 /// An OpenBao client for seeding, with one token (root by default).
@@ -141,6 +143,39 @@ impl Bao {
         .await;
     }
 
+    /// A Kubernetes auth method at a fresh mount (returned) that asks `review` about tokens,
+    /// with one role `role` granting `policy` (1h tokens) to the service account
+    /// `namespace/account`.
+    pub async fn kubernetes_auth(
+        &self,
+        review: &FakeTokenReview,
+        role: &str,
+        namespace: &str,
+        account: &str,
+        policy: &str,
+    ) -> String {
+        let mount = crate::env::unique("kubernetes");
+        self.enable_auth(&mount, "kubernetes").await;
+        self.ok(
+            "POST",
+            &format!("auth/{mount}/config"),
+            Some(review.auth_config()),
+        )
+        .await;
+        self.ok(
+            "POST",
+            &format!("auth/{mount}/role/{role}"),
+            Some(json!({
+                "bound_service_account_names": [account],
+                "bound_service_account_namespaces": [namespace],
+                "token_policies": [policy],
+                "token_ttl": "1h",
+            })),
+        )
+        .await;
+        mount
+    }
+
     /// A child token with `policies` (and the default policy); `extra` adds fields such as
     /// `ttl`, `period`, `renewable`.
     pub async fn create_token(&self, policies: &[&str], extra: Value) -> String {
@@ -192,6 +227,22 @@ impl Bao {
         )
         .await;
     }
+}
+
+/// Run the `envfile` binary in `dir` with `--config DIR/envfile.toml`, without the `VAULT_*`
+/// and `ENVFILE_*` variables of the test's own environment (so only the config decides).
+pub fn envfile_in(dir: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(crate::env::envfile_bin());
+    c.current_dir(dir)
+        .arg("--config")
+        .arg(dir.join("envfile.toml"))
+        .args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VAULT_") || k.starts_with("ENVFILE_") {
+            c.env_remove(k);
+        }
+    }
+    c.output().expect("run envfile")
 }
 
 /// A vault backend seen through one mount's KV version: `capabilities()` is per backend, but

@@ -19,11 +19,9 @@ mod seeder;
 pub use seeder::GcpSeeder;
 pub mod store;
 
+use crate::serve::Background;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -51,8 +49,7 @@ pub struct EmulatorHandle {
     /// The bound address.
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 impl SecretManagerEmulator {
@@ -65,9 +62,6 @@ impl SecretManagerEmulator {
 
     /// Start on `addr` (the manual-use binary picks the port).
     pub fn start_on(addr: SocketAddr) -> std::io::Result<EmulatorHandle> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let shared = Arc::new(Shared {
             store: Mutex::new(store::Store::default()),
             corrupt_crc32c: AtomicBool::new(false),
@@ -77,49 +71,18 @@ impl SecretManagerEmulator {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
         });
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("gcp-sm-emulator".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("emulator runtime");
-                rt.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(std_listener).expect("emulator listener");
-                    tokio::select! {
-                        _ = rx => {}
-                        _ = serve(listener, server_shared) => {}
-                    }
-                });
-            })?;
+        let server = Background::start("gcp-sm-emulator", addr, move |req| {
+            let shared = server_shared.clone();
+            async move { routes::handle(req, &shared).await }
+        })?;
+        let addr = server.addr();
         Ok(EmulatorHandle {
             base_url: format!("http://{addr}"),
             addr,
             shared,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            _server: server,
         })
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let svc = service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(routes::handle(req, &shared).await) }
-            });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
     }
 }
 
@@ -153,17 +116,6 @@ impl EmulatorHandle {
     /// The most requests that were in progress at once.
     pub fn max_in_flight(&self) -> usize {
         self.shared.max_in_flight.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for EmulatorHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -78,12 +78,7 @@ impl Running {
 
     /// GET over TCP with the admin token.
     pub async fn get(&self, target: &str) -> Resp {
-        http(
-            Via::Tcp(self.tcp),
-            target,
-            &[("X-Envfile-Token", TOKEN)],
-        )
-        .await
+        http(Via::Tcp(self.tcp), target, &[("X-Envfile-Token", TOKEN)]).await
     }
 
     /// GET over the socket, no token.
@@ -122,7 +117,10 @@ pub async fn start(setup: Setup, reloader: Option<Arc<dyn Reload>>) -> Running {
     });
     let bound = match bound_rx.await {
         Ok(b) => b,
-        Err(_) => panic!("the broker did not start: {:?}", join.await.expect("broker task").err()),
+        Err(_) => panic!(
+            "the broker did not start: {:?}",
+            join.await.expect("broker task").err()
+        ),
     };
     Running {
         tcp: bound.tcp.expect("tcp"),

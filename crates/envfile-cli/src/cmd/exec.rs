@@ -2,9 +2,10 @@
 //! `execve`), so the command gets envfile's pid, signals and exit status — the shape an
 //! entrypoint needs. Nothing runs when any reference fails: every problem is reported at once.
 
-use crate::context::{pick_envfile, GlobalArgs};
+use crate::context::{pick_envfile, resolve_envfile, GlobalArgs};
 use crate::exit::{self, Failure};
-use envfile_core::{Error, ErrorKind};
+use crate::supervise::child;
+use envfile_core::Error;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
@@ -36,15 +37,29 @@ pub struct Args {
 pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     let (cfg, resolver) = global.resolver().await?;
     let (name, spec) = pick_envfile(&cfg, Some(&args.envfile))?;
-    let resolved = resolver
-        .resolve_envfile(spec)
-        .await
-        .map_err(|problems| Failure::Problems {
-            context: format!("envfile `{name}`"),
-            problems,
-        })?;
+    let resolved = resolve_envfile(&resolver, &name, spec).await?;
 
-    let Some((program, rest)) = args.command.split_first() else {
+    let (path, program, rest) = locate(&args.command)?;
+    child::check_env(&resolved)?;
+
+    let mut command = std::process::Command::new(&path);
+    command.arg0(program).args(rest);
+    if args.clean_env {
+        command.env_clear();
+    }
+    for var in &resolved.vars {
+        command.env(&var.name, OsStr::from_bytes(var.value.expose_bytes()));
+    }
+    tracing::debug!(envfile = %name, vars = resolved.vars.len(), "exec");
+    // Only returns on failure.
+    let err = command.exec();
+    Err(cannot_execute(&path, &err))
+}
+
+/// Split `command` into the program (found as [`find_program`] does) and its arguments. A
+/// program that is not found is reported here, with the shell's exit code 127.
+pub(crate) fn locate(command: &[OsString]) -> Result<(PathBuf, &OsString, &[OsString]), Failure> {
+    let Some((program, rest)) = command.split_first() else {
         return Err(Error::config("no command given after `--`").into());
     };
     let Some(path) = find_program(program) else {
@@ -54,40 +69,22 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         );
         return Err(Failure::Reported(exit::EXEC_NOT_FOUND));
     };
+    Ok((path, program, rest))
+}
 
-    let mut command = std::process::Command::new(&path);
-    command.arg0(program).args(rest);
-    if args.clean_env {
-        command.env_clear();
-    }
-    for var in &resolved.vars {
-        // execve takes C strings: a NUL byte would be cut off or rejected, so say so up front.
-        if var.value.expose_bytes().contains(&0) {
-            return Err(Error::new(
-                ErrorKind::Unrepresentable,
-                format!(
-                    "{}: the value contains a NUL byte, which an environment variable cannot carry",
-                    var.name
-                ),
-            )
-            .into());
-        }
-        command.env(&var.name, OsStr::from_bytes(var.value.expose_bytes()));
-    }
-    tracing::debug!(envfile = %name, vars = resolved.vars.len(), "exec");
-    // Only returns on failure.
-    let err = command.exec();
+/// Report that `path` could not be started, with the shell's exit code for why.
+pub(crate) fn cannot_execute(path: &Path, err: &std::io::Error) -> Failure {
     let code = match err.kind() {
         std::io::ErrorKind::NotFound => exit::EXEC_NOT_FOUND,
         _ => exit::EXEC_FAILED,
     };
     eprintln!("envfile: error: cannot execute {}: {err}", path.display());
-    Err(Failure::Reported(code))
+    Failure::Reported(code)
 }
 
 /// Resolve `program` the way a shell would: a name with a `/` is a path; otherwise the first
 /// executable file of that name on our own `PATH`.
-pub(crate) fn find_program(program: &OsStr) -> Option<PathBuf> {
+fn find_program(program: &OsStr) -> Option<PathBuf> {
     if program.as_bytes().contains(&b'/') {
         let p = PathBuf::from(program);
         return p.exists().then_some(p);

@@ -1,7 +1,7 @@
 //! `envfile render`: resolve an env file and write it in one format, to stdout or atomically
 //! to a file.
 
-use crate::context::{pick_envfile, GlobalArgs};
+use crate::context::{pick_envfile, resolve_envfile, GlobalArgs};
 use crate::exit::Failure;
 use crate::output;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -64,13 +64,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         Some((name, spec)) => (name.clone(), spec),
         None => pick_envfile(&cfg, args.envfile.as_deref())?,
     };
-    let resolved = resolver
-        .resolve_envfile(spec)
-        .await
-        .map_err(|problems| Failure::Problems {
-            context: format!("envfile `{name}`"),
-            problems,
-        })?;
+    let resolved = resolve_envfile(&resolver, &name, spec).await?;
     let opts = RenderOptions {
         name: Some(args.name.unwrap_or_else(|| name.clone())),
         namespace: args.namespace,

@@ -3,8 +3,9 @@
 //! parent (PID 1 in a container): it passes signals on, reaps orphans, exits with the child's
 //! status, and with `--watch` restarts or signals the child when its environment changes.
 
-use crate::context::{pick_envfile, GlobalArgs};
-use crate::exit::{self, Failure};
+use crate::cmd::exec;
+use crate::context::{pick_envfile, resolve_envfile, GlobalArgs};
+use crate::exit::Failure;
 use crate::supervise::{self, child, duration, redact, signals, watch, OnChange, Outcome};
 use envfile_core::config::VarSource;
 use envfile_core::{Error, ResolvedEnv};
@@ -88,25 +89,10 @@ pub struct Args {
 pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     let (cfg, resolver) = global.resolver().await?;
     let (name, spec) = pick_envfile(&cfg, Some(&args.envfile))?;
-    let resolved = resolver
-        .resolve_envfile(spec)
-        .await
-        .map_err(|problems| Failure::Problems {
-            context: format!("envfile `{name}`"),
-            problems,
-        })?;
+    let resolved = resolve_envfile(&resolver, &name, spec).await?;
     child::check_env(&resolved)?;
 
-    let Some((program, rest)) = args.command.split_first() else {
-        return Err(Error::config("no command given after `--`").into());
-    };
-    let Some(path) = crate::cmd::exec::find_program(program) else {
-        eprintln!(
-            "envfile: error: command not found: {}",
-            program.to_string_lossy()
-        );
-        return Err(Failure::Reported(exit::EXEC_NOT_FOUND));
-    };
+    let (path, program, rest) = exec::locate(&args.command)?;
 
     // Literal variables are configuration, not secrets: masking `INFO` would only confuse.
     let literals: BTreeSet<String> = spec
@@ -160,13 +146,6 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     match outcome {
         Outcome::Exited(0) => Ok(()),
         Outcome::Exited(code) => Err(Failure::Reported(code)),
-        Outcome::SpawnFailed(e) => {
-            let code = match e.kind() {
-                std::io::ErrorKind::NotFound => exit::EXEC_NOT_FOUND,
-                _ => exit::EXEC_FAILED,
-            };
-            eprintln!("envfile: error: cannot execute {}: {e}", path.display());
-            Err(Failure::Reported(code))
-        }
+        Outcome::SpawnFailed(e) => Err(exec::cannot_execute(&path, &e)),
     }
 }

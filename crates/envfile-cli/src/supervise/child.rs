@@ -36,6 +36,7 @@ pub struct Running {
 }
 
 /// Refuse an environment the kernel cannot carry, naming the variable (never the value).
+/// `execve` takes C strings, so a value with a NUL byte would be cut off or rejected.
 pub fn check_env(env: &ResolvedEnv) -> Result<(), Error> {
     for var in &env.vars {
         if var.value.expose_bytes().contains(&0) {

@@ -116,6 +116,16 @@ pub(super) fn text(format: Format, var: &Var) -> Result<&str> {
     })
 }
 
+/// Each variable as `(name, text)`, in order, for formats that accept any name.
+pub(super) fn any_name_texts(format: Format, vars: &[Var]) -> Result<Vec<(&str, &str)>> {
+    vars.iter()
+        .map(|var| {
+            name(format, &var.name, NameRule::Any)?;
+            Ok((var.name.as_str(), text(format, var)?))
+        })
+        .collect()
+}
+
 /// An [`ErrorKind::Unrepresentable`] error: `what` (e.g. "a newline") at byte `at` of the value.
 pub(super) fn unrepresentable(
     format: Format,

@@ -5,7 +5,7 @@
 //! the pre-sized output instead of through an intermediate, un-zeroized buffer. JSON strings can
 //! carry any Unicode text (NUL as `\u0000`), so only non-UTF-8 values are refused.
 
-use super::check::{self, NameRule};
+use super::check;
 use super::sink::{self, Sink};
 use super::Format;
 use crate::error::Result;
@@ -15,11 +15,7 @@ use crate::secret::SecretString;
 const FORMAT: Format = Format::Json;
 
 pub(super) fn render(vars: &[Var]) -> Result<SecretString> {
-    let mut items = Vec::with_capacity(vars.len());
-    for var in vars {
-        check::name(FORMAT, &var.name, NameRule::Any)?;
-        items.push((var.name.as_str(), check::text(FORMAT, var)?));
-    }
+    let items = check::any_name_texts(FORMAT, vars)?;
     Ok(sink::build(|out| {
         if items.is_empty() {
             out.text("{}\n");

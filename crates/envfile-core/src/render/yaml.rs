@@ -7,7 +7,7 @@
 //! marks or do not allow in a stream: U+0085, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF. The rest
 //! of Unicode is written as is. Checked against PyYAML's `safe_load` in `tests/render_yaml.rs`.
 
-use super::check::{self, NameRule};
+use super::check;
 use super::json::hex2;
 use super::sink::{self, Sink};
 use super::Format;
@@ -22,11 +22,7 @@ const FORMAT: Format = Format::Yaml;
 const SIMPLE_KEY_MAX: usize = 128;
 
 pub(super) fn render(vars: &[Var]) -> Result<SecretString> {
-    let mut items = Vec::with_capacity(vars.len());
-    for var in vars {
-        check::name(FORMAT, &var.name, NameRule::Any)?;
-        items.push((var.name.as_str(), check::text(FORMAT, var)?));
-    }
+    let items = check::any_name_texts(FORMAT, vars)?;
     Ok(sink::build(|out| {
         if items.is_empty() {
             out.text("{}\n");

@@ -58,6 +58,14 @@ use value::{Map, Value};
 /// need another round.
 const MAX_ROUNDS: usize = 16;
 
+/// What one execution pass ended with.
+enum Pass {
+    /// The output, or why it failed.
+    Done(Result<SecretString>),
+    /// The secret paths it read that are not known yet.
+    Needs(Vec<String>),
+}
+
 /// A parse error at a byte offset.
 #[derive(Debug, Clone)]
 pub(crate) struct SyntaxError {
@@ -138,24 +146,14 @@ impl Template {
     pub async fn render(&self, resolver: &Resolver) -> Result<SecretString> {
         let mut known: HashMap<String, Result<Value>> = HashMap::new();
         for _ in 0..MAX_ROUNDS {
-            let mut secrets = eval::Secrets {
-                known: &known,
-                pending: Default::default(),
+            let paths = match self.pass(&known) {
+                Pass::Done(out) => return out,
+                Pass::Needs(paths) => paths,
             };
-            let result = eval::execute(&self.nodes, &mut secrets);
-            if secrets.pending.is_empty() {
-                return result.map(SecretString::new).map_err(|f| self.fail(f));
-            }
-            // Errors of this pass may come from the nil stand-ins for unfetched secrets.
-            drop(result);
-            let paths: Vec<String> = secrets.pending.into_iter().collect();
             let values = fetch(resolver, &paths).await;
             known.extend(paths.into_iter().zip(values));
         }
-        Err(Error::config(format!(
-            "template {}: secret paths depend on other secrets more than {MAX_ROUNDS} levels deep",
-            self.name
-        )))
+        Err(self.too_deep())
     }
 
     /// Render with every `secret "ARG"` answered by `lookup(ARG)`, which returns what `.Data`
@@ -166,16 +164,11 @@ impl Template {
     ) -> Result<SecretString> {
         let mut known: HashMap<String, Result<Value>> = HashMap::new();
         for _ in 0..MAX_ROUNDS {
-            let mut secrets = eval::Secrets {
-                known: &known,
-                pending: Default::default(),
+            let paths = match self.pass(&known) {
+                Pass::Done(out) => return out,
+                Pass::Needs(paths) => paths,
             };
-            let result = eval::execute(&self.nodes, &mut secrets);
-            if secrets.pending.is_empty() {
-                return result.map(SecretString::new).map_err(|f| self.fail(f));
-            }
-            drop(result);
-            for p in std::mem::take(&mut secrets.pending) {
+            for p in paths {
                 let mut v = lookup(&p);
                 let data = v.as_ref().map(Value::from_json).map_err(Clone::clone);
                 if let Ok(j) = v.as_mut() {
@@ -184,10 +177,29 @@ impl Template {
                 known.insert(p, data);
             }
         }
-        Err(Error::config(format!(
+        Err(self.too_deep())
+    }
+
+    /// Execute once with the secrets `known` so far.
+    fn pass(&self, known: &HashMap<String, Result<Value>>) -> Pass {
+        let mut secrets = eval::Secrets {
+            known,
+            pending: Default::default(),
+        };
+        let result = eval::execute(&self.nodes, &mut secrets);
+        if secrets.pending.is_empty() {
+            return Pass::Done(result.map(SecretString::new).map_err(|f| self.fail(f)));
+        }
+        // Errors of this pass may come from the nil stand-ins for unfetched secrets.
+        drop(result);
+        Pass::Needs(secrets.pending.into_iter().collect())
+    }
+
+    fn too_deep(&self) -> Error {
+        Error::config(format!(
             "template {}: secret paths depend on other secrets more than {MAX_ROUNDS} levels deep",
             self.name
-        )))
+        ))
     }
 
     fn fail(&self, f: eval::Fail) -> Error {

@@ -125,6 +125,21 @@ pub fn difference(want: &[u8], got: &[u8]) -> Option<String> {
     ))
 }
 
+/// Check the `pairs` a READ script wrote (`[[name, hex value], …]` in file order; a value that
+/// is not hex, such as `null` or a type name, counts as missing): the names must be `vars`'
+/// names in order, and every value must read back byte-exact.
+pub fn assert_pairs_read_back(format: &str, vars: &[Var], pairs: &serde_json::Value) {
+    let pairs = pairs.as_array().expect("pairs is an array");
+    let names: Vec<&str> = pairs.iter().map(|p| p[0].as_str().unwrap()).collect();
+    let expected: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, expected, "{format}: names or their order differ");
+    assert_read_back(format, vars, |name| {
+        let p = pairs.iter().find(|p| p[0] == name)?;
+        let s = p[1].as_str()?;
+        s.bytes().all(|b| b.is_ascii_hexdigit()).then(|| unhex(s))
+    });
+}
+
 /// Compare every variable with what a reader produced (`None`: the reader did not have it);
 /// panic listing each mismatch by name and offset only.
 pub fn assert_read_back(format: &str, vars: &[Var], got: impl Fn(&str) -> Option<Vec<u8>>) {
