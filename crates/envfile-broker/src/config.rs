@@ -3,11 +3,13 @@
 //! into typed settings, so a typo fails at start-up (and on reload) naming the key path.
 
 use crate::auth::{Token, TokenSource};
+use envfile_core::template::Template;
 use envfile_core::{Error, Format, LoadedConfig, Result};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The default TCP listen address.
@@ -87,7 +89,8 @@ struct RawClient {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSink {
-    envfile: String,
+    envfile: Option<String>,
+    template: Option<PathBuf>,
     path: PathBuf,
     format: Option<String>,
     mode: Option<String>,
@@ -165,15 +168,27 @@ pub enum OnChange {
     },
 }
 
+/// What a sink writes.
+#[derive(Debug, Clone)]
+pub enum SinkSource {
+    /// An env file in a render format.
+    Envfile {
+        /// The env file's name.
+        name: String,
+        /// The format.
+        format: Format,
+    },
+    /// A Vault Agent (consul-template) template, parsed when the config is loaded.
+    Template(Arc<Template>),
+}
+
 /// One `[[sinks]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SinkSpec {
-    /// The env file it renders.
-    pub envfile: String,
+    /// What it renders.
+    pub source: SinkSource,
     /// The file it writes.
     pub path: PathBuf,
-    /// The format.
-    pub format: Format,
     /// The file mode (default 0400).
     pub mode: u32,
     /// Owner uid, if it should be changed.
@@ -278,16 +293,15 @@ impl Settings {
         } else {
             RawBroker::default()
         };
-        // `[[sinks]]` is an array, which `extract` (a figment focus) cannot reach: deserialize
-        // the value the config loader kept.
-        let raw_sinks: Vec<RawSink> = match &cfg.config.sinks {
-            Some(v) => v.deserialize().map_err(|e| {
-                Error::config(format!("{}.sinks: {}", cfg.profile, e.kind)).with_hint(
-                    "each [[sinks]] entry takes envfile, path, format, mode, owner, group, \
-                     and command or signal + pidfile",
+        let raw_sinks: Vec<RawSink> = if cfg.config.sinks.is_some() {
+            cfg.extract("sinks").map_err(|e| {
+                e.with_hint(
+                    "each [[sinks]] entry takes envfile (+ format) or template, path, mode, \
+                     owner, group, and command or signal + pidfile",
                 )
-            })?,
-            None => Vec::new(),
+            })?
+        } else {
+            Vec::new()
         };
         let allow_remote = over.allow_remote || raw.allow_remote.unwrap_or(false);
         let listen_text = over
@@ -425,17 +439,41 @@ impl Settings {
 
 fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
     let at = format!("sinks[{i}]");
-    if !cfg.config.envfiles.contains_key(&s.envfile) {
-        return Err(Error::config(format!(
-            "{at}.envfile: no envfile named `{}` in the config",
-            s.envfile
-        )));
-    }
-    let format: Format = match &s.format {
-        None => Format::Dotenv,
-        Some(f) => f
-            .parse()
-            .map_err(|e: Error| Error::config(format!("{at}.format: {}", e.message())))?,
+    let source = match (s.envfile, s.template) {
+        (Some(name), None) => {
+            if !cfg.config.envfiles.contains_key(&name) {
+                return Err(Error::config(format!(
+                    "{at}.envfile: no envfile named `{name}` in the config"
+                )));
+            }
+            let format: Format = match &s.format {
+                None => Format::Dotenv,
+                Some(f) => f
+                    .parse()
+                    .map_err(|e: Error| Error::config(format!("{at}.format: {}", e.message())))?,
+            };
+            SinkSource::Envfile { name, format }
+        }
+        (None, Some(t)) => {
+            if s.format.is_some() {
+                return Err(Error::config(format!(
+                    "{at}.format: a template sink writes what its template renders"
+                ))
+                .with_hint("remove format, or render an env file with envfile = \"NAME\""));
+            }
+            SinkSource::Template(Arc::new(load_template(&at, &t)?))
+        }
+        (None, None) => {
+            return Err(
+                Error::config(format!("{at}: names neither an envfile nor a template"))
+                    .with_hint("add envfile = \"NAME\" or template = \"path/to/file.tmpl\""),
+            )
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::config(format!(
+                "{at}: set either envfile or template, not both"
+            )))
+        }
     };
     let mode = match &s.mode {
         None => 0o400,
@@ -474,14 +512,27 @@ fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
         }
     };
     Ok(SinkSpec {
-        envfile: s.envfile,
+        source,
         path: s.path,
-        format,
         mode,
         owner,
         group,
         on_change,
     })
+}
+
+/// Read and parse a sink's template (a syntax error names the file, line and column). Read at
+/// load time so a broken template fails start-up and a reload, never a refresh.
+fn load_template(at: &str, path: &std::path::Path) -> Result<Template> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::from(e)
+            .with_reference(path.display().to_string())
+            .with_hint(format!(
+                "{at}.template: cannot read {}; the path is relative to the working directory",
+                path.display()
+            ))
+    })?;
+    Template::parse(path.display().to_string(), text)
 }
 
 /// A signal by name (`HUP`, `SIGUSR1`) or number.
@@ -581,7 +632,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(s.sinks.len(), 1);
-        assert_eq!(s.sinks[0].format, Format::Shell);
+        assert!(matches!(
+            &s.sinks[0].source,
+            SinkSource::Envfile { name, format: Format::Shell } if name == "app"
+        ));
         assert_eq!(s.sinks[0].mode, 0o440);
         assert!(
             matches!(s.sinks[0].on_change, OnChange::Signal { signal, .. } if signal == libc::SIGUSR1)

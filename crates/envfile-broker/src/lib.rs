@@ -7,7 +7,8 @@
 //!   `/readyz`, `/metrics`; [`aws_compat`] and [`vault_compat`] for drop-in clients.
 //! - [`cache`]: the secret cache (TTL, refresh-ahead, single-flight, stale-on-error, bounded),
 //!   as a backend decorator the core resolver reads through; [`refresh`] drives it.
-//! - [`sinks`], [`audit`], [`metrics`].
+//! - [`sinks`] (env files and, through [`template_sinks`], Vault Agent templates), [`audit`],
+//!   [`metrics`].
 //!
 //! The broker depends on `envfile-core` only: it receives backends as `Arc<dyn Backend>` from
 //! the CLI, and a [`Reload`] that builds them again for `SIGHUP`.
@@ -26,6 +27,7 @@ pub mod refresh;
 pub mod routes;
 pub mod sinks;
 pub mod state;
+pub mod template_sinks;
 pub mod vault_compat;
 
 pub use config::{Overrides, Settings};

@@ -1,5 +1,6 @@
 //! The background loop: refresh cache entries ahead of expiry, re-resolve env files when a
-//! secret they read changed, publish new snapshots (waking long-polls) and write sinks.
+//! secret they read changed, publish new snapshots (waking long-polls) and write sinks;
+//! re-render template sinks when a secret changed.
 
 use crate::sinks;
 use crate::state::{Slot, Snapshot, State};
@@ -23,7 +24,8 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let failing = st
             .envfiles
             .values()
-            .any(|s| !matches!(&*s.tx.borrow(), Some(snap) if snap.result.is_ok()));
+            .any(|s| !matches!(&*s.tx.borrow(), Some(snap) if snap.result.is_ok()))
+            || st.templates.iter().any(|t| !t.ok());
         if new_state || changed || failing {
             resolve_all(&st).await;
         }
@@ -44,10 +46,18 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Resolve every env file of `st` (concurrently) and publish what changed.
+/// Resolve every env file of `st` and render every template sink (concurrently), and publish
+/// what changed.
 pub async fn resolve_all(st: &Arc<State>) {
-    let futs = st.envfiles.values().map(|slot| resolve_one(st, slot));
-    futures::future::join_all(futs).await;
+    let envfiles = st.envfiles.values().map(|slot| resolve_one(st, slot));
+    let templates = st.templates.iter().map(|t| async move {
+        let keys = t.render_and_write().await;
+        st.cache.pin(&keys);
+    });
+    futures::join!(
+        futures::future::join_all(envfiles),
+        futures::future::join_all(templates)
+    );
 }
 
 async fn resolve_one(st: &State, slot: &Arc<Slot>) {
@@ -80,7 +90,10 @@ async fn resolve_one(st: &State, slot: &Arc<Slot>) {
 }
 
 async fn write_sink(name: &str, sink: &crate::config::SinkSpec, snap: &Snapshot) {
-    let rendered = match snap.render(name, sink.format) {
+    let crate::config::SinkSource::Envfile { format, .. } = &sink.source else {
+        return;
+    };
+    let rendered = match snap.render(name, *format) {
         Ok(Some(r)) => r,
         Ok(None) => return,
         Err(e) => {

@@ -122,7 +122,10 @@ async fn dispatch(
             };
             return (
                 route,
-                text(status, &format!("{ready}/{total} env files ready\n")),
+                text(
+                    status,
+                    &format!("{ready}/{total} env files and template sinks ready\n"),
+                ),
             );
         }
         _ => {}
@@ -223,12 +226,12 @@ fn metrics(st: &State) -> Resp {
         ),
         (
             "envfile_broker_envfiles_ready",
-            "Env files resolved and within max_stale.",
+            "Env files and template sinks rendered and within max_stale.",
             ready as f64,
         ),
         (
             "envfile_broker_envfiles",
-            "Env files configured.",
+            "Env files and template sinks configured.",
             total as f64,
         ),
     ]);

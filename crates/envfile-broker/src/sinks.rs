@@ -172,9 +172,11 @@ mod tests {
     fn atomic_write_sets_the_mode_and_skips_unchanged_content() {
         let dir = tempfile::tempdir().unwrap();
         let sink = SinkSpec {
-            envfile: "app".into(),
+            source: crate::config::SinkSource::Envfile {
+                name: "app".into(),
+                format: envfile_core::Format::Dotenv,
+            },
             path: dir.path().join("app.env"),
-            format: envfile_core::Format::Dotenv,
             mode: 0o400,
             owner: None,
             group: None,

@@ -5,8 +5,9 @@
 use crate::audit::Audit;
 use crate::auth::Authenticator;
 use crate::cache::{CachePolicy, CachingBackend, Key, SecretCache};
-use crate::config::{Settings, SinkSpec};
+use crate::config::{Settings, SinkSource, SinkSpec};
 use crate::metrics::Metrics;
+use crate::template_sinks::TemplateSink;
 use crate::Setup;
 use bytes::Bytes;
 use envfile_core::config::VarSource;
@@ -153,6 +154,8 @@ pub struct State {
     pub resolver: Resolver,
     /// Env files by name.
     pub envfiles: BTreeMap<String, Arc<Slot>>,
+    /// Sinks rendered from templates.
+    pub templates: Vec<Arc<TemplateSink>>,
     /// Memoized secret responses by request target.
     pub memo: Mutex<HashMap<String, Arc<Memo>>>,
     /// Metrics (shared across reloads).
@@ -184,6 +187,12 @@ impl State {
         }
         // Retries happen in the cache's refresh schedule; the resolver's own retries would only
         // re-ask the cache, which remembers failures for a moment.
+        let templates = settings
+            .sinks
+            .iter()
+            .filter_map(|s| TemplateSink::new(s, &cached, &setup.loaded.config))
+            .map(Arc::new)
+            .collect();
         let resolver = Resolver::new(cached, &setup.loaded.config);
         let mut envfiles = BTreeMap::new();
         for (name, spec) in &setup.loaded.config.envfiles {
@@ -198,7 +207,9 @@ impl State {
                     sinks: settings
                         .sinks
                         .iter()
-                        .filter(|s| &s.envfile == name)
+                        .filter(|s| {
+                            matches!(&s.source, SinkSource::Envfile { name: n, .. } if n == name)
+                        })
                         .cloned()
                         .collect(),
                     tx,
@@ -213,21 +224,37 @@ impl State {
             raw: setup.backends.clone(),
             resolver,
             envfiles,
+            templates,
             memo: Mutex::new(HashMap::new()),
             metrics,
             audit,
         }
     }
 
-    /// Every env file resolved at least once and none older than max_stale.
+    /// How many env files and template sinks are ready, of how many: an env file once it
+    /// resolved and none of its secrets is older than max_stale; a template sink once its last
+    /// render succeeded within the same bound.
     pub fn readiness(&self) -> (usize, usize) {
-        let mut ready = 0;
-        for slot in self.envfiles.values() {
-            if self.slot_servable(slot) {
-                ready += 1;
-            }
-        }
-        (ready, self.envfiles.len())
+        let envfiles = self
+            .envfiles
+            .values()
+            .filter(|slot| self.slot_servable(slot))
+            .count();
+        let templates = self
+            .templates
+            .iter()
+            .filter(|t| {
+                t.ok()
+                    && self
+                        .cache
+                        .oldest_confirmation(&t.keys())
+                        .is_some_and(|age| age <= self.settings.max_stale)
+            })
+            .count();
+        (
+            envfiles + templates,
+            self.envfiles.len() + self.templates.len(),
+        )
     }
 
     /// Whether a slot has a good snapshot whose secrets are within max_stale.

@@ -8,9 +8,6 @@ use envfile_core::{Error, ErrorKind, Problem, Problems};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Success.
-#[allow(dead_code)]
-pub const OK: u8 = 0;
 /// Problems found (`check`), or resolution failed for a reason retrying will not fix.
 pub const PROBLEMS: u8 = 1;
 /// Bad usage or an invalid config (clap also exits 2 on usage errors).

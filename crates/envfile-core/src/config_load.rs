@@ -82,12 +82,27 @@ pub(crate) fn extract<T: DeserializeOwned>(cfg: &LoadedConfig, key_path: &str) -
             ),
         );
     }
-    // `extract_inner` appends `key_path` *after* the inner path; extracting from a focused
-    // figment keeps the path in order (we prepend `key_path` ourselves) and keeps provenance.
-    cfg.figment
-        .focus(key_path)
-        .extract::<T>()
-        .map_err(|e| figment_error(e, &shown, &cfg.profile, key_path))
+    // A table: extract from a focused figment, which keeps the error path in order (we
+    // prepend `key_path` ourselves) and keeps provenance.
+    if matches!(cfg.figment.find_value(key_path), Ok(Value::Dict(..))) {
+        return cfg
+            .figment
+            .focus(key_path)
+            .extract::<T>()
+            .map_err(|e| figment_error(e, &shown, &cfg.profile, key_path));
+    }
+    // `focus` only reaches tables (an array such as `[[sinks]]` comes back empty), so anything
+    // else goes through `extract_inner`, which keeps provenance too but appends `key_path`
+    // *after* the inner path: take it off the end so the prefix goes in front once.
+    let depth = key_path.split('.').filter(|s| !s.is_empty()).count();
+    cfg.figment.extract_inner::<T>(key_path).map_err(|e| {
+        let reordered = e.into_iter().map(|mut e| {
+            let keep = e.path.len().saturating_sub(depth);
+            e.path.truncate(keep);
+            e
+        });
+        figment_errors(reordered, &shown, &cfg.profile, key_path)
+    })
 }
 
 fn non_empty_env(var: &str) -> Option<String> {
@@ -325,8 +340,17 @@ fn kind_of(a: &Actual) -> &'static str {
 
 /// Turn a figment error (a chain) into one `Config` error, one line per problem.
 fn figment_error(err: figment::Error, shown: &str, profile: &str, prefix: &str) -> Error {
-    let lines: Vec<String> = err
-        .into_iter()
+    figment_errors(err.into_iter(), shown, profile, prefix)
+}
+
+/// [`figment_error`] over the chain's errors one by one.
+fn figment_errors(
+    errs: impl Iterator<Item = figment::Error>,
+    shown: &str,
+    profile: &str,
+    prefix: &str,
+) -> Error {
+    let lines: Vec<String> = errs
         .map(|e| {
             let mut path: Vec<String> = prefix
                 .split('.')
@@ -595,6 +619,40 @@ mod tests {
             env_key_path("ENVFILES__API__VARS__DB_URL"),
             "envfiles.api.vars.DB_URL"
         );
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Sink {
+        path: String,
+        #[allow(dead_code)]
+        mode: Option<String>,
+    }
+
+    #[test]
+    fn extract_reaches_arrays_of_tables_and_names_the_key_path() {
+        let base = "[default.envfiles.app]\nvars.A = { value = \"x\" }\n";
+        let cfg = load_str(
+            &format!("{base}[[default.sinks]]\npath = \"/a\"\n[[default.sinks]]\npath = \"/b\"\n"),
+            None,
+        )
+        .unwrap();
+        let sinks: Vec<Sink> = cfg.extract("sinks").unwrap();
+        let paths: Vec<&str> = sinks.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, ["/a", "/b"]);
+
+        let cfg = load_str(
+            &format!("{base}[[default.sinks]]\npath = \"/a\"\nmdoe = \"0400\"\n"),
+            None,
+        )
+        .unwrap();
+        let e = cfg.extract::<Vec<Sink>>("sinks").unwrap_err().to_string();
+        assert!(e.contains("default.sinks.0.mdoe: unknown key"), "{e}");
+
+        // A table where an array is expected still says what was found, at the right path.
+        let cfg = load_str(&format!("{base}[default.sinks]\npath = \"/a\"\n"), None).unwrap();
+        let e = cfg.extract::<Vec<Sink>>("sinks").unwrap_err().to_string();
+        assert!(e.contains("default.sinks: expected a sequence"), "{e}");
     }
 
     #[test]
