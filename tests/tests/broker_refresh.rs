@@ -330,3 +330,107 @@ async fn broker_reload_swaps_the_config_and_a_broken_one_keeps_the_old() {
     );
     b.stop().await;
 }
+
+const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/templates");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_template_sink_renders_like_the_agent_and_follows_rotation() {
+    use envfile_tests::bao::Bao;
+    use envfile_tests::env::{vault_addr, vault_root_token};
+
+    // The fixture's KV v2 secret in a mount of this run's own.
+    let bao = Bao::root();
+    let mount = unique("ml-incident");
+    bao.enable_kv(&mount, 2).await;
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(TEMPLATES).join("secrets.json")).unwrap(),
+    )
+    .unwrap();
+    let api = fixture["ml-incident"]["prod/api"].clone();
+    bao.kv_put(&mount, 2, "prod/api", &api).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("runbook.tmpl");
+    let src = std::fs::read_to_string(Path::new(TEMPLATES).join("runbook.tmpl")).unwrap();
+    std::fs::write(
+        &template,
+        src.replace("\"ml-incident/", &format!("\"{mount}/")),
+    )
+    .unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, vault_root_token()).unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let sink = dir.path().join("out").join("runbook.sh");
+    let ran = dir.path().join("ran");
+    let toml = format!(
+        r#"
+[default.backends.vault]
+kind = "vault"
+address = "{addr}"
+auth = {{ method = "token", token_file = "{token}" }}
+[default.broker]
+ttl = "1s"
+max_stale = "10s"
+[[default.sinks]]
+template = "{template}"
+path = "{sink}"
+mode = "0440"
+command = ["sh", "-c", "echo ran >> {ran}"]
+"#,
+        addr = vault_addr(),
+        token = token.display(),
+        template = template.display(),
+        sink = sink.display(),
+        ran = ran.display()
+    );
+    let b = start(setup_from(&toml).await, None).await;
+    wait_ready(&b).await;
+
+    // The first render is byte for byte what `bao agent` rendered from the same secret.
+    let golden = std::fs::read(Path::new(TEMPLATES).join("runbook.golden")).unwrap();
+    eventually(
+        "the first template render",
+        Duration::from_secs(5),
+        || async { std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 1) },
+    )
+    .await;
+    let first = std::fs::read(&sink).unwrap();
+    assert!(
+        first == golden,
+        "the sink differs from the agent's golden output: lengths {} vs {}",
+        first.len(),
+        golden.len()
+    );
+    let meta1 = std::fs::metadata(&sink).unwrap();
+    assert_eq!(meta1.permissions().mode() & 0o777, 0o440);
+
+    // Rotate the secret: the file is replaced (a rename: new inode) and the command runs once.
+    let rotated = format!("rotated-{}", canary());
+    let mut api2 = api.clone();
+    api2["jwt_secret_key"] = serde_json::Value::String(rotated.clone());
+    bao.kv_put(&mount, 2, "prod/api", &api2).await;
+    eventually(
+        "the sink to hold the rotated value",
+        Duration::from_secs(5),
+        || async { std::fs::read(&sink).is_ok_and(|s| contains(&s, &rotated)) },
+    )
+    .await;
+    let meta2 = std::fs::metadata(&sink).unwrap();
+    assert_ne!(meta1.ino(), meta2.ino(), "the sink was rewritten in place");
+    assert_eq!(meta2.permissions().mode() & 0o777, 0o440);
+    eventually("the on-change command", Duration::from_secs(5), || async {
+        std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 2)
+    })
+    .await;
+    // Refreshes that find the same version rewrite nothing and run nothing.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        std::fs::read_to_string(&ran).unwrap().lines().count(),
+        2,
+        "the command ran again without a change"
+    );
+    assert_eq!(std::fs::metadata(&sink).unwrap().ino(), meta2.ino());
+    let leftovers = std::fs::read_dir(dir.path().join("out")).unwrap().count();
+    assert_eq!(leftovers, 1, "temp files left next to the sink");
+    b.stop().await;
+}

@@ -2,14 +2,24 @@
 //! version, the outcome, the error kind and the latency. Never a value: a line is built only
 //! from the fields of [`AuditLine`], none of which can hold one.
 //!
-//! Lines go through a buffer flushed every 200 ms (and at shutdown), so auditing every cached
-//! read does not cost a write system call per request.
+//! Requests only append to an in-memory buffer; a writer thread of its own moves it to the
+//! target every 200 ms, sooner when 256 KiB are pending, and at shutdown. So no request waits
+//! on a write system call, and no async worker either. Should the writer fall far behind
+//! (4 MiB pending), the request that finds it so writes the batch itself: lines are never
+//! dropped, and memory stays bounded.
 
 use crate::config::AuditTarget;
 use serde::Serialize;
-use std::io::{BufWriter, Write};
-use std::sync::Mutex;
+use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How often the writer thread moves lines out.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// Pending bytes that wake the writer early.
+const WAKE_AT: usize = 256 * 1024;
+/// Pending bytes at which a request writes the batch itself.
+const MAX_PENDING: usize = 4 * 1024 * 1024;
 
 /// One audit event.
 #[derive(Debug)]
@@ -55,7 +65,62 @@ struct Json<'a> {
 
 /// Where audit lines go.
 pub struct Audit {
-    out: Option<Mutex<BufWriter<Box<dyn Write + Send>>>>,
+    out: Option<Arc<Target>>,
+}
+
+struct Target {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    file: Mutex<Box<dyn Write + Send>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    buf: Vec<u8>,
+    closed: bool,
+}
+
+impl Target {
+    /// Write out what is pending (under the file lock, so batches keep their order).
+    fn drain(&self) {
+        let mut file = lock(&self.file);
+        let mut batch = std::mem::take(&mut lock(&self.pending).buf);
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = file.write_all(&batch).and_then(|_| file.flush()) {
+            tracing::warn!(error = %e, "cannot write the audit log");
+        }
+        // Hand the buffer back so a busy broker does not regrow one every batch.
+        batch.clear();
+        let mut p = lock(&self.pending);
+        if p.buf.is_empty() && batch.capacity() <= 2 * WAKE_AT {
+            std::mem::swap(&mut p.buf, &mut batch);
+        }
+    }
+
+    fn run_writer(&self) {
+        let mut pending = lock(&self.pending);
+        loop {
+            if pending.closed {
+                return;
+            }
+            if pending.buf.len() < WAKE_AT {
+                pending = self
+                    .wake
+                    .wait_timeout(pending, FLUSH_EVERY)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            drop(pending);
+            self.drain();
+            pending = lock(&self.pending);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl std::fmt::Debug for Audit {
@@ -86,9 +151,23 @@ impl Audit {
                 Some(Box::new(f))
             }
         };
-        Ok(Self {
-            out: out.map(|w| Mutex::new(BufWriter::with_capacity(64 * 1024, w))),
-        })
+        let Some(file) = out else {
+            return Ok(Self::off());
+        };
+        let target = Arc::new(Target {
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            file: Mutex::new(file),
+        });
+        let writer = target.clone();
+        std::thread::Builder::new()
+            .name("envfile-audit".into())
+            .stack_size(64 * 1024)
+            .spawn(move || writer.run_writer())
+            .map_err(|e| {
+                envfile_core::Error::from(e).with_hint("broker.audit: cannot start the writer")
+            })?;
+        Ok(Self { out: Some(target) })
     }
 
     /// No audit log.
@@ -111,16 +190,38 @@ impl Audit {
             error_kind: l.error_kind,
             latency_ms: (l.latency.as_secs_f64() * 1e6).round() / 1e3,
         };
-        let mut w = out.lock().unwrap_or_else(|p| p.into_inner());
-        if serde_json::to_writer(&mut *w, &line).is_ok() {
-            let _ = w.write_all(b"\n");
+        let (before, len) = {
+            let mut p = lock(&out.pending);
+            let before = p.buf.len();
+            if serde_json::to_writer(&mut p.buf, &line).is_ok() {
+                p.buf.push(b'\n');
+            } else {
+                p.buf.truncate(before);
+            }
+            (before, p.buf.len())
+        };
+        if len >= MAX_PENDING {
+            out.drain();
+        } else if before < WAKE_AT && len >= WAKE_AT {
+            // Only the line that crosses the mark wakes the writer: a wake is a system call.
+            out.wake.notify_one();
         }
     }
 
-    /// Push buffered lines out.
+    /// Write pending lines out now.
     pub fn flush(&self) {
         if let Some(out) = &self.out {
-            let _ = out.lock().unwrap_or_else(|p| p.into_inner()).flush();
+            out.drain();
+        }
+    }
+
+    /// Write pending lines out and stop the writer thread (lines written later are still
+    /// buffered and go out at the next `flush`).
+    pub fn close(&self) {
+        if let Some(out) = &self.out {
+            lock(&out.pending).closed = true;
+            out.wake.notify_one();
+            out.drain();
         }
     }
 }
@@ -179,6 +280,41 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_reach_the_file_without_a_flush_and_all_of_them_at_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let audit = Audit::open(&AuditTarget::File(path.clone())).unwrap();
+        let line = |i: usize| AuditLine {
+            event: "access",
+            principal: "broker",
+            envfile: Some("app"),
+            reference: None,
+            backend: None,
+            version: None,
+            outcome: if i.is_multiple_of(2) { "ok" } else { "denied" },
+            error_kind: None,
+            latency: Duration::from_micros(i as u64),
+        };
+        audit.write(&line(0));
+        // The writer thread moves it out by itself within its period.
+        let start = std::time::Instant::now();
+        while std::fs::read_to_string(&path).unwrap().lines().count() < 1 {
+            assert!(start.elapsed() < Duration::from_secs(5), "never written");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for i in 1..5000 {
+            audit.write(&line(i));
+        }
+        audit.close();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 5000);
+        for l in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["envfile"], "app");
+        }
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

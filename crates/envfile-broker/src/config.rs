@@ -653,6 +653,51 @@ mod tests {
     }
 
     #[test]
+    fn template_sinks_are_parsed_at_load_and_exclusive_with_envfile() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.tmpl");
+        std::fs::write(
+            &good,
+            "{{ with secret \"kv/data/app\" }}{{ .Data.data.k }}{{ end }}\n",
+        )
+        .unwrap();
+        let bad = dir.path().join("bad.tmpl");
+        std::fs::write(&bad, "line one\n{{ if }}\n").unwrap();
+        let base = "[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\n\
+                    [default.envfiles.app]\nvars.A = { value = \"x\" }\n";
+        let sink = |body: String| {
+            load(&format!(
+                "{base}[[default.sinks]]\npath = \"/tmp/o\"\n{body}"
+            ))
+        };
+        let s = sink(format!("template = \"{}\"\n", good.display())).unwrap();
+        assert!(matches!(&s.sinks[0].source, SinkSource::Template(_)));
+
+        let e = sink(format!("template = \"{}\"\n", bad.display())).unwrap_err();
+        assert!(e.message().contains("bad.tmpl:2:"), "{e}");
+        let e = sink(format!(
+            "template = \"{}\"\n",
+            dir.path().join("nope").display()
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("sinks[0].template"), "{e}");
+        let e = sink(format!(
+            "envfile = \"app\"\ntemplate = \"{}\"\n",
+            good.display()
+        ))
+        .unwrap_err();
+        assert!(e.message().contains("not both"), "{e}");
+        let e = sink(String::new()).unwrap_err();
+        assert!(e.message().contains("neither"), "{e}");
+        let e = sink(format!(
+            "template = \"{}\"\nformat = \"shell\"\n",
+            good.display()
+        ))
+        .unwrap_err();
+        assert!(e.message().contains("sinks[0].format"), "{e}");
+    }
+
+    #[test]
     fn socket_only_needs_no_token_and_defaults_apply() {
         let s = load("[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\n").unwrap();
         assert_eq!(s.listen, None);

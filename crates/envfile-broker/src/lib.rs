@@ -11,7 +11,8 @@
 //!   [`metrics`].
 //!
 //! The broker depends on `envfile-core` only: it receives backends as `Arc<dyn Backend>` from
-//! the CLI, and a [`Reload`] that builds them again for `SIGHUP`.
+//! the CLI (some wrapped in a [`lazy::LazyBackend`] built on first use), and a [`Reload`] that
+//! builds them again for `SIGHUP`.
 //!
 //! The server is shaped as [`run`]`(config, on_bound, shutdown)` so tests bind port 0 and stop it.
 #![warn(missing_docs)]
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod aws_compat;
 pub mod cache;
 pub mod config;
+pub mod lazy;
 pub mod listen;
 pub mod metrics;
 pub mod refresh;
@@ -139,18 +141,6 @@ where
     on_bound(&bound);
     let server = tokio::spawn(listen::serve(listeners, shared.clone(), stop_rx.clone()));
     let refresher = tokio::spawn(refresh::run(shared.clone(), stop_rx.clone()));
-    let flusher = {
-        let audit = audit.clone();
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => audit.flush(),
-                    _ = stop.changed() => return,
-                }
-            }
-        })
-    };
     let reloader = tokio::spawn(reload_loop(
         shared.clone(),
         config,
@@ -163,9 +153,8 @@ where
     let _ = stop_tx.send(true);
     let _ = server.await;
     let _ = refresher.await;
-    let _ = flusher.await;
     reloader.abort();
-    audit.flush();
+    audit.close();
     Ok(())
 }
 

@@ -93,13 +93,9 @@ impl TemplateSink {
                 }
             }
             Err(e) => {
-                // Render errors name the template position and the reference, never a value.
-                let was_ok = self.ok();
-                if was_ok {
-                    tracing::warn!(sink = %path, error = %e, "template render failed; the file keeps its last good content");
-                } else {
-                    tracing::warn!(sink = %path, error = %e, "template render failed");
-                }
+                // Render errors name the template position and the reference, never a value;
+                // the file keeps its last good content.
+                tracing::warn!(sink = %path, error = %e, "template render failed");
                 false
             }
         };

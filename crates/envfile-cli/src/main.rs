@@ -63,10 +63,13 @@ pub enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     context::init_logging(&cli.global);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match &cli.command {
+        Command::Serve(_) => cmd::serve::runtime(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => return exit::report(&exit::Failure::from(envfile_core::Error::from(e))),
     };

@@ -8,22 +8,25 @@ use std::sync::Arc;
 pub async fn build_backends(cfg: &LoadedConfig) -> Result<Backends> {
     let mut out = Backends::new();
     for (name, entry) in &cfg.config.backends {
-        let backend: Arc<dyn Backend> = match entry.kind.as_str() {
-            "file" => Arc::new(envfile_core::file_backend::FileBackend::from_config(
-                name, cfg,
-            )?),
-            "aws" => Arc::new(envfile_aws::AwsBackend::from_config(name, cfg).await?),
-            "gcp" => Arc::new(envfile_gcp::GcpBackend::from_config(name, cfg).await?),
-            "vault" => Arc::new(envfile_vault::VaultBackend::from_config(name, cfg)?),
-            // Each backend issue adds its arm here: "aws", "vault", "gcp".
-            other => {
-                return Err(
-                    Error::config(format!("backend `{name}` has unknown kind `{other}`"))
-                        .with_hint("kind must be one of: file, aws, vault, gcp"),
-                )
-            }
-        };
-        out.insert(backend);
+        out.insert(build_backend(name, &entry.kind, cfg).await?);
     }
     Ok(out)
+}
+
+/// Build one backend of the config (`envfile serve` builds some on first use).
+pub async fn build_backend(name: &str, kind: &str, cfg: &LoadedConfig) -> Result<Arc<dyn Backend>> {
+    Ok(match kind {
+        "file" => Arc::new(envfile_core::file_backend::FileBackend::from_config(
+            name, cfg,
+        )?),
+        "aws" => Arc::new(envfile_aws::AwsBackend::from_config(name, cfg).await?),
+        "gcp" => Arc::new(envfile_gcp::GcpBackend::from_config(name, cfg).await?),
+        "vault" => Arc::new(envfile_vault::VaultBackend::from_config(name, cfg)?),
+        other => {
+            return Err(
+                Error::config(format!("backend `{name}` has unknown kind `{other}`"))
+                    .with_hint("kind must be one of: file, aws, vault, gcp"),
+            )
+        }
+    })
 }
