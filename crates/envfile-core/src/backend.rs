@@ -153,11 +153,12 @@ impl Backends {
     pub fn select(&self, sel: &BackendSel) -> Result<Arc<dyn Backend>> {
         match sel {
             BackendSel::Named(name) => self.by_name.get(name).cloned().ok_or_else(|| {
-                Error::config(format!("no backend named `{name}` is configured"))
-                    .with_hint(format!(
+                Error::config(format!("no backend named `{name}` is configured")).with_hint(
+                    format!(
                         "add a [default.backends.{name}] table to the config, or use one of: {}",
                         self.names_or_none()
-                    ))
+                    ),
+                )
             }),
             BackendSel::Kind(kind) => {
                 if let Some(b) = self.by_name.get(kind.as_str()) {

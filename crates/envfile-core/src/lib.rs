@@ -8,8 +8,8 @@
 pub mod backend;
 pub mod config;
 mod config_load;
-pub mod error;
 mod envname;
+pub mod error;
 pub mod file_backend;
 pub mod reference;
 mod refparse;
@@ -18,8 +18,8 @@ mod resolve;
 pub mod resolver;
 pub mod retry;
 pub mod secret;
-pub mod template;
 mod suggest;
+pub mod template;
 
 pub use backend::{Backend, Backends, Capabilities, Fetched, Lease, PutOutcome};
 pub use config::{Config, EnvfileSpec, LoadedConfig};
