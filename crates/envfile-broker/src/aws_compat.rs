@@ -7,8 +7,8 @@
 //! `VersionStages` is the stage asked for (`AWSCURRENT` when none was pinned).
 
 use crate::auth::Principal;
-use crate::routes::{self, audit_secret, body_response, Denied};
-use crate::state::{secret_bytes, Memo, State};
+use crate::routes::{self, audit_secret, Denied};
+use crate::state::{secret_bytes, State};
 use base64::Engine as _;
 use envfile_core::{BackendSel, ErrorKind, Locator, RefForm, Reference};
 use http::StatusCode;
@@ -171,33 +171,15 @@ pub async fn get(
             "encoding failed",
         );
     }
-    let body = secret_bytes(out);
-    let v = found.cached.fetched.version.clone();
-    audit_secret(
-        st,
+    let read = routes::Read {
         principal,
-        &reference.raw,
-        &found.backend,
-        v.as_deref(),
-        "ok",
-        None,
+        reference: &reference,
+        found: &found,
+        target,
+        generation,
         started,
-    );
-    if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
-        routes::memo_put(
-            st,
-            target,
-            Memo {
-                generation,
-                valid_until,
-                backend: found.backend.clone(),
-                path: reference.locator.path.clone(),
-                version: v,
-                body: body.clone(),
-            },
-        );
-    }
-    body_response(body, JSON)
+    };
+    routes::finish_secret(st, &read, secret_bytes(out), JSON)
 }
 
 #[cfg(test)]

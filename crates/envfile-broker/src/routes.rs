@@ -522,6 +522,58 @@ pub fn audit_secret(
     });
 }
 
+/// A successful secret read, as the routes that answer one need it for the audit line and memo.
+pub struct Read<'a> {
+    /// Who asked.
+    pub principal: &'a Principal,
+    /// What they asked for.
+    pub reference: &'a Reference,
+    /// What the cache gave.
+    pub found: &'a Found,
+    /// The request target, the memo's key.
+    pub target: &'a str,
+    /// The cache generation the response was built at.
+    pub generation: u64,
+    /// When the request started.
+    pub started: Instant,
+}
+
+/// Audit a successful read, memoize its encoded body for repeats while the cached value is
+/// fresh, and answer 200. Shared by every route that serves one secret, so the three answer
+/// shapes (envfile's, the AWS agent's, Vault's) cannot drift in what they log or cache.
+pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'static str) -> Resp {
+    let found = read.found;
+    let version = found.cached.fetched.version.clone();
+    audit_secret(
+        st,
+        read.principal,
+        &read.reference.raw,
+        &found.backend,
+        version.as_deref(),
+        "ok",
+        None,
+        read.started,
+    );
+    if let Some(valid_until) = st
+        .cache
+        .valid_until(&found.backend, &read.reference.locator)
+    {
+        memo_put(
+            st,
+            read.target,
+            Memo {
+                generation: read.generation,
+                valid_until,
+                backend: found.backend.clone(),
+                path: read.reference.locator.path.clone(),
+                version,
+                body: body.clone(),
+            },
+        );
+    }
+    body_response(body, content_type)
+}
+
 /// A 200 with a secret-holding body.
 pub fn body_response(body: Bytes, content_type: &'static str) -> Resp {
     let mut r = Response::new(Full::new(body));
@@ -621,33 +673,15 @@ async fn secret(
             "could not encode the response",
         );
     }
-    let body = secret_bytes(out);
-    let version = found.cached.fetched.version.clone();
-    audit_secret(
-        st,
+    let read = Read {
         principal,
-        &raw,
-        &found.backend,
-        version.as_deref(),
-        "ok",
-        None,
+        reference: &reference,
+        found: &found,
+        target,
+        generation,
         started,
-    );
-    if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
-        memo_put(
-            st,
-            target,
-            Memo {
-                generation,
-                valid_until,
-                backend: found.backend.clone(),
-                path: reference.locator.path.clone(),
-                version,
-                body: body.clone(),
-            },
-        );
-    }
-    body_response(body, JSON)
+    };
+    finish_secret(st, &read, secret_bytes(out), JSON)
 }
 
 /// HTTP status for an error kind.

@@ -5,7 +5,7 @@
 use crate::audit::rfc3339;
 use crate::auth::Principal;
 use crate::routes::{self, audit_secret, body_response, Denied};
-use crate::state::{hex, secret_bytes, Memo, State};
+use crate::state::{hex, secret_bytes, State};
 use envfile_core::{BackendSel, ErrorKind, Locator, RefForm, Reference};
 use http::StatusCode;
 use std::time::Instant;
@@ -180,33 +180,15 @@ pub async fn get(
     if serde_json::to_writer(&mut out, &body).is_err() {
         return vault_error(StatusCode::INTERNAL_SERVER_ERROR, "encoding failed");
     }
-    let body = secret_bytes(out);
-    let v = found.cached.fetched.version.clone();
-    audit_secret(
-        st,
+    let read = routes::Read {
         principal,
-        &reference.raw,
-        &found.backend,
-        v.as_deref(),
-        "ok",
-        None,
+        reference: &reference,
+        found: &found,
+        target,
+        generation,
         started,
-    );
-    if let Some(valid_until) = st.cache.valid_until(&found.backend, &reference.locator) {
-        routes::memo_put(
-            st,
-            target,
-            Memo {
-                generation,
-                valid_until,
-                backend: found.backend.clone(),
-                path: reference.locator.path.clone(),
-                version: v,
-                body: body.clone(),
-            },
-        );
-    }
-    body_response(body, JSON)
+    };
+    routes::finish_secret(st, &read, secret_bytes(out), JSON)
 }
 
 #[cfg(test)]
