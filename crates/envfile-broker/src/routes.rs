@@ -155,6 +155,12 @@ async fn dispatch(
     };
     let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
+    // The memo key of the secret routes: path and query, as the client sent them.
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(path);
     let resp = match route {
         Route::Metrics => metrics(st),
         Route::Envfile => {
@@ -176,11 +182,6 @@ async fn dispatch(
             .await
         }
         Route::Secret => {
-            let target = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or(path);
             secret(
                 st,
                 &principal,
@@ -190,22 +191,8 @@ async fn dispatch(
             )
             .await
         }
-        Route::AwsCompat => {
-            let target = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or(path);
-            aws_compat::get(st, &principal, query, target, started).await
-        }
-        Route::VaultCompat => {
-            let target = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or(path);
-            vault_compat::get(st, &principal, path, query, target, started).await
-        }
+        Route::AwsCompat => aws_compat::get(st, &principal, query, target, started).await,
+        Route::VaultCompat => vault_compat::get(st, &principal, path, query, target, started).await,
         _ => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
     };
     (route, resp)
