@@ -9,7 +9,6 @@
 //! dropped, and memory stays bounded.
 
 use crate::config::AuditTarget;
-use serde::Serialize;
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -42,25 +41,6 @@ pub struct AuditLine<'a> {
     pub error_kind: Option<&'a str>,
     /// How long it took.
     pub latency: Duration,
-}
-
-#[derive(Serialize)]
-struct Json<'a> {
-    time: String,
-    event: &'a str,
-    principal: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    envfile: Option<&'a str>,
-    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
-    reference: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backend: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-    outcome: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_kind: Option<&'a str>,
-    latency_ms: f64,
 }
 
 /// Where audit lines go.
@@ -178,26 +158,11 @@ impl Audit {
     /// Append one line.
     pub fn write(&self, l: &AuditLine<'_>) {
         let Some(out) = &self.out else { return };
-        let line = Json {
-            time: rfc3339(SystemTime::now()),
-            event: l.event,
-            principal: l.principal,
-            envfile: l.envfile,
-            reference: l.reference,
-            backend: l.backend,
-            version: l.version,
-            outcome: l.outcome,
-            error_kind: l.error_kind,
-            latency_ms: (l.latency.as_secs_f64() * 1e6).round() / 1e3,
-        };
+        let now = SystemTime::now();
         let (before, len) = {
             let mut p = lock(&out.pending);
             let before = p.buf.len();
-            if serde_json::to_writer(&mut p.buf, &line).is_ok() {
-                p.buf.push(b'\n');
-            } else {
-                p.buf.truncate(before);
-            }
+            encode(&mut p.buf, now, l);
             (before, p.buf.len())
         };
         if len >= MAX_PENDING {
@@ -226,41 +191,146 @@ impl Audit {
     }
 }
 
-/// `2024-05-01T12:00:00.123Z`, without a date crate. The date-and-seconds part is cached per
-/// thread: every audited request formats a timestamp, and most share their second.
-pub fn rfc3339(t: SystemTime) -> String {
-    use std::cell::RefCell;
-    thread_local! {
-        static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
-    }
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.0 != d.as_secs() {
-            *last = (d.as_secs(), seconds(d.as_secs()));
+/// One audit line as JSON, written by hand: every audited request pays for it, and a derived
+/// serializer plus a `String` per timestamp cost more than the rest of a cached read's user
+/// time. The fields and their order are the ones docs/broker.md documents.
+fn encode(buf: &mut Vec<u8>, now: SystemTime, l: &AuditLine<'_>) {
+    buf.extend_from_slice(b"{\"time\":\"");
+    push_time(buf, now);
+    buf.push(b'"');
+    push_field(buf, "event", l.event);
+    push_field(buf, "principal", l.principal);
+    let optional = [
+        ("envfile", l.envfile),
+        ("ref", l.reference),
+        ("backend", l.backend),
+        ("version", l.version),
+        ("outcome", Some(l.outcome)),
+        ("error_kind", l.error_kind),
+    ];
+    for (name, value) in optional {
+        if let Some(v) = value {
+            push_field(buf, name, v);
         }
-        let mut out = String::with_capacity(24);
-        out.push_str(&last.1);
-        let ms = d.subsec_millis();
-        out.push('.');
-        out.push((b'0' + (ms / 100) as u8) as char);
-        out.push((b'0' + (ms / 10 % 10) as u8) as char);
-        out.push((b'0' + (ms % 10) as u8) as char);
-        out.push('Z');
-        out
-    })
+    }
+    // Milliseconds with three decimals, from whole microseconds: exact, unlike a float.
+    let us = u64::try_from(l.latency.as_micros()).unwrap_or(u64::MAX);
+    buf.extend_from_slice(b",\"latency_ms\":");
+    push_u64(buf, us / 1000);
+    let frac = us % 1000;
+    buf.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+        b'}',
+        b'\n',
+    ]);
 }
 
-fn seconds(secs: u64) -> String {
+/// `,"name":"value"` (names are ours and need no escaping).
+fn push_field(buf: &mut Vec<u8>, name: &str, value: &str) {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":\"");
+    push_escaped(buf, value);
+    buf.push(b'"');
+}
+
+/// A JSON string's contents (RFC 8259 §7): quote, backslash and control characters escaped,
+/// everything else — UTF-8 included — as is.
+fn push_escaped(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            buf.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]);
+        } else {
+            buf.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+}
+
+fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// `2024-05-01T12:00:00.123Z`, without a date crate. The date-and-seconds part is cached per
+/// thread: every audited request formats a timestamp, and most share their second.
+fn push_time(buf: &mut Vec<u8>, t: SystemTime) {
+    use std::cell::Cell;
+    thread_local! {
+        static LAST: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+    }
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut last = LAST.get();
+    if last.0 != d.as_secs() {
+        last = (d.as_secs(), seconds(d.as_secs()));
+        LAST.set(last);
+    }
+    let ms = d.subsec_millis();
+    buf.extend_from_slice(&last.1);
+    buf.extend_from_slice(&[
+        b'.',
+        b'0' + (ms / 100) as u8,
+        b'0' + (ms / 10 % 10) as u8,
+        b'0' + (ms % 10) as u8,
+        b'Z',
+    ]);
+}
+
+/// `2024-05-01T12:00:00.123Z` (used for `fetched_at` in responses, too).
+pub fn rfc3339(t: SystemTime) -> String {
+    let mut buf = Vec::with_capacity(24);
+    push_time(&mut buf, t);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+fn seconds(secs: u64) -> [u8; 19] {
     let secs = secs as i64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     let (y, m, dd) = civil_from_days(days);
-    format!(
+    let text = format!(
         "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
-    )
+    );
+    // Years past 9999 do not fit the format; they are not a broker's concern.
+    let mut out = [b'0'; 19];
+    let n = text.len().min(19);
+    out[..n].copy_from_slice(&text.as_bytes()[..n]);
+    out
 }
 
 // Howard Hinnant's days-to-civil algorithm.
@@ -314,6 +384,72 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             assert_eq!(v["envfile"], "app");
         }
+    }
+
+    #[test]
+    fn lines_are_json_whatever_the_fields_hold() {
+        let awkward = "token:\"quoted\" back\\slash\nnew\tline \u{1} \u{1f} ünï ✓";
+        let mut buf = Vec::new();
+        let t = UNIX_EPOCH + Duration::from_millis(1_714_564_800_123);
+        encode(
+            &mut buf,
+            t,
+            &AuditLine {
+                event: "access",
+                principal: awkward,
+                envfile: None,
+                reference: Some("aws:app/db#pass\"word"),
+                backend: Some("aws"),
+                version: None,
+                outcome: "error",
+                error_kind: Some("not_found"),
+                latency: Duration::from_micros(12_345_678),
+            },
+        );
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.ends_with("}\n") && text.matches('\n').count() == 1,
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = vec![
+            "time",
+            "event",
+            "principal",
+            "ref",
+            "backend",
+            "outcome",
+            "error_kind",
+            "latency_ms",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "absent fields are left out, not null");
+        assert_eq!(v["time"], "2024-05-01T12:00:00.123Z");
+        assert_eq!(v["principal"], awkward);
+        assert_eq!(v["ref"], "aws:app/db#pass\"word");
+        assert_eq!(v["error_kind"], "not_found");
+        assert_eq!(v["latency_ms"].as_f64(), Some(12_345.678));
+        // Sub-millisecond latencies keep their leading zeros.
+        let mut buf = Vec::new();
+        let short = AuditLine {
+            event: "refresh",
+            principal: "broker",
+            envfile: Some("app"),
+            reference: None,
+            backend: None,
+            version: Some("v1"),
+            outcome: "ok",
+            error_kind: None,
+            latency: Duration::from_micros(7),
+        };
+        encode(&mut buf, t, &short);
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["latency_ms"].as_f64(), Some(0.007));
+        assert_eq!(
+            (v["envfile"].as_str(), v["version"].as_str()),
+            (Some("app"), Some("v1"))
+        );
     }
 
     #[test]

@@ -135,7 +135,9 @@ pub enum Peer {
 
 /// The authentication table built from the settings.
 pub struct Authenticator {
-    admin: Option<Token>,
+    /// Every token with the principal it stands for, the admin token first. Built once, so a
+    /// request authenticates without allocating.
+    tokens: Vec<(Token, Principal)>,
     clients: Vec<Arc<ClientGrant>>,
     socket_clients: bool,
     own_uid: u32,
@@ -145,8 +147,22 @@ impl Authenticator {
     /// Build from validated settings.
     pub fn new(s: &Settings) -> Self {
         let clients: Vec<_> = s.clients.iter().cloned().map(Arc::new).collect();
+        let admin = s.token.iter().map(|t| {
+            let p = Principal {
+                label: Arc::from("token:admin"),
+                access: Access::All,
+            };
+            (t.clone(), p)
+        });
+        let granted = clients.iter().filter_map(|c| {
+            let p = Principal {
+                label: Arc::from(format!("token:{}", c.name)),
+                access: Access::Client(c.clone()),
+            };
+            c.token.clone().map(|t| (t, p))
+        });
         Self {
-            admin: s.token.clone(),
+            tokens: admin.chain(granted).collect(),
             socket_clients: clients.iter().any(|c| c.uid.is_some() || c.gid.is_some()),
             clients,
             // SAFETY: getuid cannot fail and touches no memory.
@@ -162,26 +178,13 @@ impl Authenticator {
     ) -> std::result::Result<Principal, Refusal> {
         if let Some(t) = token {
             // Check every token with no early exit.
-            let mut found: Option<Principal> = None;
-            if let Some(admin) = &self.admin {
-                if admin.matches(t) {
-                    found = Some(Principal {
-                        label: Arc::from("token:admin"),
-                        access: Access::All,
-                    });
+            let mut found: Option<&Principal> = None;
+            for (token, principal) in &self.tokens {
+                if token.matches(t) && found.is_none() {
+                    found = Some(principal);
                 }
             }
-            for c in &self.clients {
-                if let Some(ct) = &c.token {
-                    if ct.matches(t) && found.is_none() {
-                        found = Some(Principal {
-                            label: Arc::from(format!("token:{}", c.name)),
-                            access: Access::Client(c.clone()),
-                        });
-                    }
-                }
-            }
-            return found.ok_or(Refusal::Denied);
+            return found.cloned().ok_or(Refusal::Denied);
         }
         match peer {
             Peer::Tcp => Err(Refusal::Missing),
