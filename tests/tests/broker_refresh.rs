@@ -40,6 +40,43 @@ where
     panic!("timed out after {limit:?} waiting for: {what}");
 }
 
+/// After one rotation: the sink holds `expected`, was replaced by a rename (a new inode, not
+/// `before`) with its mode kept, the on-change command (which appends a line to `ran`) ran once
+/// more — two lines in all — and refreshes that find the same version afterwards rewrite
+/// nothing, run nothing and leave no temp files next to the sink.
+async fn sink_replaced_once(sink: &Path, before: u64, expected: &str, mode: u32, ran: &Path) {
+    eventually(
+        "the sink to hold the new value",
+        Duration::from_secs(5),
+        || async { std::fs::read(sink).is_ok_and(|s| contains(&s, expected)) },
+    )
+    .await;
+    let after = std::fs::metadata(sink).unwrap();
+    assert_ne!(
+        before,
+        after.ino(),
+        "the sink was rewritten in place, not renamed"
+    );
+    assert_eq!(after.permissions().mode() & 0o777, mode);
+    eventually("the on-change command", Duration::from_secs(5), || async {
+        std::fs::read_to_string(ran).is_ok_and(|s| s.lines().count() == 2)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        std::fs::read_to_string(ran).unwrap().lines().count(),
+        2,
+        "the command ran again without a change"
+    );
+    assert_eq!(
+        std::fs::metadata(sink).unwrap().ino(),
+        after.ino(),
+        "unchanged content was rewritten"
+    );
+    let leftovers = std::fs::read_dir(sink.parent().unwrap()).unwrap().count();
+    assert_eq!(leftovers, 1, "temp files left next to the sink");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn broker_rotation_reaches_the_long_poll_and_the_sink_within_the_ttl() {
     let dir = tempfile::tempdir().unwrap();
@@ -118,33 +155,7 @@ command = "echo ran >> {ran}"
 
     // The sink was replaced by a rename (new inode), holds the new bytes, and the command ran
     // once more — and only once.
-    eventually(
-        "the sink to hold the new value",
-        Duration::from_secs(5),
-        || async { std::fs::read(&sink).is_ok_and(|s| contains(&s, &format!("v2-{}", canary()))) },
-    )
-    .await;
-    let meta2 = std::fs::metadata(&sink).unwrap();
-    assert_ne!(
-        meta1.ino(),
-        meta2.ino(),
-        "the sink was rewritten in place, not renamed"
-    );
-    assert_eq!(meta2.permissions().mode() & 0o777, 0o400);
-    eventually("the on-change command", Duration::from_secs(5), || async {
-        std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 2)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(
-        std::fs::read_to_string(&ran).unwrap().lines().count(),
-        2,
-        "command ran again without a change"
-    );
-    let meta3 = std::fs::metadata(&sink).unwrap();
-    assert_eq!(meta2.ino(), meta3.ino(), "unchanged content was rewritten");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().collect();
-    assert_eq!(leftovers.len(), 1, "temp files left next to the sink");
+    sink_replaced_once(&sink, meta1.ino(), &format!("v2-{}", canary()), 0o400, &ran).await;
 
     // A long-poll with the new ETag times out with 304.
     let r = http(
@@ -409,28 +420,6 @@ command = ["sh", "-c", "echo ran >> {ran}"]
     let mut api2 = api.clone();
     api2["jwt_secret_key"] = serde_json::Value::String(rotated.clone());
     bao.kv_put(&mount, 2, "prod/api", &api2).await;
-    eventually(
-        "the sink to hold the rotated value",
-        Duration::from_secs(5),
-        || async { std::fs::read(&sink).is_ok_and(|s| contains(&s, &rotated)) },
-    )
-    .await;
-    let meta2 = std::fs::metadata(&sink).unwrap();
-    assert_ne!(meta1.ino(), meta2.ino(), "the sink was rewritten in place");
-    assert_eq!(meta2.permissions().mode() & 0o777, 0o440);
-    eventually("the on-change command", Duration::from_secs(5), || async {
-        std::fs::read_to_string(&ran).is_ok_and(|s| s.lines().count() == 2)
-    })
-    .await;
-    // Refreshes that find the same version rewrite nothing and run nothing.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(
-        std::fs::read_to_string(&ran).unwrap().lines().count(),
-        2,
-        "the command ran again without a change"
-    );
-    assert_eq!(std::fs::metadata(&sink).unwrap().ino(), meta2.ino());
-    let leftovers = std::fs::read_dir(dir.path().join("out")).unwrap().count();
-    assert_eq!(leftovers, 1, "temp files left next to the sink");
+    sink_replaced_once(&sink, meta1.ino(), &rotated, 0o440, &ran).await;
     b.stop().await;
 }
