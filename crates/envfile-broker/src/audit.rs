@@ -217,14 +217,17 @@ fn encode(buf: &mut Vec<u8>, now: SystemTime, l: &AuditLine<'_>) {
     let us = u64::try_from(l.latency.as_micros()).unwrap_or(u64::MAX);
     buf.extend_from_slice(b",\"latency_ms\":");
     push_u64(buf, us / 1000);
-    let frac = us % 1000;
+    push_thousandths(buf, (us % 1000) as u32);
+    buf.extend_from_slice(b"}\n");
+}
+
+/// `.NNN` for `n` < 1000, leading zeros kept (timestamps' milliseconds, latencies' microseconds).
+fn push_thousandths(buf: &mut Vec<u8>, n: u32) {
     buf.extend_from_slice(&[
         b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-        b'}',
-        b'\n',
+        b'0' + (n / 100) as u8,
+        b'0' + (n / 10 % 10) as u8,
+        b'0' + (n % 10) as u8,
     ]);
 }
 
@@ -298,15 +301,9 @@ fn push_time(buf: &mut Vec<u8>, t: SystemTime) {
         last = (d.as_secs(), seconds(d.as_secs()));
         LAST.set(last);
     }
-    let ms = d.subsec_millis();
     buf.extend_from_slice(&last.1);
-    buf.extend_from_slice(&[
-        b'.',
-        b'0' + (ms / 100) as u8,
-        b'0' + (ms / 10 % 10) as u8,
-        b'0' + (ms % 10) as u8,
-        b'Z',
-    ]);
+    push_thousandths(buf, d.subsec_millis());
+    buf.push(b'Z');
 }
 
 /// `2024-05-01T12:00:00.123Z` (used for `fetched_at` in responses, too).
