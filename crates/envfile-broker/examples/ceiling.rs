@@ -2,7 +2,8 @@
 //! fixed body, on the same runtime and connection settings as the broker. `scripts/bench` loads
 //! it exactly like the broker; the CPU time per request of the two is the ratio it prints.
 //!
-//! Usage: `ceiling BODY_BYTES` — prints `127.0.0.1:PORT` on stdout once listening.
+//! Usage: `ceiling BODY_BYTES [ADDR]` — listens on ADDR (default `127.0.0.1:0`) and prints the
+//! address on stdout once listening.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -17,15 +18,16 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(256);
+    let addr = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let body = Bytes::from(vec![b'x'; size]);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let l = tokio::net::TcpListener::bind(addr).await.expect("bind");
         println!("{}", l.local_addr().expect("addr"));
         let _ = std::io::stdout().flush();
         let mut builder = http1::Builder::new();

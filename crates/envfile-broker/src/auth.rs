@@ -1,16 +1,17 @@
 //! Who is asking and what they may read.
 //!
 //! TCP callers present a token (compared in constant time against every configured token, with
-//! no early exit, so timing says nothing about which one nearly matched). Socket callers are
+//! no early exit, so timing says nothing about which one nearly matched, nor how much of it). Socket callers are
 //! identified by the kernel (SO_PEERCRED uid/gid/pid). Grants name env files and secret patterns;
 //! a refusal never says whether the thing asked for exists.
 
+use crate::audit::Escaped;
 use crate::config::{ClientGrant, Settings};
 use envfile_core::{Error, Result, SecretValue};
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 
 /// Where a token comes from: `file:///path` or `env:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +87,21 @@ impl Token {
     }
 
     fn matches(&self, presented: &[u8]) -> bool {
-        bool::from(self.0.expose_bytes().ct_eq(presented))
+        constant_time_eq(self.0.expose_bytes(), presented)
     }
+}
+
+/// Whether `a == b`, in a time that depends on their lengths only (a token's length is not the
+/// secret; its bytes are). Every byte pair is folded into one accumulator with no branch on the
+/// data, and the accumulator passes an optimisation barrier before it is tested, so the
+/// compiler cannot turn the loop into an early exit. (The `subtle` crate does the same with a
+/// barrier per byte, which cost more than the rest of authentication on every request.)
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// What a principal may read.
@@ -106,6 +120,44 @@ pub struct Principal {
     pub label: Arc<str>,
     /// What it may read.
     pub access: Access,
+    /// The label as an audit line's `principal` field, escaped once.
+    pub audit: Escaped,
+}
+
+impl Principal {
+    /// A principal called `label` with `access`.
+    pub fn new(label: impl Into<Arc<str>>, access: Access) -> Self {
+        let label = label.into();
+        Self {
+            audit: Escaped::principal(&label),
+            label,
+            access,
+        }
+    }
+
+    /// The same caller with access to everything (a grant already checked another way).
+    pub fn with_all_access(&self) -> Self {
+        Self {
+            access: Access::All,
+            ..self.clone()
+        }
+    }
+
+    /// May this principal read env file `name`?
+    pub fn may_read_envfile(&self, name: &str) -> bool {
+        match &self.access {
+            Access::All => true,
+            Access::Client(c) => c.envfiles.iter().any(|e| e == "*" || e == name),
+        }
+    }
+
+    /// May this principal read the secret `backend:path`?
+    pub fn may_read_secret(&self, backend: &str, path: &str) -> bool {
+        match &self.access {
+            Access::All => true,
+            Access::Client(c) => c.refs.iter().any(|p| pattern_matches(p, backend, path)),
+        }
+    }
 }
 
 /// Why a request was refused.
@@ -147,18 +199,12 @@ impl Authenticator {
     /// Build from validated settings.
     pub fn new(s: &Settings) -> Self {
         let clients: Vec<_> = s.clients.iter().cloned().map(Arc::new).collect();
-        let admin = s.token.iter().map(|t| {
-            let p = Principal {
-                label: Arc::from("token:admin"),
-                access: Access::All,
-            };
-            (t.clone(), p)
-        });
+        let admin = s
+            .token
+            .iter()
+            .map(|t| (t.clone(), Principal::new("token:admin", Access::All)));
         let granted = clients.iter().filter_map(|c| {
-            let p = Principal {
-                label: Arc::from(format!("token:{}", c.name)),
-                access: Access::Client(c.clone()),
-            };
+            let p = Principal::new(format!("token:{}", c.name), Access::Client(c.clone()));
             c.token.clone().map(|t| (t, p))
         });
         Self {
@@ -170,12 +216,13 @@ impl Authenticator {
         }
     }
 
-    /// Authenticate by token (any listener) or by peer credentials (socket only).
+    /// Authenticate by token (any listener) or by peer credentials (socket only). A token's
+    /// principal is borrowed from the table; a socket peer's is built for it.
     pub fn authenticate(
         &self,
         peer: Peer,
         token: Option<&[u8]>,
-    ) -> std::result::Result<Principal, Refusal> {
+    ) -> std::result::Result<Cow<'_, Principal>, Refusal> {
         if let Some(t) = token {
             // Check every token with no early exit.
             let mut found: Option<&Principal> = None;
@@ -184,7 +231,7 @@ impl Authenticator {
                     found = Some(principal);
                 }
             }
-            return found.cloned().ok_or(Refusal::Denied);
+            return found.map(Cow::Borrowed).ok_or(Refusal::Denied);
         }
         match peer {
             Peer::Tcp => Err(Refusal::Missing),
@@ -195,42 +242,21 @@ impl Authenticator {
                         c.uid.is_some_and(|u| u == uid) || c.gid.is_some_and(|g| g == gid)
                     });
                     match hit {
-                        Some(c) => Ok(Principal {
-                            label: Arc::from(format!(
-                                "client:{} uid:{uid} gid:{gid} pid:{pid_s}",
-                                c.name
-                            )),
-                            access: Access::Client(c.clone()),
-                        }),
+                        Some(c) => Ok(Cow::Owned(Principal::new(
+                            format!("client:{} uid:{uid} gid:{gid} pid:{pid_s}", c.name),
+                            Access::Client(c.clone()),
+                        ))),
                         None => Err(Refusal::Denied),
                     }
                 } else if uid == self.own_uid || uid == 0 {
-                    Ok(Principal {
-                        label: Arc::from(format!("uid:{uid} gid:{gid} pid:{pid_s}")),
-                        access: Access::All,
-                    })
+                    Ok(Cow::Owned(Principal::new(
+                        format!("uid:{uid} gid:{gid} pid:{pid_s}"),
+                        Access::All,
+                    )))
                 } else {
                     Err(Refusal::Denied)
                 }
             }
-        }
-    }
-}
-
-impl Principal {
-    /// May this principal read env file `name`?
-    pub fn may_read_envfile(&self, name: &str) -> bool {
-        match &self.access {
-            Access::All => true,
-            Access::Client(c) => c.envfiles.iter().any(|e| e == "*" || e == name),
-        }
-    }
-
-    /// May this principal read the secret `backend:path`?
-    pub fn may_read_secret(&self, backend: &str, path: &str) -> bool {
-        match &self.access {
-            Access::All => true,
-            Access::Client(c) => c.refs.iter().any(|p| pattern_matches(p, backend, path)),
         }
     }
 }
@@ -272,6 +298,8 @@ mod tests {
         assert!(!format!("{t:?}").contains("canary"));
         assert!(t.matches(b"canary-token-0123456789"));
         assert!(!t.matches(b"canary-token-012345678"));
+        assert!(!t.matches(b"canary-token-0123456788"), "last byte differs");
+        assert!(!t.matches(b"Canary-token-0123456789"), "first byte differs");
         assert!(Token::new("short", "t").is_err());
         assert!(Token::new("", "t").is_err());
         assert!(TokenSource::parse("hunter2hunter2hunter2", "k").is_err());

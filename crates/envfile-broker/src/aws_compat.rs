@@ -15,7 +15,8 @@ use http::StatusCode;
 use serde::Serialize;
 use std::time::{Instant, UNIX_EPOCH};
 
-const JSON: &str = "application/x-amz-json-1.1";
+/// The route's body type.
+pub(crate) const JSON: &str = "application/x-amz-json-1.1";
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -66,9 +67,6 @@ pub async fn get(
     target: &str,
     started: Instant,
 ) -> routes::Resp {
-    if let Some(r) = routes::serve_memo(st, principal, target, started, JSON) {
-        return r;
-    }
     let generation = st.cache.generation();
     let Some(secret_id) = routes::query_param(query, "secretId").filter(|s| !s.is_empty()) else {
         return aws_error(

@@ -404,6 +404,16 @@ impl Settings {
             ))
             .with_hint("max_stale bounds how old a served value may get; make it at least ttl"));
         }
+        // A connection is a task, two buffers and a file descriptor; past this, the cap is
+        // a mistake (and the connection semaphore could not count that far anyway).
+        const MAX_CONNECTIONS: usize = 1 << 20;
+        let max_connections = raw.max_connections.unwrap_or(1024).max(1);
+        if max_connections > MAX_CONNECTIONS {
+            return Err(Error::config(format!(
+                "broker.max_connections ({max_connections}) is more than {MAX_CONNECTIONS}"
+            ))
+            .with_hint("the cap bounds how many local clients are served at once: a few thousand is plenty"));
+        }
         let audit = match raw.audit.as_deref() {
             None | Some("off") | Some("") => AuditTarget::Off,
             Some("stdout") | Some("-") => AuditTarget::Stdout,
@@ -419,7 +429,7 @@ impl Settings {
             socket_mode,
             token,
             clients,
-            max_connections: raw.max_connections.unwrap_or(1024).max(1),
+            max_connections,
             max_request_bytes: raw.max_request_bytes.unwrap_or(16 * 1024).max(8192),
             header_timeout: dur(
                 "header_timeout",
@@ -604,6 +614,15 @@ mod tests {
     fn tcp_without_a_token_is_refused() {
         let e = load("[default.broker]\nlisten = \"127.0.0.1:0\"\n").unwrap_err();
         assert!(e.message().contains("no token"), "{e}");
+    }
+
+    #[test]
+    fn an_absurd_connection_cap_is_refused() {
+        let base = "[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\n";
+        let e = load(&format!("{base}max_connections = 100000000\n")).unwrap_err();
+        assert!(e.message().contains("broker.max_connections"), "{e}");
+        let s = load(&format!("{base}max_connections = 4096\n")).unwrap();
+        assert_eq!(s.max_connections, 4096);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The envfile broker (`envfile serve`): a sidecar that serves env files and secrets to local
 //! programs over loopback HTTP and a unix socket.
 //!
-//! - [`listen`]: TCP + unix socket listeners, HTTP/1.1 with limits, connection cap, draining.
+//! - [`listen`]: TCP + unix socket listeners, HTTP/1.1 with limits, connection cap; [`drain`]
+//!   closes open connections gracefully at shutdown.
 //! - [`auth`]: tokens (constant-time) and socket peer credentials; per-client grants.
 //! - [`routes`]: `/v1/envfiles/{name}` (ETag, long-poll), `/v1/secrets/{ref}`, `/healthz`,
 //!   `/readyz`, `/metrics`; [`aws_compat`] and [`vault_compat`] for drop-in clients.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod aws_compat;
 pub mod cache;
 pub mod config;
+pub mod drain;
 pub mod lazy;
 pub mod listen;
 pub mod metrics;

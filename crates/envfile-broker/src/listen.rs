@@ -1,10 +1,12 @@
 //! Listeners: TCP (loopback unless allowed otherwise) and a unix socket, served with hyper's
 //! HTTP/1.1 connection driver under a connection cap, a header read timeout and a head-size
-//! limit. Shutdown stops accepting, lets open requests finish for up to `drain_timeout`, and
-//! removes the socket file.
+//! limit. Shutdown stops accepting, removes the socket file, and lets open requests finish for up
+//! to `drain_timeout` ([`crate::drain`]): every connection holds a permit of the cap until it
+//! ends, so all permits back means all connections closed.
 
 use crate::auth::Peer;
 use crate::config::Settings;
+use crate::drain::Drain;
 use crate::routes;
 use crate::Shared;
 use envfile_core::{Error, ErrorKind, Result};
@@ -122,13 +124,13 @@ fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
 pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let settings = shared.current().settings.clone();
     let sem = Arc::new(Semaphore::new(settings.max_connections));
+    let drain = Drain::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout)
         .max_buf_size(settings.max_request_bytes)
         .keep_alive(true);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let Listeners { tcp, unix } = listeners;
     let socket_path = unix.as_ref().map(|(_, p)| p.clone());
     loop {
@@ -154,8 +156,8 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
         match conn {
             Conn::Tcp(stream) => {
                 let _ = stream.set_nodelay(true);
-                let svc = service_fn(move |req| routes::handle(req, Peer::Tcp, shared2.clone()));
-                let fut = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc));
+                let svc = service_fn(move |req| routes::handle(req, Peer::Tcp, &shared2));
+                let fut = drain.track(builder.serve_connection(TokioIo::new(stream), svc));
                 tokio::spawn(async move {
                     let _ = fut.await;
                     drop(permit);
@@ -173,8 +175,8 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
                         continue;
                     }
                 };
-                let svc = service_fn(move |req| routes::handle(req, peer, shared2.clone()));
-                let fut = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc));
+                let svc = service_fn(move |req| routes::handle(req, peer, &shared2));
+                let fut = drain.track(builder.serve_connection(TokioIo::new(stream), svc));
                 tokio::spawn(async move {
                     let _ = fut.await;
                     drop(permit);
@@ -187,7 +189,9 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
     if let Some(p) = socket_path {
         let _ = std::fs::remove_file(p);
     }
-    if tokio::time::timeout(settings.drain_timeout, graceful.shutdown())
+    drain.stop();
+    let every_permit = u32::try_from(settings.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(settings.drain_timeout, sem.acquire_many(every_permit))
         .await
         .is_err()
     {

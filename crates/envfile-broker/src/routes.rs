@@ -1,6 +1,13 @@
 //! Request handling: the checks every request passes (GET only, no body, no proxies, who is
 //! asking), then the routes. Error bodies are built from error kinds, references and hints —
 //! never from values.
+//!
+//! A request is answered in two stages. [`handle`] does everything that needs no waiting —
+//! the checks, authentication, the health routes, and a secret read whose response is
+//! memoized — before the first await, and hands hyper a ready future: most requests to a warm
+//! broker end there, without an allocation or a large state machine to move. The rest (env
+//! files, which may long-poll, and reads that reach the cache proper or a backend) continue as
+//! a boxed future.
 
 use crate::audit::{rfc3339, AuditLine};
 use crate::auth::{Peer, Principal, Refusal};
@@ -12,73 +19,121 @@ use crate::{aws_compat, vault_compat, Shared};
 use base64::Engine as _;
 use bytes::Bytes;
 use envfile_core::{Error, ErrorKind, Format, Problems, Reference, SecretValue};
-use http::{header, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use futures::future::Either;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use std::convert::Infallible;
+use std::future::{Future, Ready};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The response type.
 pub type Resp = Response<Full<Bytes>>;
 
-// Header names as `HeaderName` constants: a lookup by `&str` parses and classifies the name on
-// every request before hashing it, which showed in the profile of a cached read.
+// Header names in lowercase, as hyper hands them over.
 /// The token header for envfile's own routes.
-pub const TOKEN_HEADER: HeaderName = HeaderName::from_static("x-envfile-token");
+pub const TOKEN_HEADER: &str = "x-envfile-token";
 /// The AWS Secrets Manager Agent's token header.
-pub const AWS_TOKEN_HEADER: HeaderName = HeaderName::from_static("x-aws-parameters-secrets-token");
+pub const AWS_TOKEN_HEADER: &str = "x-aws-parameters-secrets-token";
 /// Vault's token header.
-pub const VAULT_TOKEN_HEADER: HeaderName = HeaderName::from_static("x-vault-token");
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub const VAULT_TOKEN_HEADER: &str = "x-vault-token";
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The body type of `/v1/secrets/{ref}`.
+const SECRET_JSON: &str = "application/json";
+
+/// What hyper awaits for one request: ready at once, or the boxed rest of the work.
+pub type Handled = Either<
+    Ready<Result<Resp, Infallible>>,
+    Pin<Box<dyn Future<Output = Result<Resp, Infallible>> + Send>>,
+>;
 
 /// Entry point for every request.
-pub async fn handle(
-    req: Request<Incoming>,
-    peer: Peer,
-    shared: Arc<Shared>,
-) -> Result<Resp, Infallible> {
+pub fn handle(req: Request<Incoming>, peer: Peer, shared: &Arc<Shared>) -> Handled {
     let started = Instant::now();
     let st = shared.current();
-    let (route, resp) = dispatch(&req, peer, &st, &shared, started).await;
-    st.metrics.request(route, resp.status().as_u16());
-    Ok(resp)
+    let (route, principal) = match answer_now(&req, peer, &st, started) {
+        Now::Answered(route, resp) => {
+            st.metrics.request(route, resp.status().as_u16());
+            return Either::Left(std::future::ready(Ok(resp)));
+        }
+        Now::Later(route, principal) => (route, principal),
+    };
+    let shared = shared.clone();
+    Either::Right(Box::pin(async move {
+        let resp = answer_later(&req, route, &principal, &st, &shared, started).await;
+        st.metrics.request(route, resp.status().as_u16());
+        Ok(resp)
+    }))
 }
 
-fn classify(req: &Request<Incoming>) -> Route {
-    let p = req.uri().path();
-    if p == "/healthz" {
+/// How far [`answer_now`] got.
+enum Now {
+    /// The response.
+    Answered(Route, Resp),
+    /// An authenticated request that needs the async path.
+    Later(Route, Principal),
+}
+
+/// The request headers the broker acts on, found in one pass over the map: a lookup per header
+/// would hash each name again, and a cached read looks at six.
+#[derive(Default)]
+struct Head<'a> {
+    token: Option<&'a [u8]>,
+    aws_token: Option<&'a [u8]>,
+    vault_token: Option<&'a [u8]>,
+    forwarded: bool,
+    body: bool,
+}
+
+impl<'a> Head<'a> {
+    fn read(headers: &'a HeaderMap) -> Self {
+        let mut h = Head::default();
+        // Of a repeated token header the first counts, as with `HeaderMap::get`.
+        for (name, value) in headers {
+            match name.as_str() {
+                TOKEN_HEADER => _ = h.token.get_or_insert(value.as_bytes()),
+                AWS_TOKEN_HEADER => _ = h.aws_token.get_or_insert(value.as_bytes()),
+                VAULT_TOKEN_HEADER => _ = h.vault_token.get_or_insert(value.as_bytes()),
+                X_FORWARDED_FOR => h.forwarded = true,
+                "transfer-encoding" => h.body = true,
+                "content-length" => h.body |= value.as_bytes() != b"0",
+                _ => {}
+            }
+        }
+        h
+    }
+}
+
+fn classify(path: &str, vault_token: bool) -> Route {
+    if path == "/healthz" {
         Route::Health
-    } else if p == "/readyz" {
+    } else if path == "/readyz" {
         Route::Ready
-    } else if p == "/metrics" {
+    } else if path == "/metrics" {
         Route::Metrics
-    } else if p.starts_with("/v1/envfiles/") {
+    } else if path.starts_with("/v1/envfiles/") {
         Route::Envfile
-    } else if p == "/secretsmanager/get" {
+    } else if path == "/secretsmanager/get" {
         Route::AwsCompat
-    } else if req.headers().contains_key(VAULT_TOKEN_HEADER) && vault_compat::matches(p) {
+    } else if vault_token && vault_compat::matches(path) {
         Route::VaultCompat
-    } else if p.starts_with("/v1/secrets/") {
+    } else if path.starts_with("/v1/secrets/") {
         Route::Secret
-    } else if vault_compat::matches(p) {
+    } else if vault_compat::matches(path) {
         Route::VaultCompat
     } else {
         Route::Other
     }
 }
 
-async fn dispatch(
-    req: &Request<Incoming>,
-    peer: Peer,
-    st: &Arc<State>,
-    shared: &Shared,
-    started: Instant,
-) -> (Route, Resp) {
-    let route = classify(req);
-    if req.method() != Method::GET {
+/// The request's method and headers, when they disqualify it.
+fn refusal(method: &Method, head: &Head<'_>) -> Option<Resp> {
+    if method != Method::GET {
         let mut r = error_json(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -86,36 +141,43 @@ async fn dispatch(
         );
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET"));
-        return (route, r);
+        return Some(r);
     }
-    if req.headers().contains_key(X_FORWARDED_FOR) {
+    if head.forwarded {
         // A proxy in front of a loopback-only secrets endpoint turns it into a remote one.
-        return (
-            route,
-            error_json(
-                StatusCode::BAD_REQUEST,
-                "proxied_request_refused",
-                "requests carrying X-Forwarded-For are refused: the broker serves local clients only",
-            ),
-        );
+        return Some(error_json(
+            StatusCode::BAD_REQUEST,
+            "proxied_request_refused",
+            "requests carrying X-Forwarded-For are refused: the broker serves local clients only",
+        ));
     }
-    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
-        || req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0");
-    if has_body {
-        return (
-            route,
-            error_json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_refused",
-                "GET requests to the broker carry no body",
-            ),
-        );
+    if head.body {
+        return Some(error_json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_refused",
+            "GET requests to the broker carry no body",
+        ));
+    }
+    None
+}
+
+/// The memo key of the secret routes: path and query, as the client sent them.
+fn target(req: &Request<Incoming>) -> &str {
+    let uri = req.uri();
+    uri.path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(uri.path())
+}
+
+/// Everything that needs no waiting: checks, authentication, health, metrics, memoized reads.
+fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant) -> Now {
+    let head = Head::read(req.headers());
+    let route = classify(req.uri().path(), head.vault_token.is_some());
+    if let Some(r) = refusal(req.method(), &head) {
+        return Now::Answered(route, r);
     }
     match route {
-        Route::Health => return (route, text(StatusCode::OK, "ok\n")),
+        Route::Health => return Now::Answered(route, text(StatusCode::OK, "ok\n")),
         Route::Ready => {
             let (ready, total) = st.readiness();
             let status = if ready == total {
@@ -123,82 +185,76 @@ async fn dispatch(
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            return (
-                route,
-                text(
-                    status,
-                    &format!("{ready}/{total} env files and template sinks ready\n"),
-                ),
-            );
+            let body = format!("{ready}/{total} env files and template sinks ready\n");
+            return Now::Answered(route, text(status, &body));
         }
         _ => {}
     }
-    let token_header = match route {
-        Route::AwsCompat => [TOKEN_HEADER, AWS_TOKEN_HEADER],
-        Route::VaultCompat => [TOKEN_HEADER, VAULT_TOKEN_HEADER],
-        _ => [TOKEN_HEADER, TOKEN_HEADER],
-    };
-    let token = token_header
-        .iter()
-        .find_map(|h| req.headers().get(h))
-        .map(|v| v.as_bytes());
+    // The broker's own header first; the compatibility routes also take their client's.
+    let token = head.token.or(match route {
+        Route::AwsCompat => head.aws_token,
+        Route::VaultCompat => head.vault_token,
+        _ => None,
+    });
     let principal = match st.auth.authenticate(peer, token) {
         Ok(p) => p,
         Err(Refusal::Missing) => {
-            return (
-                route,
-                error_json(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "send the broker token in the X-Envfile-Token header",
-                ),
-            )
+            let r = error_json(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send the broker token in the X-Envfile-Token header",
+            );
+            return Now::Answered(route, r);
         }
-        Err(Refusal::Denied) => return (route, forbidden()),
+        Err(Refusal::Denied) => return Now::Answered(route, forbidden()),
     };
+    let content_type = match route {
+        Route::Metrics => return Now::Answered(route, metrics(st)),
+        Route::Envfile => return Now::Later(route, principal.into_owned()),
+        Route::Secret => SECRET_JSON,
+        Route::AwsCompat => aws_compat::JSON,
+        Route::VaultCompat => vault_compat::JSON,
+        _ => {
+            let r = error_json(StatusCode::NOT_FOUND, "not_found", "no such route");
+            return Now::Answered(route, r);
+        }
+    };
+    match serve_memo(st, &principal, target(req), started, content_type) {
+        Some(r) => Now::Answered(route, r),
+        None => Now::Later(route, principal.into_owned()),
+    }
+}
+
+/// The routes that may wait on the cache, a backend or a change.
+async fn answer_later(
+    req: &Request<Incoming>,
+    route: Route,
+    principal: &Principal,
+    st: &Arc<State>,
+    shared: &Shared,
+    started: Instant,
+) -> Resp {
     let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
-    // The memo key of the secret routes: path and query, as the client sent them.
-    let target = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or(path);
-    let resp = match route {
-        Route::Metrics => metrics(st),
+    match route {
         Route::Envfile => {
             let name = decode(&path["/v1/envfiles/".len()..]);
             let inm = req
                 .headers()
                 .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            envfile(
-                st,
-                shared,
-                &principal,
-                &name,
-                query,
-                inm.as_deref(),
-                started,
-            )
-            .await
+                .and_then(|v| v.to_str().ok());
+            envfile(st, shared, principal, &name, query, inm, started).await
         }
         Route::Secret => {
-            secret(
-                st,
-                &principal,
-                &path["/v1/secrets/".len()..],
-                target,
-                started,
-            )
-            .await
+            let encoded = &path["/v1/secrets/".len()..];
+            secret(st, principal, encoded, target(req), started).await
         }
-        Route::AwsCompat => aws_compat::get(st, &principal, query, target, started).await,
-        Route::VaultCompat => vault_compat::get(st, &principal, path, query, target, started).await,
+        Route::AwsCompat => aws_compat::get(st, principal, query, target(req), started).await,
+        Route::VaultCompat => {
+            vault_compat::get(st, principal, path, query, target(req), started).await
+        }
         _ => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
-    };
-    (route, resp)
+    }
 }
 
 fn metrics(st: &State) -> Resp {
@@ -439,15 +495,15 @@ pub async fn find(
     })
 }
 
-/// A memoized response for `target`, if still valid.
-pub fn memo_get(st: &State, target: &str) -> Option<Arc<Memo>> {
+/// A memoized response for `target`, if still valid at `at`.
+pub fn memo_get(st: &State, target: &str, at: Instant) -> Option<Arc<Memo>> {
     let m = st
         .memo
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(target)
         .cloned()?;
-    (m.generation == st.cache.generation() && Instant::now() < m.valid_until).then_some(m)
+    (m.generation == st.cache.generation() && at < m.valid_until).then_some(m)
 }
 
 /// Remember a response for `target`.
@@ -469,21 +525,13 @@ pub fn serve_memo(
     started: Instant,
     content_type: &'static str,
 ) -> Option<Resp> {
-    let m = memo_get(st, target)?;
+    let m = memo_get(st, target, started)?;
     if !principal.may_read_secret(&m.backend, &m.path) {
         return None;
     }
     st.cache.note_hit();
-    audit_secret(
-        st,
-        principal,
-        &m.path,
-        &m.backend,
-        m.version.as_deref(),
-        "ok",
-        None,
-        started,
-    );
+    st.audit
+        .write_repeat(&principal.audit, &m.audit_tail, started, Instant::now());
     Some(body_response(m.body.clone(), content_type))
 }
 
@@ -533,17 +581,18 @@ pub struct Read<'a> {
 /// shapes (envfile's, the AWS agent's, Vault's) cannot drift in what they log or cache.
 pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'static str) -> Resp {
     let found = read.found;
-    let version = found.cached.fetched.version.clone();
-    audit_secret(
-        st,
-        read.principal,
-        &read.reference.raw,
-        &found.backend,
-        version.as_deref(),
-        "ok",
-        None,
-        read.started,
-    );
+    let line = AuditLine {
+        event: "access",
+        principal: &read.principal.label,
+        envfile: None,
+        reference: Some(&read.reference.raw),
+        backend: Some(&found.backend),
+        version: found.cached.fetched.version.as_deref(),
+        outcome: "ok",
+        error_kind: None,
+        latency: read.started.elapsed(),
+    };
+    st.audit.write(&line);
     if let Some(valid_until) = st
         .cache
         .valid_until(&found.backend, &read.reference.locator)
@@ -556,7 +605,7 @@ pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'s
                 valid_until,
                 backend: found.backend.clone(),
                 path: read.reference.locator.path.clone(),
-                version,
+                audit_tail: line.tail(),
                 body: body.clone(),
             },
         );
@@ -595,10 +644,6 @@ async fn secret(
     target: &str,
     started: Instant,
 ) -> Resp {
-    const JSON: &str = "application/json";
-    if let Some(r) = serve_memo(st, principal, target, started, JSON) {
-        return r;
-    }
     let generation = st.cache.generation();
     let raw = decode(encoded);
     let reference = match Reference::parse(&raw) {
@@ -671,7 +716,7 @@ async fn secret(
         generation,
         started,
     };
-    finish_secret(st, &read, secret_bytes(out), JSON)
+    finish_secret(st, &read, secret_bytes(out), SECRET_JSON)
 }
 
 /// HTTP status for an error kind.
@@ -797,4 +842,88 @@ fn text(status: StatusCode, body: &str) -> Resp {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderName;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn one_pass_finds_what_lookups_would() {
+        let h = headers(&[
+            ("Host", "x"),
+            ("X-Envfile-Token", "first"),
+            ("x-envfile-token", "second"),
+            ("X-Aws-Parameters-Secrets-Token", "aws"),
+            ("X-Vault-Token", "vault"),
+            ("Content-Length", "0"),
+        ]);
+        let head = Head::read(&h);
+        // The same as HeaderMap::get for each name: the first value of a repeated header.
+        assert_eq!(head.token, h.get(TOKEN_HEADER).map(|v| v.as_bytes()));
+        assert_eq!(head.token, Some(&b"first"[..]));
+        assert_eq!(head.aws_token, Some(&b"aws"[..]));
+        assert_eq!(head.vault_token, Some(&b"vault"[..]));
+        assert!(
+            !head.forwarded && !head.body,
+            "Content-Length: 0 is no body"
+        );
+
+        let h = headers(&[("X-Forwarded-For", "10.0.0.1"), ("Content-Length", "5")]);
+        let head = Head::read(&h);
+        assert!(head.forwarded && head.body && head.token.is_none());
+        assert!(Head::read(&headers(&[("Transfer-Encoding", "chunked")])).body);
+    }
+
+    #[test]
+    fn refusals_come_before_anything_else() {
+        let none = Head::default();
+        assert!(refusal(&Method::GET, &none).is_none());
+        let status = |m: &Method, h: &Head<'_>| refusal(m, h).map(|r| r.status());
+        assert_eq!(
+            status(&Method::POST, &none),
+            Some(StatusCode::METHOD_NOT_ALLOWED)
+        );
+        let proxied = Head {
+            forwarded: true,
+            ..Head::default()
+        };
+        assert_eq!(
+            status(&Method::GET, &proxied),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        let body = Head {
+            body: true,
+            ..Head::default()
+        };
+        assert_eq!(
+            status(&Method::GET, &body),
+            Some(StatusCode::PAYLOAD_TOO_LARGE)
+        );
+    }
+
+    #[test]
+    fn routes_by_path_and_the_vault_header() {
+        assert_eq!(classify("/healthz", false), Route::Health);
+        assert_eq!(classify("/v1/envfiles/api", false), Route::Envfile);
+        assert_eq!(classify("/secretsmanager/get", false), Route::AwsCompat);
+        assert_eq!(classify("/v1/secrets/aws:x", false), Route::Secret);
+        assert_eq!(classify("/v1/secret/data/app", false), Route::VaultCompat);
+        // A secrets path that also has Vault's shape goes to Vault when the client is one.
+        assert_eq!(classify("/v1/secrets/data/app", true), Route::VaultCompat);
+        assert_eq!(classify("/v1/secrets/data/app", false), Route::Secret);
+        assert_eq!(classify("/nope", false), Route::Other);
+    }
 }

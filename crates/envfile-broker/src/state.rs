@@ -130,12 +130,13 @@ pub struct Memo {
     pub generation: u64,
     /// It may be served until then.
     pub valid_until: Instant,
-    /// Backend instance (for grants and audit).
+    /// Backend instance (for grants).
     pub backend: String,
     /// Locator path (for grants).
     pub path: String,
-    /// Version served (for audit).
-    pub version: Option<String>,
+    /// The access line's fields after the principal (reference, backend, version, outcome),
+    /// encoded when the response was built: see [`crate::audit::Audit::write_repeat`].
+    pub audit_tail: Box<[u8]>,
     /// The JSON body.
     pub body: Bytes,
 }

@@ -10,7 +10,8 @@ use envfile_core::{BackendSel, ErrorKind, Locator, RefForm, Reference};
 use http::StatusCode;
 use std::time::Instant;
 
-const JSON: &str = "application/json";
+/// The route's body type.
+pub(crate) const JSON: &str = "application/json";
 
 /// Whether `path` has the `/v1/{mount}/data/{path}` shape.
 pub fn matches(path: &str) -> bool {
@@ -40,9 +41,6 @@ pub async fn get(
     target: &str,
     started: Instant,
 ) -> routes::Resp {
-    if let Some(r) = routes::serve_memo(st, principal, target, started, JSON) {
-        return r;
-    }
     let generation = st.cache.generation();
     let Some((mount, p)) = split(path) else {
         return vault_error(StatusCode::NOT_FOUND, "no handler for route");
@@ -65,11 +63,7 @@ pub async fn get(
         .map(|b| principal.may_read_secret(b.name(), &short))
         .unwrap_or(false);
     let found = if allowed_short {
-        let all = Principal {
-            label: principal.label.clone(),
-            access: crate::auth::Access::All,
-        };
-        routes::find(st, &all, &reference).await
+        routes::find(st, &principal.with_all_access(), &reference).await
     } else {
         routes::find(st, principal, &reference).await
     };
