@@ -451,21 +451,29 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lines_reach_the_file_without_a_flush_and_all_of_them_at_close() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.jsonl");
-        let audit = Audit::open(&AuditTarget::File(path.clone())).unwrap();
-        let line = |i: usize| AuditLine {
+    /// An access line for env file `app`.
+    fn app_line(outcome: &'static str, latency: Duration) -> AuditLine<'static> {
+        AuditLine {
             event: "access",
             principal: "broker",
             envfile: Some("app"),
             reference: None,
             backend: None,
             version: None,
-            outcome: if i.is_multiple_of(2) { "ok" } else { "denied" },
+            outcome,
             error_kind: None,
-            latency: Duration::from_micros(i as u64),
+            latency,
+        }
+    }
+
+    #[test]
+    fn lines_reach_the_file_without_a_flush_and_all_of_them_at_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let audit = Audit::open(&AuditTarget::File(path.clone())).unwrap();
+        let line = |i: usize| {
+            let outcome = if i.is_multiple_of(2) { "ok" } else { "denied" };
+            app_line(outcome, Duration::from_micros(i as u64))
         };
         audit.write(&line(0));
         // The writer thread moves it out by itself within its period.
@@ -627,17 +635,7 @@ mod tests {
         let audit = Audit {
             out: Some(target.clone()),
         };
-        let line = AuditLine {
-            event: "access",
-            principal: "broker",
-            envfile: Some("app"),
-            reference: None,
-            backend: None,
-            version: None,
-            outcome: "ok",
-            error_kind: None,
-            latency: Duration::ZERO,
-        };
+        let line = app_line("ok", Duration::ZERO);
         // A batch below the writer's wake mark, as on a broker under steady load.
         let fill = || {
             for _ in 0..100 {

@@ -889,29 +889,37 @@ mod tests {
 
     #[test]
     fn refusals_come_before_anything_else() {
-        let none = Head::default();
-        assert!(refusal(&Method::GET, &none).is_none());
-        let status = |m: &Method, h: &Head<'_>| refusal(m, h).map(|r| r.status());
-        assert_eq!(
-            status(&Method::POST, &none),
-            Some(StatusCode::METHOD_NOT_ALLOWED)
-        );
-        let proxied = Head {
-            forwarded: true,
+        let with = |forwarded, body| Head {
+            forwarded,
+            body,
             ..Head::default()
         };
-        assert_eq!(
-            status(&Method::GET, &proxied),
-            Some(StatusCode::BAD_REQUEST)
-        );
-        let body = Head {
-            body: true,
-            ..Head::default()
-        };
-        assert_eq!(
-            status(&Method::GET, &body),
-            Some(StatusCode::PAYLOAD_TOO_LARGE)
-        );
+        let cases = [
+            (Method::GET, with(false, false), None),
+            (
+                Method::POST,
+                with(false, false),
+                Some(StatusCode::METHOD_NOT_ALLOWED),
+            ),
+            (
+                Method::GET,
+                with(true, false),
+                Some(StatusCode::BAD_REQUEST),
+            ),
+            (
+                Method::GET,
+                with(false, true),
+                Some(StatusCode::PAYLOAD_TOO_LARGE),
+            ),
+        ];
+        for (method, head, want) in cases {
+            let got = refusal(&method, &head).map(|r| r.status());
+            assert_eq!(
+                got, want,
+                "{method} forwarded={} body={}",
+                head.forwarded, head.body
+            );
+        }
     }
 
     #[test]
