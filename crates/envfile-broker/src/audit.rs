@@ -95,8 +95,15 @@ impl Target {
         }
     }
 
-    /// After a line took the buffer from `before` to `len` bytes: wake the writer or write.
-    fn after_append(&self, before: usize, len: usize) {
+    /// Add one line to the pending buffer (`line` encodes it), then wake the writer when this
+    /// line crossed the mark, or write the batch here when the writer is far behind.
+    fn append(&self, line: impl FnOnce(&mut Vec<u8>)) {
+        let (before, len) = {
+            let mut p = lock(&self.pending);
+            let before = p.buf.len();
+            line(&mut p.buf);
+            (before, p.buf.len())
+        };
         if len >= MAX_PENDING {
             self.drain();
         } else if before < WAKE_AT && len >= WAKE_AT {
@@ -185,13 +192,7 @@ impl Audit {
     pub fn write(&self, l: &AuditLine<'_>) {
         let Some(out) = &self.out else { return };
         let now = SystemTime::now();
-        let (before, len) = {
-            let mut p = lock(&out.pending);
-            let before = p.buf.len();
-            encode(&mut p.buf, now, l);
-            (before, p.buf.len())
-        };
-        out.after_append(before, len);
+        out.append(|buf| encode(buf, now, l));
     }
 
     /// Append an access line whose principal and tail were encoded before (a memoized read):
@@ -199,17 +200,12 @@ impl Audit {
     /// that began at `started` and dates the line.
     pub fn write_repeat(&self, principal: &Escaped, tail: &[u8], started: Instant, now: Instant) {
         let Some(out) = &self.out else { return };
-        let (before, len) = {
-            let mut p = lock(&out.pending);
-            let buf = &mut p.buf;
-            let before = buf.len();
+        out.append(|buf| {
             push_head(buf, wall_clock(now), "access");
             buf.extend_from_slice(&principal.0);
             buf.extend_from_slice(tail);
             push_latency(buf, now.saturating_duration_since(started));
-            (before, buf.len())
-        };
-        out.after_append(before, len);
+        });
     }
 
     /// Write pending lines out now.

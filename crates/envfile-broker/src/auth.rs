@@ -1,9 +1,9 @@
 //! Who is asking and what they may read.
 //!
 //! TCP callers present a token (compared in constant time against every configured token, with
-//! no early exit, so timing says nothing about which one nearly matched, nor how much of it). Socket callers are
-//! identified by the kernel (SO_PEERCRED uid/gid/pid). Grants name env files and secret patterns;
-//! a refusal never says whether the thing asked for exists.
+//! no early exit, so timing says nothing about which one nearly matched, nor how much of it).
+//! Socket callers are identified by the kernel (SO_PEERCRED uid/gid/pid). Grants name env files
+//! and secret patterns; a refusal never says whether the thing asked for exists.
 
 use crate::audit::Escaped;
 use crate::config::{ClientGrant, Settings};

@@ -49,7 +49,7 @@ impl Drain {
     }
 
     /// Whether [`Drain::stop`] was called.
-    pub fn stopping(&self) -> bool {
+    fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
 
@@ -75,8 +75,9 @@ impl Drain {
         id
     }
 
-    /// How many connections have a waker registered (for tests).
-    pub fn registered(&self) -> usize {
+    /// How many connections have a waker registered.
+    #[cfg(test)]
+    fn registered(&self) -> usize {
         self.lock().wakers.len()
     }
 }
