@@ -608,4 +608,7 @@ impl Backend for CachingBackend {
             .await
             .map(|c| c.fetched.version.clone())
     }
+    async fn identity(&self, path: &str) -> Result<String> {
+        self.inner.identity(path).await
+    }
 }

@@ -72,6 +72,9 @@ impl Backend for LazyBackend {
     async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
         self.inner().await?.current_version(loc).await
     }
+    async fn identity(&self, path: &str) -> Result<String> {
+        self.inner().await?.identity(path).await
+    }
     async fn put(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {
         self.inner().await?.put(path, value).await
     }

@@ -142,6 +142,9 @@ impl Backend for Recorder {
         self.note(std::slice::from_ref(loc));
         self.inner.current_version(loc).await
     }
+    async fn identity(&self, path: &str) -> Result<String> {
+        self.inner.identity(path).await
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -109,6 +109,16 @@ pub trait Backend: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// The canonical identity of the secret (or, for a grant pattern ending in `*`, the prefix)
+    /// that `path` names on this backend. Grants are checked by comparing identities, never raw
+    /// spellings: every spelling that reads one secret (a Vault KV v2 path with or without its
+    /// `data/` segment, an AWS name, partial or full ARN) must give one identity, and spellings
+    /// that read different secrets (a KV v1 secret literally named `data/x`) must not. The
+    /// default is the path as written, for backends where each secret has one spelling.
+    async fn identity(&self, path: &str) -> Result<String> {
+        Ok(path.to_owned())
+    }
+
     /// Write a secret (create, or add a new version). Used by `envfile import`.
     async fn put(&self, _path: &str, _value: &SecretValue) -> Result<PutOutcome> {
         Err(Error::new(
