@@ -118,7 +118,10 @@ impl Reader<'_> {
             };
             // `(?:export[^\S\r\n]+)?`
             if self.s[self.i..].starts_with("export")
-                && self.s[self.i + 6..].chars().next().is_some_and(inline_space)
+                && self.s[self.i + 6..]
+                    .chars()
+                    .next()
+                    .is_some_and(inline_space)
             {
                 self.i += 6;
                 self.skip_while(inline_space);
@@ -191,9 +194,9 @@ impl Reader<'_> {
             Some(q @ ('\'' | '"')) => {
                 let q = q as u8;
                 let start = self.i + 1;
-                let end = self.closing_quote(start, q).ok_or_else(|| {
-                    format!("the value of `{name}` has no closing quote")
-                })?;
+                let end = self
+                    .closing_quote(start, q)
+                    .ok_or_else(|| format!("the value of `{name}` has no closing quote"))?;
                 // Releases up to 1.2.2 match `(?:\\q|[^q])*q`, greedily: past a quote that
                 // follows a backslash they run on to the last such quote in the file. They
                 // agree with later releases unless an escaped backslash precedes the end and
@@ -371,7 +374,10 @@ mod tests {
     #[test]
     fn an_escaped_backslash_before_the_closing_quote_is_refused_when_releases_disagree() {
         let e = parse("A=\"C:\\\\dir\\\\\"\nB=\"say \\\"hi\\\"\"\n", "t.env").unwrap_err();
-        assert!(e.message().contains("line 1") && e.message().contains("`A`"), "{e}");
+        assert!(
+            e.message().contains("line 1") && e.message().contains("`A`"),
+            "{e}"
+        );
         // With no quote after it, every release reads it the same.
         let read = kv("A=\"C:\\\\dir\\\\\"\nB=plain\n");
         assert_eq!(read[0].1.as_deref(), Some("C:\\dir\\"));
@@ -381,7 +387,10 @@ mod tests {
     #[test]
     fn an_equals_space_hash_is_refused_as_releases_disagree() {
         let e = parse("A=1\nB= #c\n", "t.env").unwrap_err();
-        assert!(e.message().contains("line 2") && e.message().contains("`B"), "{e}");
+        assert!(
+            e.message().contains("line 2") && e.message().contains("`B"),
+            "{e}"
+        );
         assert_eq!(one("B=#c"), "#c");
     }
 

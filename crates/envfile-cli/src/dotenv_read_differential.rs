@@ -11,12 +11,26 @@ use std::process::Command;
 
 const TOKENS: &[&str] = &[
     "A", "B", "KEY", "export", " ", "  ", "\t", "\u{b}", "\u{c}", "\u{a0}", "\u{85}", "\u{2028}",
-    "\u{3000}", "\u{1c}", "\u{1f}", "\u{200b}", "\u{feff}", "=", "#", " #", "'", "\"", "\\", "\\\\",
-    "\\'", "\\\"", "\\n", "\n", "\r", "\r\n", "x", "é", "😀", "$", "${A}", ":",
+    "\u{3000}", "\u{1c}", "\u{1f}", "\u{200b}", "\u{feff}", "=", "#", " #", "'", "\"", "\\",
+    "\\\\", "\\'", "\\\"", "\\n", "\n", "\r", "\r\n", "x", "é", "😀", "$", "${A}", ":",
 ];
 const LEADS: &[&str] = &[
-    "A=", "A =", "A= ", "export A=", "export\tA=", "'A'=", "\"A\"=", "'A' = ", "A", "# c\nA=",
-    "B=1\nA=", "A=\"", "A='", "A= '", "A=\"x\\\\\"", "",
+    "A=",
+    "A =",
+    "A= ",
+    "export A=",
+    "export\tA=",
+    "'A'=",
+    "\"A\"=",
+    "'A' = ",
+    "A",
+    "# c\nA=",
+    "B=1\nA=",
+    "A=\"",
+    "A='",
+    "A= '",
+    "A=\"x\\\\\"",
+    "",
 ];
 
 /// A small deterministic generator (xorshift), so failures reproduce.
@@ -149,7 +163,11 @@ fn reads_like_every_python_dotenv_release_or_refuses_where_they_disagree() {
                     .collect();
                 problems.push(format!(
                     "{text:?}: accepted, but releases {} ({})",
-                    if alike { "report a parse error" } else { "disagree" },
+                    if alike {
+                        "report a parse error"
+                    } else {
+                        "disagree"
+                    },
                     how.join(", ")
                 ));
             }
@@ -166,5 +184,8 @@ fn reads_like_every_python_dotenv_release_or_refuses_where_they_disagree() {
         inputs.len(),
         problems[..problems.len().min(15)].join("\n  ")
     );
-    assert!(agreed > inputs.len() / 3, "too few readable inputs to mean anything");
+    assert!(
+        agreed > inputs.len() / 3,
+        "too few readable inputs to mean anything"
+    );
 }

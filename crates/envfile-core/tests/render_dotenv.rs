@@ -45,7 +45,9 @@ fn assert_read(reader: &str, vars: &[Var], read: &Read, ordered: bool) {
     }
     assert_eq!(names, expected, "{reader}: names differ");
     assert_read_back(reader, vars, |name| {
-        read.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.clone())
+        read.iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
     });
 }
 
@@ -187,6 +189,11 @@ fn names_dotenv_cannot_carry_are_refused() {
             assert_eq!(err.kind(), ErrorKind::InvalidName, "{format} {bad:?}");
         }
         // Dots and dashes are fine for dotenv readers.
-        render(format, &[var("app.db-url", b"x")], &RenderOptions::default()).unwrap();
+        render(
+            format,
+            &[var("app.db-url", b"x")],
+            &RenderOptions::default(),
+        )
+        .unwrap();
     }
 }

@@ -169,7 +169,15 @@ mod tests {
         // Quoted, python-dotenv <= 1.2.2 would read `\\"` as `\` + an escaped quote.
         assert_eq!(one("C:\\dir\\").unwrap(), "A=C:\\dir\\\n");
         assert_eq!(one("#x \\").unwrap(), "A=#x \\\n");
-        for bad in ["a\nb\\", " x\\", "'x\\", "\"x\\", "a #b\\", "a\u{a0}#b\\", "a\u{1c}#\\"] {
+        for bad in [
+            "a\nb\\",
+            " x\\",
+            "'x\\",
+            "\"x\\",
+            "a #b\\",
+            "a\u{a0}#b\\",
+            "a\u{1c}#\\",
+        ] {
             let err = one(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Unrepresentable, "{bad:?}");
             assert!(err.message().contains("`A`"));
