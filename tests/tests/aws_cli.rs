@@ -480,3 +480,53 @@ vars.C = "arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:mcp-gateway/google-o
         serde_json::json!(["secretsmanager:GetSecretValue"])
     );
 }
+
+/// Issue 18: a UTF-8 BOM is not part of the first key, and an empty value is never reported
+/// as created where nothing readable is stored: AWS refuses it before writing anything (moto
+/// would create a secret with no version), `--as-json` keeps it, the file backend stores it.
+#[tokio::test]
+async fn import_drops_a_bom_and_stores_or_refuses_empty_values() {
+    let prefix = format!("{}/", unique("import-empty"));
+    let to = format!("aws:{prefix}");
+    let d = Dir::new(
+        "[default.backends.file]\nkind = \"file\"\npath = \"secrets.toml\"\nwritable = true\n",
+    );
+    std::fs::write(d.path("secrets.toml"), "").unwrap();
+
+    std::fs::write(d.path("bom.env"), "\u{feff}FIRST=1\nEMPTY=\n").unwrap();
+    let (_, text) = d.fails(&["import", "bom.env", "--to", &to, "--apply"]);
+    assert!(
+        text.contains("empty") && text.contains(&format!("`{prefix}EMPTY`")),
+        "{text}"
+    );
+    // Refused before anything was written.
+    let (_, text) = d.fails(&["get", &format!("aws:{prefix}FIRST")]);
+    assert!(text.contains("not found"), "{text}");
+
+    std::fs::write(d.path("bom.env"), "\u{feff}FIRST=1\n").unwrap();
+    d.ok(&["import", "bom.env", "--to", &to, "--apply"]);
+    assert_eq!(d.ok(&["get", &format!("aws:{prefix}FIRST")]), b"1");
+
+    std::fs::write(d.path("e.env"), "A=1\nEMPTY=\n").unwrap();
+    let out = String::from_utf8(d.ok(&[
+        "import",
+        "e.env",
+        "--to",
+        &to,
+        "--as-json",
+        "both",
+        "--apply",
+    ]))
+    .unwrap();
+    assert!(out.contains("1 created"), "{out}");
+    assert_eq!(d.ok(&["get", &format!("aws:{prefix}both#EMPTY")]), b"");
+
+    let out = String::from_utf8(d.ok(&["import", "e.env", "--to", "file:", "--apply"])).unwrap();
+    assert!(out.contains("2 created"), "{out}");
+    assert_eq!(d.ok(&["get", "file:EMPTY"]), b"");
+    let again = String::from_utf8(d.ok(&["import", "e.env", "--to", "file:"])).unwrap();
+    assert!(
+        again.contains("0 to create, 0 to update, 2 unchanged"),
+        "{again}"
+    );
+}

@@ -41,7 +41,7 @@ pub struct Cli {
 /// The subcommands. One variant per module under `src/cmd/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Resolve an env file and write it in a format (dotenv, shell, json, yaml, systemd, docker, k8s-secret).
+    /// Resolve an env file and write it in a format (dotenv, dotenv-node, dotenv-compose, shell, json, yaml, systemd, docker, k8s-secret).
     Render(cmd::render::Args),
     /// Resolve one reference and print its value.
     Get(cmd::get::Args),

@@ -9,6 +9,7 @@ use crate::context::GlobalArgs;
 use crate::dotenv_read;
 use crate::exit::Failure;
 use envfile_core::{Backend, Error, ErrorKind, Locator, PutOutcome, SecretJson, SecretValue};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,6 +71,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     drop(text);
 
     let mut items: Vec<(String, SecretValue)> = Vec::new();
+    // Key -> index in `items`: a file with many keys must not make this quadratic.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for b in bindings {
         let Some(value) = b.value else {
             eprintln!(
@@ -78,13 +81,14 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
             );
             continue;
         };
-        if let Some(prev) = items.iter_mut().find(|(k, _)| *k == b.key) {
+        if let Some(&at) = seen.get(&b.key) {
             eprintln!(
                 "envfile: warning: {what}: line {}: `{}` is set again; the last value wins",
                 b.line, b.key
             );
-            prev.1 = value;
+            items[at].1 = value;
         } else {
+            seen.insert(b.key.clone(), items.len());
             items.push((b.key, value));
         }
     }
@@ -149,6 +153,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         .into());
     }
 
+    refuse_empty_values(backend.as_ref(), backend_name, &targets)?;
+
     let mut plan = Vec::with_capacity(targets.len());
     for (path, value, is_json) in &targets {
         let step = match backend.get(&Locator::new(path)).await {
@@ -184,6 +190,9 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
                 .put(path, value)
                 .await
                 .map_err(|e| e.or_reference(path.clone()))?;
+            if value.is_empty() {
+                check_empty_stored(backend.as_ref(), backend_name, path).await?;
+            }
             match done {
                 PutOutcome::Created => "created",
                 PutOutcome::Updated => "updated",
@@ -212,6 +221,64 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         .map_err(io)?;
     }
     Ok(())
+}
+
+/// Backends that cannot hold an empty value, refused before anything is written: AWS Secrets
+/// Manager needs a non-empty SecretString (moto, which emulates it, creates the secret with no
+/// version at all, so the next plan would want to create it again).
+fn refuse_empty_values(
+    backend: &dyn Backend,
+    backend_name: &str,
+    targets: &[(String, SecretValue, bool)],
+) -> Result<(), Error> {
+    if backend.kind() != "aws" {
+        return Ok(());
+    }
+    let empty: Vec<&str> = targets
+        .iter()
+        .filter(|(_, v, json)| !json && v.is_empty())
+        .map(|(path, _, _)| path.as_str())
+        .collect();
+    if empty.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "backend `{backend_name}` (kind `aws`) cannot store an empty value (AWS Secrets \
+             Manager needs a non-empty SecretString), and {} key(s) of the file are empty: `{}`",
+            empty.len(),
+            empty.join("`, `")
+        ),
+    )
+    .with_hint(
+        "give those keys a value or remove their lines, or add `--as-json NAME` to store every \
+         key in one JSON secret (which holds empty strings)",
+    ))
+}
+
+/// After writing an empty value, read it back: a backend that accepted the write but holds
+/// nothing readable as empty must not be reported as `created`.
+async fn check_empty_stored(
+    backend: &dyn Backend,
+    backend_name: &str,
+    path: &str,
+) -> Result<(), Error> {
+    match backend.get(&Locator::new(path)).await {
+        Ok(cur) if cur.value.is_empty() => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "`{path}`: backend `{backend_name}` (kind `{}`) accepted an empty value but \
+                 does not read it back as empty",
+                backend.kind()
+            ),
+        )
+        .with_reference(path)
+        .with_hint(
+            "give the key a value, or add `--as-json NAME` to store the file as one JSON secret",
+        )),
+    }
 }
 
 /// JSON secrets compare as JSON (a backend may reformat them); others byte for byte.

@@ -9,7 +9,9 @@
 //! | format | carries | refuses |
 //! |---|---|---|
 //! | `shell` | any text, single-quoted | NUL |
-//! | `dotenv` | any text (python-dotenv, interpolation off) | NUL; warns on `${` |
+//! | `dotenv` | python-dotenv 1.x, interpolation off: any text | NUL, a trailing `\\` that cannot go unquoted; warns on `${` |
+//! | `dotenv-node` | npm `dotenv` and `node --env-file`: text in the one quote kind it lacks | NUL, CR, all three quote kinds together, a trailing `\\` that cannot go unquoted; warns on `${` |
+//! | `dotenv-compose` | Docker Compose v2 `env_file`: any text, `$` escaped | NUL |
 //! | `json` | any text | — |
 //! | `yaml` | any text, double-quoted with escapes | — |
 //! | `systemd` | any text, double-quoted | NUL, U+FEFF, Unicode noncharacters |
@@ -19,6 +21,8 @@
 mod check;
 mod docker;
 mod dotenv;
+mod dotenv_compose;
+mod dotenv_node;
 mod json;
 mod k8s;
 mod shell;
@@ -35,8 +39,12 @@ use std::str::FromStr;
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// `.env` for python-dotenv-compatible readers with interpolation off.
+    /// `.env` for python-dotenv (every 1.x release) with interpolation off.
     Dotenv,
+    /// `.env` for npm `dotenv` and `node --env-file`.
+    DotenvNode,
+    /// `.env` for Docker Compose v2 (`env_file:`, `--env-file`).
+    DotenvCompose,
     /// `export NAME='value'` lines to `source` from sh, bash, dash.
     Shell,
     /// A JSON object.
@@ -53,8 +61,10 @@ pub enum Format {
 
 impl Format {
     /// All formats, for help texts and tests.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 9] = [
         Format::Dotenv,
+        Format::DotenvNode,
+        Format::DotenvCompose,
         Format::Shell,
         Format::Json,
         Format::Yaml,
@@ -67,6 +77,8 @@ impl Format {
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Dotenv => "dotenv",
+            Format::DotenvNode => "dotenv-node",
+            Format::DotenvCompose => "dotenv-compose",
             Format::Shell => "shell",
             Format::Json => "json",
             Format::Yaml => "yaml",
@@ -149,6 +161,8 @@ pub fn render(
     let mut warnings = Vec::new();
     let out = match format {
         Format::Dotenv => dotenv::render(vars, &mut warnings)?,
+        Format::DotenvNode => dotenv_node::render(vars, &mut warnings)?,
+        Format::DotenvCompose => dotenv_compose::render(vars)?,
         Format::Shell => shell::render(vars, &mut warnings)?,
         Format::Json => json::render(vars)?,
         Format::Yaml => yaml::render(vars)?,

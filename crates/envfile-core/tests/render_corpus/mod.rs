@@ -3,6 +3,8 @@
 //! strings differ without printing either.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod readers;
+
 use envfile_core::{SecretValue, Var};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,6 +72,27 @@ pub fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("PEM", "-----BEGIN KEY-----\nMIIB+/=\n-----END KEY-----\n"),
         ("PERCENT", "%h %i %% %n"),
         ("SEMICOLON", "a;b&&c||d|e>f<g"),
+        // Whitespace only some readers strip (Python's `\s` adds U+001C-U+001F, JavaScript's
+        // `trim()` adds U+FEFF and leaves out U+0085).
+        ("NBSP", "\u{a0}nbsp\u{a0}"),
+        ("VERTICAL_TAB", "\u{b}vt\u{b}"),
+        ("UNICODE_SPACES", "\u{3000}\u{2007}x\u{1c}\u{85}\u{205f}"),
+        ("SPACE_BEFORE_HASH_NBSP", "a\u{a0}#b"),
+        // Backslashes that end a value or sit before a quote: readers that search for the
+        // closing quote with `\\"|[^"]` take them for an escaped quote.
+        ("WINDOWS_PATH", "C:\\dir\\"),
+        ("BACKSLASH_BEFORE_QUOTE_END", "say \\\"hi\\\""),
+        ("BACKSLASH_NEWLINE", "a\\\nb"),
+        ("TRAILING_BACKSLASH_MULTILINE", "a\nb\\"),
+        ("QUOTE_THEN_TRAILING_BACKSLASH", "\"x\\"),
+        ("HASH_THEN_TRAILING_BACKSLASH", "a #b\\"),
+        ("SPACE_THEN_TRAILING_BACKSLASH", " x\\"),
+        ("BACKTICKS", "`x` ``"),
+        ("ALL_QUOTES", "'`\""),
+        ("ALL_QUOTES_INSIDE", "x ' ` \" y"),
+        ("ALL_QUOTES_LITERAL_N", "'`\\n"),
+        ("DOUBLE_DOLLAR", "$$ \\$x $${y}"),
+        ("LITERAL_ESCAPES", "\\n\\r\\t\\0\\x41\\101"),
     ];
     let mut out: Vec<(&'static str, Vec<u8>)> = text
         .iter()
