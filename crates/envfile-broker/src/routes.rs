@@ -10,7 +10,7 @@
 //! a boxed future.
 
 use crate::audit::{rfc3339, AuditLine};
-use crate::auth::{Peer, Principal, Refusal};
+use crate::auth::{Peer, Principal, Refusal, Verdict};
 use crate::cache::Cached;
 use crate::config::parse_duration;
 use crate::metrics::Route;
@@ -446,6 +446,8 @@ fn etag_matches(inm: Option<&str>, etag: &str) -> bool {
 pub struct Found {
     /// The backend instance.
     pub backend: String,
+    /// The secret's canonical identity (what grants are checked against), when known.
+    pub identity: Option<String>,
     /// The cached whole secret.
     pub cached: Arc<Cached>,
     /// The selected value when the reference has a key.
@@ -476,9 +478,16 @@ pub async fn find(
             })
         }
     };
-    if !principal.may_read_secret(backend.name(), &reference.locator.path) {
-        return Err(Denied::Forbidden);
-    }
+    // Checked against the identity of exactly the secret read below, whatever the spelling.
+    let identity = match st
+        .auth
+        .grants
+        .check(principal, &backend, &reference.locator.path)
+        .await
+    {
+        Verdict::Allowed(id) => id,
+        Verdict::Denied => return Err(Denied::Forbidden),
+    };
     let cached = st
         .cache
         .get(&backend, &reference.locator)
@@ -490,6 +499,7 @@ pub async fn find(
     };
     Ok(Found {
         backend: backend.name().to_owned(),
+        identity,
         cached,
         selected,
     })
@@ -526,7 +536,8 @@ pub fn serve_memo(
     content_type: &'static str,
 ) -> Option<Resp> {
     let m = memo_get(st, target, started)?;
-    if !principal.may_read_secret(&m.backend, &m.path) {
+    // `m.path` holds the identity of the secret the memo was built from.
+    if !st.auth.grants.allows_known(principal, &m.backend, &m.path) {
         return None;
     }
     st.cache.note_hit();
@@ -593,10 +604,11 @@ pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'s
         latency: read.started.elapsed(),
     };
     st.audit.write(&line);
-    if let Some(valid_until) = st
+    // Without an identity a repeat could not be checked against grants, so it is not memoized.
+    let valid = st
         .cache
-        .valid_until(&found.backend, &read.reference.locator)
-    {
+        .valid_until(&found.backend, &read.reference.locator);
+    if let (Some(valid_until), Some(identity)) = (valid, &found.identity) {
         memo_put(
             st,
             read.target,
@@ -604,7 +616,7 @@ pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'s
                 generation: read.generation,
                 valid_until,
                 backend: found.backend.clone(),
-                path: read.reference.locator.path.clone(),
+                path: identity.clone(),
                 audit_tail: line.tail(),
                 body: body.clone(),
             },

@@ -32,6 +32,13 @@ fn vault_error(status: StatusCode, message: &str) -> routes::Resp {
     r
 }
 
+/// Vault's answer for a secret that is not there: 404 with an empty `errors` list.
+fn missing() -> routes::Resp {
+    let mut r = body_response(bytes::Bytes::from_static(br#"{"errors":[]}"#), JSON);
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
 /// Serve the route.
 pub async fn get(
     st: &State,
@@ -55,19 +62,9 @@ pub async fn get(
         key: None,
         form: RefForm::Canonical,
     };
-    // Grants may be written with or without the KV v2 `data/` segment.
-    let short = format!("{mount}/{p}");
-    let allowed_short = st
-        .raw
-        .select(&reference.backend)
-        .map(|b| principal.may_read_secret(b.name(), &short))
-        .unwrap_or(false);
-    let found = if allowed_short {
-        routes::find(st, &principal.with_all_access(), &reference).await
-    } else {
-        routes::find(st, principal, &reference).await
-    };
-    let found = match found {
+    // The grant is checked against the identity of the secret this path reads on its mount (a
+    // grant written with or without KV v2's `data/` names the same one).
+    let found = match routes::find(st, principal, &reference).await {
         Ok(f) => f,
         Err(Denied::Forbidden) => {
             audit_secret(
@@ -80,7 +77,8 @@ pub async fn get(
                 None,
                 started,
             );
-            return vault_error(StatusCode::FORBIDDEN, "permission denied");
+            // As a missing secret: a restricted client learns nothing about what exists.
+            return missing();
         }
         Err(Denied::Failed(e)) => {
             audit_secret(
@@ -95,7 +93,7 @@ pub async fn get(
             );
             let status = match e.kind() {
                 // Vault answers a missing secret with an empty 404.
-                ErrorKind::NotFound => return vault_error(StatusCode::NOT_FOUND, ""),
+                ErrorKind::NotFound => return missing(),
                 ErrorKind::PermissionDenied | ErrorKind::Unauthenticated => StatusCode::FORBIDDEN,
                 k => routes::status_for(k),
             };
