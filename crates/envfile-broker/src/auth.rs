@@ -232,6 +232,57 @@ impl GrantIdentities {
         }
     }
 
+    /// Whether `principal` may read anything whose identity starts with `folder` (a folder's
+    /// identity, ending in `/`), or, with `exact`, the secret whose identity is `folder`. For
+    /// listings: a client sees the names it may read and the folders leading to them.
+    pub async fn sees(
+        &self,
+        principal: &Principal,
+        backend: &Arc<dyn Backend>,
+        id: &str,
+        exact: bool,
+    ) -> bool {
+        let grant = match &principal.access {
+            Access::All => return true,
+            Access::Client(c) => c,
+        };
+        for p in &grant.refs {
+            if p == "*" {
+                return true;
+            }
+            let Some((b, pp)) = p.split_once(':') else {
+                continue;
+            };
+            if b != backend.name() {
+                continue;
+            }
+            let Some(pid) = self.pattern(backend, pp).await else {
+                continue;
+            };
+            let hit = match (pid.strip_suffix('*'), exact) {
+                (Some(q), true) => id.starts_with(q),
+                (None, true) => pid == id,
+                (Some(q), false) => q.starts_with(id) || id.starts_with(q),
+                (None, false) => pid.starts_with(id),
+            };
+            if hit {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether `principal` has any grant on `backend` (without asking the backend anything).
+    pub fn any_on(&self, principal: &Principal, backend: &str) -> bool {
+        match &principal.access {
+            Access::All => true,
+            Access::Client(c) => c
+                .refs
+                .iter()
+                .any(|p| p == "*" || p.split_once(':').is_some_and(|(b, _)| b == backend)),
+        }
+    }
+
     /// Whether `principal` may read the secret whose identity is `id`, from what is known
     /// without waiting: `false` also when a pattern's identity has not been found yet (the
     /// caller then takes the path that finds it).

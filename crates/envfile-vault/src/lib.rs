@@ -409,8 +409,8 @@ impl Backend for VaultBackend {
                     (KvVersion::V1, "") => format!("{}/", m.path),
                     (KvVersion::V1, r) => format!("{}/{r}/", m.path),
                 };
-                self.native_get(api.trim_end_matches('/'), &[("list", "true")])
-                    .await
+                // The trailing `/` stays: Vault routes `MOUNT` without it to no mount.
+                self.native_get(&api, &[("list", "true")]).await
             }
         }
     }
