@@ -53,8 +53,17 @@ pub struct VaultBackend {
     /// When the whole mount list was last asked for (see [`VaultBackend::known_mount`]); the
     /// lock makes concurrent misses wait for one call instead of each making their own.
     listed: tokio::sync::Mutex<Option<Instant>>,
+    /// Recent metadata and LIST answers (see [`VaultBackend::native_get`]).
+    answers: std::sync::Mutex<std::collections::HashMap<String, (Instant, Arc<serde_json::Value>)>>,
     retry: RetryPolicy,
 }
+
+/// How long a metadata or LIST answer is reused. The broker asks these on behalf of clients,
+/// uncached by its secret cache; reusing them for a moment bounds what a client repeating one
+/// request costs Vault to one call per path per interval.
+const ANSWER_TTL: Duration = Duration::from_secs(1);
+/// At most this many answers are kept; the map is emptied when full.
+const MAX_ANSWERS: usize = 1024;
 
 /// How often a path under no known mount may make the backend ask Vault for the mount list
 /// again. A grant check looks up the identity of whatever path a client sends, so a miss must
@@ -88,6 +97,7 @@ impl VaultBackend {
             auth,
             mounts: Mounts::default(),
             listed: tokio::sync::Mutex::new(None),
+            answers: std::sync::Mutex::default(),
             retry: RetryPolicy::default(),
         })
     }
@@ -279,18 +289,34 @@ impl VaultBackend {
         Ok(())
     }
 
-    /// A KV v2 metadata read or a LIST, whole; `Ok(None)` for Vault's 404.
+    /// A KV v2 metadata read or a LIST, whole, reused for [`ANSWER_TTL`].
     async fn native_get(
         &self,
         api_path: &str,
         query: &[(&str, &str)],
     ) -> Result<serde_json::Value> {
+        let key = format!("{api_path}?{}", query.len());
+        let now = Instant::now();
+        {
+            let answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, v)) = answers.get(&key) {
+                if now.duration_since(*at) < ANSWER_TTL {
+                    return Ok((**v).clone());
+                }
+            }
+        }
         let action = Action::Metadata {
             api_path: api_path.to_owned(),
         };
         let body = self.get_json(api_path, query, &action).await?;
         // Metadata and key names only: no secret value is in these answers.
-        Ok(body.expose().clone())
+        let v = body.expose().clone();
+        let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+        if answers.len() >= MAX_ANSWERS {
+            answers.clear();
+        }
+        answers.insert(key, (now, Arc::new(v.clone())));
+        Ok(v)
     }
 
     fn unsupported(&self, what: String) -> Error {
