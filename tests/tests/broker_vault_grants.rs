@@ -299,3 +299,121 @@ async fn broker_vault_refusals_look_like_missing_secrets() {
     );
     w.broker.stop().await;
 }
+
+/// A loopback TCP relay to OpenBao that keeps every byte the broker sends, so a test can count
+/// the requests that reached Vault. A fake in the only sense that it exists: OpenBao (unlike
+/// Vault) cannot enable an audit device through its API, which would otherwise count them.
+struct Relay {
+    addr: std::net::SocketAddr,
+    sent: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+async fn relay_to(upstream: &str) -> Relay {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = upstream
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                continue;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = async move {
+                    let mut buf = vec![0u8; 16384];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    Relay { addr, sent }
+}
+
+/// What the grant check costs Vault, counted on the wire between the broker and OpenBao: a
+/// restricted client sending paths under mounts that do not exist makes no mount lookup per
+/// request, only the rate-limited listing of every mount.
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_identity_lookups_cost_vault_no_call_per_request() {
+    let bao = Bao::root();
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_to(&envfile_tests::env::vault_addr()).await;
+    let mount = unique("costs-kv2");
+    bao.enable_kv(&mount, 2).await;
+    bao.kv_put(&mount, 2, "x", &json!({ "m": marker(&mount, "x") }))
+        .await;
+    std::fs::write(
+        dir.path().join("vault-token"),
+        envfile_tests::env::vault_root_token(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("narrow"), NARROW).unwrap();
+    let toml = format!(
+        r#"
+[default.backends.vault]
+kind = "vault"
+address = "http://{relay}"
+auth = {{ method = "token", token_file = "{d}/vault-token" }}
+
+[default.envfiles.none]
+vars.X = {{ value = "1" }}
+
+[[default.broker.clients]]
+name = "narrow"
+token = "file://{d}/narrow"
+refs = ["vault:{mount}/x"]
+"#,
+        relay = relay.addr,
+        d = dir.path().display(),
+    );
+    let broker = start(setup_from(&toml).await, None).await;
+    let tcp = Via::Tcp(broker.tcp);
+    let h = [("X-Vault-Token", NARROW)];
+    let r = http(tcp.clone(), &format!("/v1/{mount}/data/x"), &h).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let unknown: Vec<String> = (0..40).map(|_| unique("nomount")).collect();
+    for m in &unknown {
+        let r = http(tcp.clone(), &format!("/v1/{m}/data/x"), &h).await;
+        assert_eq!(r.status, 404);
+        let t = format!("/v1/secrets/vault:{m}%2Fx");
+        let r = http(tcp.clone(), &t, &[("X-Envfile-Token", NARROW)]).await;
+        assert_eq!(r.status, 403);
+    }
+    broker.stop().await;
+
+    let sent = String::from_utf8_lossy(&relay.sent.lock().unwrap()).into_owned();
+    let requests: Vec<&str> = sent
+        .lines()
+        .filter(|l| l.starts_with("GET ") || l.starts_with("POST ") || l.starts_with("LIST "))
+        .collect();
+    assert!(
+        !requests
+            .iter()
+            .any(|r| unknown.iter().any(|m| r.contains(m.as_str()))),
+        "a request under an unknown mount reached Vault: {requests:?}"
+    );
+    let listings = requests
+        .iter()
+        .filter(|r| r.starts_with("GET /v1/sys/internal/ui/mounts "))
+        .count();
+    assert!(
+        (1..=2).contains(&listings),
+        "{listings} mount listings for 81 requests: {requests:?}"
+    );
+}
