@@ -444,3 +444,46 @@ async fn broker_vault_restricted_client_sees_only_its_grants() {
     }
     w.broker.stop().await;
 }
+
+/// A Vault mount named `secrets` shares the `/v1/secrets/` prefix with envfile's own route: a
+/// Vault client reaches the mount, an envfile client its route, and neither is answered from the
+/// other's memoized response for the same target.
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_vault_mount_named_secrets_and_envfile_route_stay_apart() {
+    let w = world().await;
+    let bao = Bao::root();
+    // One server per `scripts/test` run; the mount may exist from a retry of this test.
+    let (status, _) = bao
+        .call(
+            "POST",
+            "sys/mounts/secrets",
+            Some(json!({ "type": "kv", "options": { "version": "2" } })),
+        )
+        .await;
+    assert!(status == 204 || status == 400, "enable secrets/: {status}");
+    bao.kv_put("secrets", 2, "app", &json!({ "s": "from-the-mount" }))
+        .await;
+    let tcp = Via::Tcp(w.broker.tcp);
+    let vault = [("X-Vault-Token", TOKEN)];
+    let envfile = [("X-Envfile-Token", TOKEN)];
+    for _ in 0..2 {
+        let r = http(tcp.clone(), "/v1/secrets/data/app", &vault).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.json()["data"]["data"]["s"], "from-the-mount");
+        let r = http(tcp.clone(), "/v1/secrets/data/app", &envfile).await;
+        assert!(
+            r.json().get("request_id").is_none(),
+            "a Vault body on envfile's route"
+        );
+    }
+    let t = "/v1/secrets/vault:secrets%2Fapp";
+    let r = http(tcp.clone(), t, &envfile).await;
+    assert_eq!(r.json()["keys"]["s"], "from-the-mount", "envfile's route");
+    let r = http(tcp.clone(), t, &vault).await;
+    assert_eq!(
+        (r.status, r.text()),
+        (404, r#"{"errors":[]}"#.to_owned()),
+        "Vault's answer"
+    );
+    w.broker.stop().await;
+}

@@ -244,7 +244,11 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
         Route::Secret => SECRET_JSON,
         Route::AwsCompat => aws_compat::JSON,
         Route::VaultCompat
-            if vault_compat::memoizable(req.method(), req.uri().query().unwrap_or("")) =>
+            if vault_compat::memoizable(
+                req.method(),
+                req.uri().path(),
+                req.uri().query().unwrap_or(""),
+            ) =>
         {
             vault_compat::JSON
         }

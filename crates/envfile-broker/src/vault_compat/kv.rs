@@ -145,11 +145,12 @@ async fn read(
     if serde_json::to_writer(&mut out, &body).is_err() {
         return super::error(StatusCode::INTERNAL_SERVER_ERROR, "encoding failed");
     }
+    let memo_key = super::memo_target(call.target);
     let read = routes::Read {
         principal,
         reference: &reference,
         found: &found,
-        target: call.target,
+        target: &memo_key,
         generation,
         started: call.started,
     };

@@ -77,9 +77,27 @@ pub fn denied() -> routes::Resp {
 }
 
 /// Whether a GET to this path may be answered from the memo of an earlier read (reads only:
-/// a listing of the same target is another answer).
-pub fn memoizable(method: &Method, query: &str) -> bool {
-    method == Method::GET && routes::query_param(query, "list").as_deref() != Some("true")
+/// a listing of the same target is another answer). Memos are keyed by request target, and
+/// under envfile's own prefixes the same target means another thing to envfile's clients, so
+/// those are neither served from nor stored under it ([`memo_target`]).
+pub fn memoizable(method: &Method, path: &str, query: &str) -> bool {
+    method == Method::GET
+        && !shared_prefix(path)
+        && routes::query_param(query, "list").as_deref() != Some("true")
+}
+
+fn shared_prefix(path: &str) -> bool {
+    path.starts_with("/v1/secrets/") || path.starts_with("/v1/envfiles/")
+}
+
+/// The key a read's response is memoized under: the target, except under envfile's own prefixes
+/// (a Vault mount named `secrets`), where a key no request target can equal keeps the two apart.
+pub(crate) fn memo_target(target: &str) -> std::borrow::Cow<'_, str> {
+    if shared_prefix(target) {
+        format!("vault {target}").into()
+    } else {
+        target.into()
+    }
 }
 
 /// Serve an authenticated request.
