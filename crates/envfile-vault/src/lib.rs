@@ -54,9 +54,12 @@ pub struct VaultBackend {
     /// lock makes concurrent misses wait for one call instead of each making their own.
     listed: tokio::sync::Mutex<Option<Instant>>,
     /// Recent metadata and LIST answers (see [`VaultBackend::native_get`]).
-    answers: std::sync::Mutex<std::collections::HashMap<String, (Instant, Arc<serde_json::Value>)>>,
+    answers: std::sync::Mutex<std::collections::HashMap<String, (Instant, Answer)>>,
     retry: RetryPolicy,
 }
+
+/// A metadata or LIST answer: Vault's body, or its error (a 404 is reused like a body).
+type Answer = std::result::Result<Arc<serde_json::Value>, Error>;
 
 /// How long a metadata or LIST answer is reused. The broker asks these on behalf of clients,
 /// uncached by its secret cache; reusing them for a moment bounds what a client repeating one
@@ -297,26 +300,41 @@ impl VaultBackend {
     ) -> Result<serde_json::Value> {
         let key = format!("{api_path}?{}", query.len());
         let now = Instant::now();
-        {
-            let answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, v)) = answers.get(&key) {
-                if now.duration_since(*at) < ANSWER_TTL {
-                    return Ok((**v).clone());
+        let reused = self
+            .answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .filter(|(at, _)| now.duration_since(*at) < ANSWER_TTL)
+            .map(|(_, a)| a.clone());
+        let answer = match reused {
+            Some(a) => a,
+            None => {
+                let action = Action::Metadata {
+                    api_path: api_path.to_owned(),
+                };
+                // Metadata and key names only: no secret value is in these answers.
+                let fresh: Answer = self
+                    .get_json(api_path, query, &action)
+                    .await
+                    .map(|body| Arc::new(body.expose().clone()));
+                // Errors other than a 404 (Vault down, throttled) are not kept: the next request
+                // should try again.
+                let keep = match &fresh {
+                    Ok(_) => true,
+                    Err(e) => e.kind() == ErrorKind::NotFound,
+                };
+                if keep {
+                    let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+                    if answers.len() >= MAX_ANSWERS {
+                        answers.clear();
+                    }
+                    answers.insert(key, (now, fresh.clone()));
                 }
+                fresh
             }
-        }
-        let action = Action::Metadata {
-            api_path: api_path.to_owned(),
         };
-        let body = self.get_json(api_path, query, &action).await?;
-        // Metadata and key names only: no secret value is in these answers.
-        let v = body.expose().clone();
-        let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
-        if answers.len() >= MAX_ANSWERS {
-            answers.clear();
-        }
-        answers.insert(key, (now, Arc::new(v.clone())));
-        Ok(v)
+        answer.map(|v| (*v).clone())
     }
 
     fn unsupported(&self, what: String) -> Error {
