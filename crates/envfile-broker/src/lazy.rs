@@ -75,6 +75,9 @@ impl Backend for LazyBackend {
     async fn identity(&self, path: &str) -> Result<String> {
         self.inner().await?.identity(path).await
     }
+    async fn native(&self, call: envfile_core::Native<'_>) -> Result<serde_json::Value> {
+        self.inner().await?.native(call).await
+    }
     async fn put(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {
         self.inner().await?.put(path, value).await
     }

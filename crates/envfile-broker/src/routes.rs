@@ -10,7 +10,7 @@
 //! a boxed future.
 
 use crate::audit::{rfc3339, AuditLine};
-use crate::auth::{Peer, Principal, Refusal};
+use crate::auth::{Peer, Principal, Refusal, Verdict};
 use crate::cache::Cached;
 use crate::config::parse_duration;
 use crate::metrics::Route;
@@ -86,6 +86,10 @@ struct Head<'a> {
     token: Option<&'a [u8]>,
     aws_token: Option<&'a [u8]>,
     vault_token: Option<&'a [u8]>,
+    /// `Authorization: Bearer …`, which Vault clients may send instead of `X-Vault-Token`.
+    bearer: Option<&'a [u8]>,
+    /// `X-Vault-Request`, which every Vault client sends.
+    vault_request: bool,
     forwarded: bool,
     body: bool,
 }
@@ -99,6 +103,13 @@ impl<'a> Head<'a> {
                 TOKEN_HEADER => _ = h.token.get_or_insert(value.as_bytes()),
                 AWS_TOKEN_HEADER => _ = h.aws_token.get_or_insert(value.as_bytes()),
                 VAULT_TOKEN_HEADER => _ = h.vault_token.get_or_insert(value.as_bytes()),
+                "authorization" => {
+                    let v = value.as_bytes();
+                    if v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ") {
+                        _ = h.bearer.get_or_insert(&v[7..]);
+                    }
+                }
+                "x-vault-request" => h.vault_request = true,
                 X_FORWARDED_FOR => h.forwarded = true,
                 "transfer-encoding" => h.body = true,
                 "content-length" => h.body |= value.as_bytes() != b"0",
@@ -107,24 +118,32 @@ impl<'a> Head<'a> {
         }
         h
     }
+
+    /// Whether a Vault client sent the request (and not an envfile one): such a request goes to
+    /// the Vault route under any `/v1/` path, even `/v1/secrets/…` and `/v1/envfiles/…`, which
+    /// are then Vault mounts named `secrets` and `envfiles`.
+    fn vault_client(&self) -> bool {
+        self.token.is_none()
+            && (self.vault_token.is_some() || self.bearer.is_some() || self.vault_request)
+    }
 }
 
-fn classify(path: &str, vault_token: bool) -> Route {
+fn classify(path: &str, vault_client: bool) -> Route {
     if path == "/healthz" {
         Route::Health
     } else if path == "/readyz" {
         Route::Ready
     } else if path == "/metrics" {
         Route::Metrics
+    } else if vault_client && path.starts_with("/v1/") {
+        Route::VaultCompat
     } else if path.starts_with("/v1/envfiles/") {
         Route::Envfile
     } else if path == "/secretsmanager/get" {
         Route::AwsCompat
-    } else if vault_token && vault_compat::matches(path) {
-        Route::VaultCompat
     } else if path.starts_with("/v1/secrets/") {
         Route::Secret
-    } else if vault_compat::matches(path) {
+    } else if path.starts_with("/v1/") {
         Route::VaultCompat
     } else {
         Route::Other
@@ -172,8 +191,16 @@ fn target(req: &Request<Incoming>) -> &str {
 /// Everything that needs no waiting: checks, authentication, health, metrics, memoized reads.
 fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant) -> Now {
     let head = Head::read(req.headers());
-    let route = classify(req.uri().path(), head.vault_token.is_some());
-    if let Some(r) = refusal(req.method(), &head) {
+    let route = classify(req.uri().path(), head.vault_client());
+    if route == Route::VaultCompat {
+        // Vault's clients get Vault's shapes, also for what is refused before any path.
+        let query = req.uri().query().unwrap_or("");
+        let r = vault_compat::refusal(req.method(), head.forwarded, head.body)
+            .or_else(|| vault_compat::unauthenticated(req.uri().path(), query));
+        if let Some(r) = r {
+            return Now::Answered(route, r);
+        }
+    } else if let Some(r) = refusal(req.method(), &head) {
         return Now::Answered(route, r);
     }
     match route {
@@ -193,11 +220,14 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
     // The broker's own header first; the compatibility routes also take their client's.
     let token = head.token.or(match route {
         Route::AwsCompat => head.aws_token,
-        Route::VaultCompat => head.vault_token,
+        Route::VaultCompat => head.vault_token.or(head.bearer),
         _ => None,
     });
     let principal = match st.auth.authenticate(peer, token) {
         Ok(p) => p,
+        Err(_) if route == Route::VaultCompat => {
+            return Now::Answered(route, vault_compat::denied())
+        }
         Err(Refusal::Missing) => {
             let r = error_json(
                 StatusCode::UNAUTHORIZED,
@@ -213,7 +243,16 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
         Route::Envfile => return Now::Later(route, principal.into_owned()),
         Route::Secret => SECRET_JSON,
         Route::AwsCompat => aws_compat::JSON,
-        Route::VaultCompat => vault_compat::JSON,
+        Route::VaultCompat
+            if vault_compat::memoizable(
+                req.method(),
+                req.uri().path(),
+                req.uri().query().unwrap_or(""),
+            ) =>
+        {
+            vault_compat::JSON
+        }
+        Route::VaultCompat => return Now::Later(route, principal.into_owned()),
         _ => {
             let r = error_json(StatusCode::NOT_FOUND, "not_found", "no such route");
             return Now::Answered(route, r);
@@ -251,7 +290,8 @@ async fn answer_later(
         }
         Route::AwsCompat => aws_compat::get(st, principal, query, target(req), started).await,
         Route::VaultCompat => {
-            vault_compat::get(st, principal, path, query, target(req), started).await
+            let method = req.method();
+            vault_compat::serve(st, principal, method, path, query, target(req), started).await
         }
         _ => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
     }
@@ -446,6 +486,8 @@ fn etag_matches(inm: Option<&str>, etag: &str) -> bool {
 pub struct Found {
     /// The backend instance.
     pub backend: String,
+    /// The secret's canonical identity (what grants are checked against), when known.
+    pub identity: Option<String>,
     /// The cached whole secret.
     pub cached: Arc<Cached>,
     /// The selected value when the reference has a key.
@@ -476,9 +518,16 @@ pub async fn find(
             })
         }
     };
-    if !principal.may_read_secret(backend.name(), &reference.locator.path) {
-        return Err(Denied::Forbidden);
-    }
+    // Checked against the identity of exactly the secret read below, whatever the spelling.
+    let identity = match st
+        .auth
+        .grants
+        .check(principal, &backend, &reference.locator.path)
+        .await
+    {
+        Verdict::Allowed(id) => id,
+        Verdict::Denied => return Err(Denied::Forbidden),
+    };
     let cached = st
         .cache
         .get(&backend, &reference.locator)
@@ -490,6 +539,7 @@ pub async fn find(
     };
     Ok(Found {
         backend: backend.name().to_owned(),
+        identity,
         cached,
         selected,
     })
@@ -526,7 +576,8 @@ pub fn serve_memo(
     content_type: &'static str,
 ) -> Option<Resp> {
     let m = memo_get(st, target, started)?;
-    if !principal.may_read_secret(&m.backend, &m.path) {
+    // `m.path` holds the identity of the secret the memo was built from.
+    if !st.auth.grants.allows_known(principal, &m.backend, &m.path) {
         return None;
     }
     st.cache.note_hit();
@@ -593,10 +644,11 @@ pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'s
         latency: read.started.elapsed(),
     };
     st.audit.write(&line);
-    if let Some(valid_until) = st
+    // Without an identity a repeat could not be checked against grants, so it is not memoized.
+    let valid = st
         .cache
-        .valid_until(&found.backend, &read.reference.locator)
-    {
+        .valid_until(&found.backend, &read.reference.locator);
+    if let (Some(valid_until), Some(identity)) = (valid, &found.identity) {
         memo_put(
             st,
             read.target,
@@ -604,7 +656,7 @@ pub fn finish_secret(st: &State, read: &Read<'_>, body: Bytes, content_type: &'s
                 generation: read.generation,
                 valid_until,
                 backend: found.backend.clone(),
-                path: read.reference.locator.path.clone(),
+                path: identity.clone(),
                 audit_tail: line.tail(),
                 body: body.clone(),
             },
@@ -929,9 +981,12 @@ mod tests {
         assert_eq!(classify("/secretsmanager/get", false), Route::AwsCompat);
         assert_eq!(classify("/v1/secrets/aws:x", false), Route::Secret);
         assert_eq!(classify("/v1/secret/data/app", false), Route::VaultCompat);
-        // A secrets path that also has Vault's shape goes to Vault when the client is one.
+        assert_eq!(classify("/v1/sys/health", false), Route::VaultCompat);
+        // envfile's own paths go to Vault when the client is one (mounts named so).
         assert_eq!(classify("/v1/secrets/data/app", true), Route::VaultCompat);
+        assert_eq!(classify("/v1/envfiles/data/app", true), Route::VaultCompat);
         assert_eq!(classify("/v1/secrets/data/app", false), Route::Secret);
+        assert_eq!(classify("/v1/envfiles/app", false), Route::Envfile);
         assert_eq!(classify("/nope", false), Route::Other);
     }
 }

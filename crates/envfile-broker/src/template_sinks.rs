@@ -145,6 +145,9 @@ impl Backend for Recorder {
     async fn identity(&self, path: &str) -> Result<String> {
         self.inner.identity(path).await
     }
+    async fn native(&self, call: envfile_core::Native<'_>) -> Result<serde_json::Value> {
+        self.inner.native(call).await
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

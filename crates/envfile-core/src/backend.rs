@@ -22,6 +22,10 @@ pub struct Fetched {
     pub version: Option<String>,
     /// A lease, for backends that hand out leased secrets.
     pub lease: Option<Lease>,
+    /// The rest of the backend's answer, without the secret: what it said about this version
+    /// (Vault: the read's envelope, with KV v2's `metadata` object), for routes that answer in
+    /// the backend's own shape. Never holds a secret value.
+    pub meta: Option<Arc<serde_json::Value>>,
 }
 
 impl Fetched {
@@ -31,6 +35,7 @@ impl Fetched {
             value,
             version,
             lease: None,
+            meta: None,
         }
     }
 }
@@ -44,6 +49,23 @@ pub struct Lease {
     pub ttl: Duration,
     /// Whether the lease can be renewed.
     pub renewable: bool,
+}
+
+/// A read-only question to a backend's own API, answered in the backend's own JSON shape, for
+/// the broker's compatibility routes (the Vault route answers `sys/internal/ui/mounts`, KV v2
+/// metadata and LIST from these). Answers hold names and metadata, never secret values; the
+/// caller checks grants before asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Native<'a> {
+    /// Every mount the backend can see, keyed `PATH/` (Vault: `data.secret` of
+    /// `sys/internal/ui/mounts`).
+    Mounts,
+    /// The mount holding a path, as `sys/internal/ui/mounts/PATH` describes it (its `data`).
+    MountOf(&'a str),
+    /// A secret's version history (Vault: the whole KV v2 metadata response).
+    Metadata(&'a str),
+    /// The names in a folder (Vault: the whole LIST response, `data.keys`).
+    List(&'a str),
 }
 
 /// What a write did, for `envfile import` plans.
@@ -117,6 +139,15 @@ pub trait Backend: Send + Sync + 'static {
     /// default is the path as written, for backends where each secret has one spelling.
     async fn identity(&self, path: &str) -> Result<String> {
         Ok(path.to_owned())
+    }
+
+    /// Answer a [`Native`] question; the default: this backend has no such API.
+    async fn native(&self, call: Native<'_>) -> Result<serde_json::Value> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("backend kind `{}` cannot answer {call:?}", self.kind()),
+        )
+        .with_backend(self.name()))
     }
 
     /// Write a secret (create, or add a new version). Used by `envfile import`.

@@ -30,6 +30,9 @@ pub(crate) struct Mount {
     /// Without leading or trailing `/` (`ml-incident`, `team/kv`).
     pub(crate) path: String,
     pub(crate) version: KvVersion,
+    /// Vault's description of the mount (type, options, accessor…), as the mount lookup gave it,
+    /// with its `path` (`PATH/`).
+    pub(crate) info: Arc<serde_json::Value>,
 }
 
 impl Mount {
@@ -47,7 +50,41 @@ impl Mount {
             Some("2") => KvVersion::V2,
             _ => KvVersion::V1,
         };
-        Ok(Self { path, version })
+        let mut info = data.clone();
+        if let Some(o) = info.as_object_mut() {
+            o.insert("path".into(), format!("{path}/").into());
+        }
+        Ok(Self {
+            path,
+            version,
+            info: Arc::new(info),
+        })
+    }
+
+    /// Every mount in the `data.secret` map of `sys/internal/ui/mounts` (no path): the mounts
+    /// the token has some capability under, keyed `PATH/`.
+    pub(crate) fn list_from_ui_mounts(body: &SecretJson) -> Vec<Self> {
+        let Some(secret) = body.expose()["data"]["secret"].as_object() else {
+            return Vec::new();
+        };
+        secret
+            .iter()
+            .filter_map(|(k, v)| {
+                let path = k.trim_matches('/');
+                let mut info = v.clone();
+                if let Some(o) = info.as_object_mut() {
+                    o.insert("path".into(), format!("{path}/").into());
+                }
+                (!path.is_empty()).then(|| Self {
+                    path: path.to_owned(),
+                    version: match v["options"]["version"].as_str() {
+                        Some("2") => KvVersion::V2,
+                        _ => KvVersion::V1,
+                    },
+                    info: Arc::new(info),
+                })
+            })
+            .collect()
     }
 }
 
@@ -56,16 +93,24 @@ impl Mount {
 pub(crate) struct Mounts(RwLock<Vec<Arc<Mount>>>);
 
 impl Mounts {
+    /// Every mount known, longest path first.
+    pub(crate) fn all(&self) -> Vec<Arc<Mount>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     pub(crate) fn lookup(&self, path: &str) -> Option<Arc<Mount>> {
         let known = self.0.read().unwrap_or_else(|p| p.into_inner());
         known.iter().find(|m| is_under(path, &m.path)).cloned()
     }
 
+    /// Remember `m`; a mount already known by that path is replaced (a listing every few
+    /// seconds must not grow the list).
     pub(crate) fn remember(&self, m: Mount) -> Arc<Mount> {
         let mut known = self.0.write().unwrap_or_else(|p| p.into_inner());
         if let Some(existing) = known.iter().find(|k| ***k == m) {
             return existing.clone();
         }
+        known.retain(|k| k.path != m.path);
         let m = Arc::new(m);
         known.push(m.clone());
         known.sort_by_key(|k| std::cmp::Reverse(k.path.len()));
@@ -138,6 +183,27 @@ impl KvPath {
     }
 }
 
+/// The canonical identity of `path` on `mount` (which holds it): the mount and the secret's real
+/// name on it, so every spelling that reads one secret gives one string. KV v2 drops the
+/// `data/` API segment, as a read of `path` does ([`KvPath::new`]); KV v1 keeps the path, where
+/// `data/x` is a name like any other. With `prefix`, `path` is a grant's prefix (its `*`
+/// removed) and may end anywhere, even at the mount: `m/data/` on KV v2 is every secret of `m`.
+pub(crate) fn identity(mount: Arc<Mount>, path: &str, prefix: bool) -> Result<String> {
+    if !prefix {
+        let kv = KvPath::new(mount, path)?;
+        return Ok(format!("{}/{}", kv.mount.path, kv.rest));
+    }
+    let rest = path
+        .strip_prefix(mount.path.as_str())
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or_default();
+    let rest = match mount.version {
+        KvVersion::V2 => rest.strip_prefix("data/").unwrap_or(rest),
+        KvVersion::V1 => rest,
+    };
+    Ok(format!("{}/{rest}", mount.path))
+}
+
 /// One `path "…" { capabilities = […] }` stanza of a Vault policy: the API path and the
 /// capabilities it needs.
 pub type PolicyPath = (String, Vec<&'static str>);
@@ -150,6 +216,7 @@ pub(crate) fn offline_policy_paths(path: &str, version_probes: bool) -> Result<V
     let mount = Arc::new(Mount {
         path: mount.to_owned(),
         version: KvVersion::V2,
+        info: Arc::default(),
     });
     Ok(KvPath::new(mount, path)?.policy_paths(version_probes))
 }
@@ -190,6 +257,29 @@ pub(crate) fn check_version(v: &str, path: &str) -> Result<u64> {
     })
 }
 
+/// The response without the secret: every top-level field but `data`, and for KV v2 `data` with
+/// its `metadata` and `data: null` (Vault's shape for a deleted version). Built field by field,
+/// so no copy of the values is made.
+pub(crate) fn envelope(body: &SecretJson, version: KvVersion) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let Some(o) = body.expose().as_object() {
+        for (k, v) in o {
+            if k != "data" {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let data = match version {
+        KvVersion::V1 => serde_json::Value::Null,
+        KvVersion::V2 => serde_json::json!({
+            "data": null,
+            "metadata": body.expose()["data"]["metadata"].clone(),
+        }),
+    };
+    out.insert("data".into(), data);
+    serde_json::Value::Object(out)
+}
+
 /// The secret's data object as compact JSON, and its version (KV v2). The value is serialized
 /// straight from the response, which is zeroized when dropped.
 pub(crate) fn extract(
@@ -227,6 +317,7 @@ mod tests {
         Arc::new(Mount {
             path: path.into(),
             version,
+            info: Arc::default(),
         })
     }
 
@@ -281,6 +372,49 @@ mod tests {
     }
 
     #[test]
+    fn identities_name_the_secret_read_not_the_spelling() {
+        let v2 = mount("secret", KvVersion::V2);
+        let v1 = mount("kv1", KvVersion::V1);
+        let id = |m: &Arc<Mount>, p: &str| identity(m.clone(), p, false).unwrap();
+        let pre = |m: &Arc<Mount>, p: &str| identity(m.clone(), p, true).unwrap();
+        // KV v2: with or without the API segment, one secret; `data/data/x` is the secret `data/x`.
+        assert_eq!(id(&v2, "secret/x"), "secret/x");
+        assert_eq!(id(&v2, "secret/data/x"), "secret/x");
+        assert_eq!(id(&v2, "secret/data/data/x"), "secret/data/x");
+        // KV v1: `data/` is part of the name.
+        assert_eq!(id(&v1, "kv1/x"), "kv1/x");
+        assert_eq!(id(&v1, "kv1/data/x"), "kv1/data/x");
+        assert!(identity(v2.clone(), "secret/data", false).is_err());
+        // Prefixes: the same rule, and they may stop at the mount.
+        assert_eq!(pre(&v2, "secret/data/"), "secret/");
+        assert_eq!(pre(&v2, "secret/"), "secret/");
+        assert_eq!(pre(&v2, "secret/data/app/"), "secret/app/");
+        assert_eq!(pre(&v2, "secret/data"), "secret/data");
+        assert_eq!(pre(&v1, "kv1/data/"), "kv1/data/");
+    }
+
+    #[test]
+    fn the_mount_list_gives_every_mount_and_its_version() {
+        let body = SecretJson::from_value(serde_json::json!({ "data": { "auth": {}, "secret": {
+            "secret/": { "type": "kv", "options": { "version": "2" } },
+            "kv1/": { "type": "kv", "options": { "version": "1" } },
+            "team/kv/": { "type": "kv", "options": null },
+        } } }));
+        let mut ms = Mount::list_from_ui_mounts(&body);
+        ms.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(
+            ms.iter()
+                .map(|m| (m.path.as_str(), m.version))
+                .collect::<Vec<_>>(),
+            vec![
+                ("kv1", KvVersion::V1),
+                ("secret", KvVersion::V2),
+                ("team/kv", KvVersion::V1)
+            ]
+        );
+    }
+
+    #[test]
     fn mount_itself_is_not_a_secret() {
         let m = mount("ml-incident", KvVersion::V2);
         let e = KvPath::new(m, "ml-incident/data").unwrap_err();
@@ -293,10 +427,12 @@ mod tests {
         ms.remember(Mount {
             path: "a".into(),
             version: KvVersion::V1,
+            info: Arc::default(),
         });
         ms.remember(Mount {
             path: "a/b".into(),
             version: KvVersion::V2,
+            info: Arc::default(),
         });
         assert_eq!(ms.lookup("a/b/c").unwrap().path, "a/b");
         assert_eq!(ms.lookup("a/bc/d").unwrap().path, "a");

@@ -35,12 +35,13 @@ use crate::kv::{KvPath, Mount, Mounts};
 use async_trait::async_trait;
 use envfile_core::retry::RetryPolicy;
 use envfile_core::{
-    Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, PutOutcome, Result,
-    SecretJson, SecretValue,
+    Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, Native, PutOutcome,
+    Result, SecretJson, SecretValue,
 };
 use reqwest::Method;
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A Vault / OpenBao server as an envfile backend.
 pub struct VaultBackend {
@@ -49,8 +50,28 @@ pub struct VaultBackend {
     http: Arc<Http>,
     auth: Arc<Auth>,
     mounts: Mounts,
+    /// When the whole mount list was last asked for (see [`VaultBackend::known_mount`]); the
+    /// lock makes concurrent misses wait for one call instead of each making their own.
+    listed: tokio::sync::Mutex<Option<Instant>>,
+    /// Recent metadata and LIST answers (see [`VaultBackend::native_get`]).
+    answers: std::sync::Mutex<std::collections::HashMap<String, (Instant, Answer)>>,
     retry: RetryPolicy,
 }
+
+/// A metadata or LIST answer: Vault's body, or its error (a 404 is reused like a body).
+type Answer = std::result::Result<Arc<serde_json::Value>, Error>;
+
+/// How long a metadata or LIST answer is reused. The broker asks these on behalf of clients,
+/// uncached by its secret cache; reusing them for a moment bounds what a client repeating one
+/// request costs Vault to one call per path per interval.
+const ANSWER_TTL: Duration = Duration::from_secs(1);
+/// At most this many answers are kept; the map is emptied when full.
+const MAX_ANSWERS: usize = 1024;
+
+/// How often a path under no known mount may make the backend ask Vault for the mount list
+/// again. A grant check looks up the identity of whatever path a client sends, so a miss must
+/// not cost a Vault call per request.
+const MOUNT_LIST_INTERVAL: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for VaultBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -78,6 +99,8 @@ impl VaultBackend {
             http,
             auth,
             mounts: Mounts::default(),
+            listed: tokio::sync::Mutex::new(None),
+            answers: std::sync::Mutex::default(),
             retry: RetryPolicy::default(),
         })
     }
@@ -229,6 +252,91 @@ impl VaultBackend {
         KvPath::new(mount, path).map_err(|e| e.with_backend(&self.name))
     }
 
+    /// The mount `path` is in, from the mounts already known, else from one fresh listing of
+    /// every mount the backend's token can see (`sys/internal/ui/mounts`), asked at most once per
+    /// [`MOUNT_LIST_INTERVAL`]. Unlike [`Self::locate`], a path under no mount costs no call of
+    /// its own, and the answer never depends on whether a secret exists. Vault refuses nested
+    /// mounts, so the longest known mount holding `path` is the one Vault routes a read to, here
+    /// and in [`Self::locate`] alike.
+    async fn known_mount(&self, path: &str) -> Result<Arc<Mount>> {
+        if let Some(m) = self.mounts.lookup(path) {
+            return Ok(m);
+        }
+        self.list_mounts(|| self.mounts.lookup(path).is_none())
+            .await?;
+        self.mounts.lookup(path).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("`{path}` is under no mount the backend's token can see"),
+            )
+            .with_backend(&self.name)
+        })
+    }
+
+    /// Ask Vault for every mount the token can see, unless that was done in the last
+    /// [`MOUNT_LIST_INTERVAL`] or `still_needed` says another caller's listing already did it.
+    async fn list_mounts(&self, still_needed: impl Fn() -> bool) -> Result<()> {
+        let mut listed = self.listed.lock().await;
+        let due = listed.is_none_or(|t| t.elapsed() >= MOUNT_LIST_INTERVAL);
+        if due && still_needed() {
+            // Set before the call, so failures are rate-limited too.
+            *listed = Some(Instant::now());
+            let action = Action::DetectMount { path: "*".into() };
+            let body = self
+                .get_json("sys/internal/ui/mounts", &[], &action)
+                .await?;
+            for m in Mount::list_from_ui_mounts(&body) {
+                self.mounts.remember(m);
+            }
+        }
+        Ok(())
+    }
+
+    /// A KV v2 metadata read or a LIST, whole, reused for [`ANSWER_TTL`].
+    async fn native_get(
+        &self,
+        api_path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<serde_json::Value> {
+        let key = format!("{api_path}?{}", query.len());
+        let now = Instant::now();
+        let reused = self
+            .answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .filter(|(at, _)| now.duration_since(*at) < ANSWER_TTL)
+            .map(|(_, a)| a.clone());
+        let answer = match reused {
+            Some(a) => a,
+            None => {
+                let action = Action::Metadata {
+                    api_path: api_path.to_owned(),
+                };
+                // Metadata and key names only: no secret value is in these answers.
+                let fresh: Answer = self
+                    .get_json(api_path, query, &action)
+                    .await
+                    .map(|body| Arc::new(body.expose().clone()));
+                // Errors other than a 404 (Vault down, throttled) are not kept: the next request
+                // should try again.
+                let keep = match &fresh {
+                    Ok(_) => true,
+                    Err(e) => e.kind() == ErrorKind::NotFound,
+                };
+                if keep {
+                    let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+                    if answers.len() >= MAX_ANSWERS {
+                        answers.clear();
+                    }
+                    answers.insert(key, (now, fresh.clone()));
+                }
+                fresh
+            }
+        };
+        answer.map(|v| (*v).clone())
+    }
+
     fn unsupported(&self, what: String) -> Error {
         Error::new(ErrorKind::Unsupported, what).with_backend(&self.name)
     }
@@ -282,7 +390,73 @@ impl Backend for VaultBackend {
         let body = self.get_json(&api_path, &query, &action).await?;
         let (value, version) =
             kv::extract(&body, kv.mount.version).map_err(|f| error::map(f, &action, &self.name))?;
-        Ok(Fetched::new(value, version))
+        let mut fetched = Fetched::new(value, version);
+        fetched.meta = Some(Arc::new(kv::envelope(&body, kv.mount.version)));
+        Ok(fetched)
+    }
+
+    /// The mount and the secret's real name on it (see `kv::identity`); for a grant prefix
+    /// ending in `*`, the same for the prefix, `*` kept. A prefix without `/` stops inside the
+    /// first path segment, so it covers whole mounts and is its own identity. A prefix that
+    /// reaches into a mount the token cannot see matches nothing (an error), rather than being
+    /// compared as written, where `data/` could mean either thing.
+    async fn identity(&self, path: &str) -> Result<String> {
+        if let Some(prefix) = path.strip_suffix('*') {
+            let prefix = prefix.trim_start_matches('/');
+            if !prefix.contains('/') {
+                return Ok(path.trim_start_matches('/').to_owned());
+            }
+            let mount = self.known_mount(prefix).await?;
+            let id = kv::identity(mount, prefix, true).map_err(|e| e.with_backend(&self.name))?;
+            return Ok(format!("{id}*"));
+        }
+        let path = kv::check_path(path).map_err(|e| e.with_backend(&self.name))?;
+        let mount = self.known_mount(path).await?;
+        kv::identity(mount, path, false).map_err(|e| e.with_backend(&self.name))
+    }
+
+    async fn native(&self, call: Native<'_>) -> Result<serde_json::Value> {
+        match call {
+            Native::Mounts => {
+                self.list_mounts(|| true).await?;
+                let mut out = serde_json::Map::new();
+                for m in self.mounts.all() {
+                    out.insert(format!("{}/", m.path), (*m.info).clone());
+                }
+                Ok(serde_json::Value::Object(out))
+            }
+            Native::MountOf(path) => {
+                let m = self.known_mount(path.trim_start_matches('/')).await?;
+                Ok((*m.info).clone())
+            }
+            Native::Metadata(path) => {
+                let path = kv::check_path(path).map_err(|e| e.with_backend(&self.name))?;
+                let kv = KvPath::new(self.known_mount(path).await?, path)?;
+                if kv.mount.version == KvVersion::V1 {
+                    return Err(self.unsupported(format!(
+                        "`{path}`: mount `{}/` is KV v1, which keeps no metadata",
+                        kv.mount.path
+                    )));
+                }
+                self.native_get(&kv.metadata_path(), &[]).await
+            }
+            Native::List(path) => {
+                let path = path.trim_matches('/');
+                let m = self.known_mount(&format!("{path}/")).await?;
+                let rest = path
+                    .strip_prefix(m.path.as_str())
+                    .unwrap_or_default()
+                    .trim_start_matches('/');
+                let api = match (m.version, rest) {
+                    (KvVersion::V2, "") => format!("{}/metadata/", m.path),
+                    (KvVersion::V2, r) => format!("{}/metadata/{r}/", m.path),
+                    (KvVersion::V1, "") => format!("{}/", m.path),
+                    (KvVersion::V1, r) => format!("{}/{r}/", m.path),
+                };
+                // The trailing `/` stays: Vault routes `MOUNT` without it to no mount.
+                self.native_get(&api, &[("list", "true")]).await
+            }
+        }
     }
 
     async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
