@@ -56,16 +56,17 @@ pub async fn bind(s: &Settings) -> Result<Listeners> {
         None => None,
     };
     let unix = match &s.socket {
-        Some(p) => Some((bind_socket(p, s.socket_mode)?, p.clone())),
+        Some(p) => Some((bind_socket(p, s.socket_mode, s.socket_group)?, p.clone())),
         None => None,
     };
     Ok(Listeners { tcp, unix })
 }
 
 /// Replace a stale socket only when it is a socket and nothing answers on it; bind under a
-/// temporary name, set the mode, then rename into place, so the socket is never reachable with
-/// the umask's looser mode.
-fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
+/// temporary name, set the mode (and group, with `socket_group`: a broker run as root serves
+/// its uid-granted clients through a 0660 socket of their group, not a 0666 one), then rename
+/// into place, so the socket is never reachable with the umask's looser mode.
+fn bind_socket(path: &Path, mode: u32, group: Option<u32>) -> Result<UnixListener> {
     let hint = |what: &str| format!("socket {}: {what}", path.display());
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
@@ -112,10 +113,20 @@ fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
     let l = UnixListener::bind(&tmp)
         .map_err(|e| Error::from(e).with_hint(hint("cannot bind (does the directory exist?)")))?;
     let done = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = done {
+        .map_err(|e| (e, "cannot set its mode"))
+        .and_then(|_| match group {
+            Some(g) => std::os::unix::fs::chown(&tmp, None, Some(g)).map_err(|e| {
+                (
+                    e,
+                    "cannot give it to broker.socket_group (the broker must be root or a member)",
+                )
+            }),
+            None => Ok(()),
+        })
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| (e, "cannot move it into place")));
+    if let Err((e, what)) = done {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::from(e).with_hint(hint("cannot set its mode or move it into place")));
+        return Err(Error::from(e).with_hint(hint(what)));
     }
     Ok(l)
 }
