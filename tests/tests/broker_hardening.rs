@@ -611,3 +611,49 @@ async fn broker_socket_group_is_applied_to_the_socket() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o660);
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_a_socket_client_holds_at_most_its_limit_of_connections() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    write_store(dir.path(), json!({ "a": "va" }));
+    let me: u32 = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+        .unwrap();
+    let rest = format!(
+        "[default.envfiles.a]\nvars.A = \"file:a\"\n\
+         [default.broker]\nmax_connections = 8\nclient_max_requests = 2\nclient_max_waits = 1\n\
+         [[default.broker.clients]]\nname = \"me\"\nuid = {me}\nenvfiles = [\"a\"]\n"
+    );
+    let b = start(setup_from(&file_config(dir.path(), &rest)).await, None).await;
+    wait_ready(&b).await;
+    // Four idle connections: two are kept, the others closed at once.
+    let mut conns = Vec::new();
+    for _ in 0..4 {
+        conns.push(tokio::net::UnixStream::connect(&b.socket).await.unwrap());
+    }
+    let mut closed = 0;
+    for c in &mut conns {
+        let mut buf = [0u8; 1];
+        match tokio::time::timeout(Duration::from_millis(300), c.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => closed += 1,
+            Ok(Ok(_)) => panic!("the broker sent something unasked"),
+            Err(_) => {}
+        }
+    }
+    assert_eq!(closed, 2, "connections over the per-uid limit were kept");
+    // Others (and the probes) are served meanwhile; the uid is served again once it lets go.
+    assert_eq!(b.get("/readyz").await.status, 200);
+    drop(conns);
+    eventually(
+        "a socket connection after letting go",
+        Duration::from_secs(5),
+        || async { b.get_unix("/v1/envfiles/a").await.status == 200 },
+    )
+    .await;
+    b.stop().await;
+}

@@ -267,6 +267,12 @@ impl Authenticator {
         }
     }
 
+    /// Whether a socket peer with `uid` is the operator (the broker's own uid or root, when no
+    /// client names a uid or gid): its connections count against no per-client cap.
+    pub fn is_operator_uid(&self, uid: u32) -> bool {
+        !self.socket_clients && (uid == self.own_uid || uid == 0)
+    }
+
     /// Authenticate by token (any listener) or by peer credentials (socket only). A token's
     /// principal is borrowed from the table; a socket peer's is built for it.
     pub fn authenticate(

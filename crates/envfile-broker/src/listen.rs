@@ -13,10 +13,11 @@ use envfile_core::{Error, ErrorKind, Result};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Semaphore};
 
@@ -143,6 +144,10 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
         .max_buf_size(settings.max_request_bytes)
         .keep_alive(true);
     let Listeners { tcp, unix } = listeners;
+    let per_uid = Arc::new(PerUid {
+        max: settings.client_limits.max_requests,
+        held: Mutex::new(HashMap::new()),
+    });
     let socket_path = unix.as_ref().map(|(_, p)| p.clone());
     loop {
         let permit = tokio::select! {
@@ -186,10 +191,25 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
                         continue;
                     }
                 };
+                // A socket peer is known before it sends anything: one uid may hold only so
+                // many connections, idle ones included, so it cannot take the others'.
+                let held = match peer {
+                    Peer::Unix { uid, .. } if !shared.current().auth.is_operator_uid(uid) => {
+                        match per_uid.hold(uid) {
+                            Some(h) => Some(h),
+                            None => {
+                                tracing::warn!(uid, "socket peer holds its limit of connections; closing the new one");
+                                continue;
+                            }
+                        }
+                    }
+                    _ => None,
+                };
                 let svc = service_fn(move |req| routes::handle(req, peer, &shared2));
                 let fut = drain.track(builder.serve_connection(TokioIo::new(stream), svc));
                 tokio::spawn(async move {
                     let _ = fut.await;
+                    drop(held);
                     drop(permit);
                 });
             }
@@ -207,6 +227,38 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
         .is_err()
     {
         tracing::warn!("drain timed out; closing open connections");
+    }
+}
+
+/// Open socket connections per peer uid.
+struct PerUid {
+    max: usize,
+    held: Mutex<HashMap<u32, usize>>,
+}
+
+/// One connection of a uid; counted until dropped.
+struct Held(Arc<PerUid>, u32);
+
+impl PerUid {
+    fn hold(self: &Arc<Self>, uid: u32) -> Option<Held> {
+        let mut m = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(uid).or_default();
+        (*n < self.max).then(|| {
+            *n += 1;
+            Held(self.clone(), uid)
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut m = self.0.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
     }
 }
 
