@@ -657,3 +657,24 @@ async fn broker_a_socket_client_holds_at_most_its_limit_of_connections() {
     .await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_a_refresh_that_changed_something_forgets_remembered_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    write_store(dir.path(), json!({ "a": "v1" }));
+    let rest = "[default.envfiles.a]\nvars.A = \"file:a\"\n\
+                [default.broker]\nttl = \"1s\"\nnegative_ttl = \"1h\"\n";
+    let b = start(setup_from(&file_config(dir.path(), rest)).await, None).await;
+    wait_ready(&b).await;
+    assert_eq!(b.get("/v1/secrets/file:new").await.status, 404);
+    // Created now: still remembered as missing (for up to an hour)…
+    write_store(dir.path(), json!({ "a": "v1", "new": "n" }));
+    assert_eq!(b.get("/v1/secrets/file:new").await.status, 404);
+    // …until a refresh round sees something change.
+    write_store(dir.path(), json!({ "a": "v2", "new": "n" }));
+    eventually("the new secret", Duration::from_secs(10), || async {
+        b.get("/v1/secrets/file:new").await.status == 200
+    })
+    .await;
+    b.stop().await;
+}
