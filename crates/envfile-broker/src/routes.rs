@@ -777,7 +777,9 @@ fn redact(principal: &Principal, asked: &str, e: Error) -> Error {
     if !principal.is_restricted() {
         return e;
     }
-    tracing::info!(principal = %principal.label, kind = %e.kind(), error = %e, "read failed (the client is told the kind only)");
+    // Debug, not info: a client repeating a miss would otherwise write a line per request. The
+    // backend call behind it was logged in full (at warn) by the cache.
+    tracing::debug!(principal = %principal.label, kind = %e.kind(), error = %e, "read failed (the client is told the kind only)");
     let message = match e.kind() {
         ErrorKind::NotFound => "not found",
         ErrorKind::MissingKey => "the secret has no such key",
@@ -953,16 +955,17 @@ async fn secret(
         Ok(r) => r,
         Err(e) => {
             st.metrics.refusals.fetch_add(1, Ordering::Relaxed);
-            audit_secret(
-                st,
-                principal,
-                &raw,
-                "",
-                None,
-                "refused",
-                Some(e.kind().as_str()),
-                started,
-            );
+            st.audit.write(&AuditLine {
+                event: "access",
+                principal: &principal.label,
+                envfile: None,
+                reference: Some(&raw),
+                backend: None,
+                version: None,
+                outcome: "refused",
+                error_kind: Some(e.kind().as_str()),
+                latency: started.elapsed(),
+            });
             return error_response(StatusCode::BAD_REQUEST, &e);
         }
     };
