@@ -528,7 +528,8 @@ fn check_params(query: &str, known: &[&str]) -> Option<Resp> {
                 ),
             ));
         };
-        if std::mem::replace(&mut seen[i], true) {
+        // `known` lists at most a handful of names; past eight, repeats go unnoticed.
+        if seen.get_mut(i).is_some_and(|s| std::mem::replace(s, true)) {
             return Some(error_json(
                 StatusCode::BAD_REQUEST,
                 "repeated_parameter",
