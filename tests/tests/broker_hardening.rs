@@ -193,12 +193,22 @@ async fn broker_restricted_clients_learn_no_names_counts_or_paths_from_errors_th
         json!({ "app/db": "v", "admin/root": "r", "admin/keys": "k", "ops/x": "x" }),
     );
     let rest = format!(
-        "[default.envfiles.a]\nvars.A = \"file:app/db\"\n{}",
-        client(dir.path(), "reader", READER, "refs = [\"file:app/*\"]")
+        "[default.envfiles.a]\nvars.A = \"file:app/db\"\n\
+         [default.envfiles.broken]\nvars.B = \"file:admin/roo\"\n{}",
+        client(
+            dir.path(),
+            "reader",
+            READER,
+            "envfiles = [\"broken\"]\nrefs = [\"file:app/*\"]"
+        )
     );
     let b = start(setup_from(&file_config(dir.path(), &rest)).await, None).await;
-    wait_ready(&b).await;
     let store = dir.path().join("store.json").display().to_string();
+    eventually("the env files resolved", Duration::from_secs(5), || async {
+        b.get("/v1/envfiles/a").await.status == 200
+            && b.get("/v1/envfiles/broken").await.status == 500
+    })
+    .await;
 
     // Granted but missing: 404, the reference it asked for and the kind, nothing else.
     for (missing, ref_text) in [
@@ -224,6 +234,31 @@ async fn broker_restricted_clients_learn_no_names_counts_or_paths_from_errors_th
             assert!(!contains(&r.body, leak), "`{leak}` reached the client");
         }
     }
+    // An env file with a missing secret: which variable and reference failed, not why in the
+    // backend's words.
+    let r = as_token(&b, READER, "/v1/envfiles/broken").await;
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.json()["problems"][0]["var"], "B");
+    for leak in [
+        &*store,
+        "store.json",
+        // (`admin/roo` is the config's own reference, which the grant lets it read.)
+        "admin/root",
+        "did you mean",
+        "holds",
+        "hint\":\"",
+    ] {
+        assert!(
+            !contains(&r.body, leak),
+            "`{leak}` reached the client: {}",
+            r.text()
+        );
+    }
+    assert!(contains(
+        &b.get("/v1/envfiles/broken").await.body,
+        "store.json"
+    ));
+
     // Not granted: one body whether or not the secret exists.
     let exists = as_token(&b, READER, "/v1/secrets/file:admin%2Froot").await;
     let ghost = as_token(&b, READER, "/v1/secrets/file:admin%2Fghost").await;

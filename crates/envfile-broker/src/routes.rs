@@ -625,7 +625,7 @@ async fn envfile(
             Some(snap) => {
                 if let Err(problems) = &snap.result {
                     audit("error", problems.0.first().map(|p| p.error.kind().as_str()));
-                    return problems_response(name, problems);
+                    return problems_response(name, problems, principal.is_restricted());
                 }
                 if !st.slot_servable(slot) {
                     audit("error", Some("unavailable"));
@@ -1107,7 +1107,10 @@ pub fn error_response(status: StatusCode, e: &Error) -> Resp {
     r
 }
 
-fn problems_response(name: &str, problems: &Problems) -> Resp {
+/// 503/500 listing what failed in an env file. A restricted client gets each variable, reference
+/// and kind, but not the backends' messages and hints (they can name other secrets, count them or
+/// give a store's path); the admin gets everything.
+fn problems_response(name: &str, problems: &Problems, restricted: bool) -> Resp {
     #[derive(Serialize)]
     struct P<'a> {
         var: Option<&'a str>,
@@ -1124,8 +1127,12 @@ fn problems_response(name: &str, problems: &Problems) -> Resp {
             var: p.var.as_deref(),
             reference: p.reference.as_deref(),
             kind: p.error.kind().as_str(),
-            message: p.error.message().to_owned(),
-            hint: p.error.hint(),
+            message: if restricted {
+                format!("could not be read ({})", p.error.kind())
+            } else {
+                p.error.message().to_owned()
+            },
+            hint: if restricted { None } else { p.error.hint() },
         })
         .collect();
     let retryable = problems.0.iter().all(|p| p.error.is_retryable());
