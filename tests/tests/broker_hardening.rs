@@ -684,10 +684,25 @@ async fn broker_a_socket_client_holds_at_most_its_limit_of_connections() {
     // Others (and the probes) are served meanwhile; the uid is served again once it lets go.
     assert_eq!(b.get("/readyz").await.status, 200);
     drop(conns);
+    // (The broker notices the closes in its own time; until then a new one is closed too.)
+    let socket = b.socket.clone();
     eventually(
         "a socket connection after letting go",
         Duration::from_secs(5),
-        || async { b.get_unix("/v1/envfiles/a").await.status == 200 },
+        || {
+            let socket = socket.clone();
+            async move {
+                use tokio::io::AsyncWriteExt;
+                let Ok(mut s) = tokio::net::UnixStream::connect(&socket).await else {
+                    return false;
+                };
+                let req = "GET /v1/envfiles/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+                let mut out = Vec::new();
+                s.write_all(req.as_bytes()).await.is_ok()
+                    && s.read_to_end(&mut out).await.is_ok()
+                    && out.starts_with(b"HTTP/1.1 200")
+            }
+        },
     )
     .await;
     b.stop().await;
