@@ -281,3 +281,87 @@ async fn broker_binary_reloads_on_sighup_drains_on_sigterm_and_never_leaks_the_c
         assert!(!contains(b, canary()), "error body {i} holds the canary");
     }
 }
+
+#[test]
+fn broker_serve_exits_2_naming_an_overflowing_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("store.json"), "{}").unwrap();
+    let cfg = config(dir.path(), "").replace(
+        "ttl = \"1s\"",
+        "ttl = \"1s\"\nmax_wait = \"99999999999999999999\"",
+    );
+    std::fs::write(dir.path().join("envfile.toml"), cfg).unwrap();
+    let out = Command::new(envfile_bin())
+        .current_dir(dir.path())
+        .args(["serve", "--listen", "off", "--socket", "b.sock"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("broker.max_wait") && err.contains("100 years"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn broker_an_unwritable_stderr_changes_no_exit_code() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    // A usage error: clap's own message cannot be printed either.
+    let out = Command::new(envfile_bin())
+        .args(["--no-such-flag"])
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    // The broker announces where it listens and logs at info: it serves and exits 0 on SIGTERM.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("store.json"), json!({"a": "1"}).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("envfile.toml"),
+        config(dir.path(), "[default.envfiles.a]\nvars.A = \"file:a\"\n"),
+    )
+    .unwrap();
+    let socket = dir.path().join("b.sock");
+    let mut child = Command::new(envfile_bin())
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--log-level",
+            "info",
+            "--listen",
+            "off",
+            "--socket",
+        ])
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .stderr(full())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the broker exited early: {status}");
+        }
+        let ready = socket.exists()
+            && rt
+                .block_on(http(Via::Unix(socket.clone()), "/readyz", &[]))
+                .status
+                == 200;
+        if ready {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal(child.id(), "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

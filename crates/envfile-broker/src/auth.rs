@@ -7,6 +7,7 @@
 
 use crate::audit::Escaped;
 use crate::config::{ClientGrant, Settings};
+use crate::limits::Limiter;
 use envfile_core::{Backend, Error, Result, SecretValue};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -124,6 +125,10 @@ pub struct Principal {
     pub access: Access,
     /// The label as an audit line's `principal` field, escaped once.
     pub audit: Escaped,
+    /// The client grant's limits; `None` for the admin and the broker's own uid.
+    pub limiter: Option<Arc<Limiter>>,
+    /// A client grant, even after [`Principal::with_all_access`]: what it is told stays limited.
+    restricted: bool,
 }
 
 impl Principal {
@@ -132,8 +137,31 @@ impl Principal {
         let label = label.into();
         Self {
             audit: Escaped::principal(&label),
+            restricted: matches!(access, Access::Client(_)),
             label,
             access,
+            limiter: None,
+        }
+    }
+
+    /// The same principal, counted against `limiter`.
+    pub fn limited(mut self, limiter: &Arc<Limiter>) -> Self {
+        self.limiter = Some(limiter.clone());
+        self
+    }
+
+    /// Whether this is a restricted client (not the admin, not the broker's own uid): what it
+    /// is told about a failure is limited to what it may know.
+    pub fn is_restricted(&self) -> bool {
+        self.restricted
+    }
+
+    /// May this principal read `/metrics`? They name env files and backends and count errors,
+    /// so only the admin and grants with `metrics = true` may.
+    pub fn may_read_metrics(&self) -> bool {
+        match &self.access {
+            Access::All => true,
+            Access::Client(c) => c.metrics,
         }
     }
 
@@ -353,6 +381,20 @@ pub enum Refusal {
     Denied,
 }
 
+impl Peer {
+    /// Who knocked, for the audit line of a refusal: never anything the client sent (a
+    /// wrong token is not written down, not even in part).
+    pub fn label(&self) -> String {
+        match self {
+            Peer::Tcp => "tcp".to_owned(),
+            Peer::Unix { uid, gid, pid } => match pid {
+                Some(p) => format!("uid:{uid} gid:{gid} pid:{p}"),
+                None => format!("uid:{uid} gid:{gid} pid:?"),
+            },
+        }
+    }
+}
+
 /// The caller as the listener saw it.
 #[derive(Debug, Clone, Copy)]
 pub enum Peer {
@@ -374,7 +416,8 @@ pub struct Authenticator {
     /// Every token with the principal it stands for, the admin token first. Built once, so a
     /// request authenticates without allocating.
     tokens: Vec<(Token, Principal)>,
-    clients: Vec<Arc<ClientGrant>>,
+    /// Each grant with its limiter.
+    clients: Vec<(Arc<ClientGrant>, Arc<Limiter>)>,
     socket_clients: bool,
     own_uid: u32,
     /// Grant patterns by canonical identity.
@@ -384,23 +427,37 @@ pub struct Authenticator {
 impl Authenticator {
     /// Build from validated settings.
     pub fn new(s: &Settings) -> Self {
-        let clients: Vec<_> = s.clients.iter().cloned().map(Arc::new).collect();
+        let clients: Vec<_> = s
+            .clients
+            .iter()
+            .cloned()
+            .map(|c| (Arc::new(c), Limiter::new(s.client_limits)))
+            .collect();
         let admin = s
             .token
             .iter()
             .map(|t| (t.clone(), Principal::new("token:admin", Access::All)));
-        let granted = clients.iter().filter_map(|c| {
-            let p = Principal::new(format!("token:{}", c.name), Access::Client(c.clone()));
+        let granted = clients.iter().filter_map(|(c, limiter)| {
+            let p = Principal::new(format!("token:{}", c.name), Access::Client(c.clone()))
+                .limited(limiter);
             c.token.clone().map(|t| (t, p))
         });
         Self {
             tokens: admin.chain(granted).collect(),
-            socket_clients: clients.iter().any(|c| c.uid.is_some() || c.gid.is_some()),
+            socket_clients: clients
+                .iter()
+                .any(|(c, _)| c.uid.is_some() || c.gid.is_some()),
             clients,
             // SAFETY: getuid cannot fail and touches no memory.
             own_uid: unsafe { libc::getuid() },
             grants: GrantIdentities::default(),
         }
+    }
+
+    /// Whether a socket peer with `uid` is the operator (the broker's own uid or root, when no
+    /// client names a uid or gid): its connections count against no per-client cap.
+    pub fn is_operator_uid(&self, uid: u32) -> bool {
+        !self.socket_clients && (uid == self.own_uid || uid == 0)
     }
 
     /// Authenticate by token (any listener) or by peer credentials (socket only). A token's
@@ -425,14 +482,17 @@ impl Authenticator {
             Peer::Unix { uid, gid, pid } => {
                 let pid_s = pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
                 if self.socket_clients {
-                    let hit = self.clients.iter().find(|c| {
+                    let hit = self.clients.iter().find(|(c, _)| {
                         c.uid.is_some_and(|u| u == uid) || c.gid.is_some_and(|g| g == gid)
                     });
                     match hit {
-                        Some(c) => Ok(Cow::Owned(Principal::new(
-                            format!("client:{} uid:{uid} gid:{gid} pid:{pid_s}", c.name),
-                            Access::Client(c.clone()),
-                        ))),
+                        Some((c, limiter)) => Ok(Cow::Owned(
+                            Principal::new(
+                                format!("client:{} uid:{uid} gid:{gid} pid:{pid_s}", c.name),
+                                Access::Client(c.clone()),
+                            )
+                            .limited(limiter),
+                        )),
                         None => Err(Refusal::Denied),
                     }
                 } else if uid == self.own_uid || uid == 0 {

@@ -10,8 +10,17 @@
 //!   burst of reads (and the resolver's own retries) do not hammer a backend that is down.
 //! - At most `max_entries` secrets are kept; the least recently used unpinned one goes first.
 //!   Values live only here, in memory: nothing is written to disk except through sinks.
+//! - A secret enters the cache only once the backend has returned it. Until then it is a
+//!   pending entry (so concurrent first reads still make one call); a first read that fails is
+//!   remembered in a small negative cache for `negative_ttl` (a second for other errors)
+//!   instead, so misses — however many, for whatever names — never evict a cached secret, and a
+//!   repeated miss does not reach the backend again. A successful read of the name, or a refresh
+//!   round that changed anything, forgets it sooner.
+//! - A restricted client's reads that would reach the backend are rate-limited
+//!   ([`crate::limits::Limiter::miss`]); past the rate they fail with `Throttled` (429).
 
 use crate::audit::{Audit, AuditLine};
+use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use async_trait::async_trait;
 use envfile_core::{Backend, Capabilities, Error, Fetched, Locator, Result};
@@ -27,6 +36,9 @@ pub type Key = (String, Locator);
 
 /// How long a failure answers for the backend before we ask it again.
 const NEGATIVE_TTL: Duration = Duration::from_secs(1);
+
+/// Names remembered as missing, at most (whichever expires first goes when full).
+const MAX_NEGATIVE: usize = 4096;
 
 /// A cached value and when the backend gave it to us.
 #[derive(Debug)]
@@ -63,12 +75,20 @@ pub struct CachePolicy {
     pub max_stale: Duration,
     /// Entries at most.
     pub max_entries: usize,
+    /// How long a name the backend said does not exist is answered from memory.
+    pub negative_ttl: Duration,
 }
 
 /// The cache shared by every [`CachingBackend`] of one broker configuration.
 pub struct SecretCache {
     policy: CachePolicy,
+    /// Secrets with a value (or that had one). Locks are taken in this order: map, pending,
+    /// negative.
     map: Mutex<HashMap<Key, Arc<Entry>>>,
+    /// First reads in flight.
+    pending: Mutex<HashMap<Key, Arc<Entry>>>,
+    /// First reads that failed: the error, and until when it answers.
+    negative: Mutex<HashMap<Key, (Error, Instant)>>,
     generation: AtomicU64,
     metrics: Arc<Metrics>,
     audit: Arc<Audit>,
@@ -85,6 +105,8 @@ impl SecretCache {
         Arc::new(Self {
             policy,
             map: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            negative: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
             metrics,
             audit,
@@ -167,22 +189,26 @@ impl SecretCache {
         })
     }
 
-    fn entry(&self, backend: &Arc<dyn Backend>, loc: &Locator) -> Arc<Entry> {
+    /// The cached entry for a secret, or a pending one for its first read; `Err` when a first
+    /// read failed a moment ago (the negative cache answers instead of the backend).
+    fn entry(&self, backend: &Arc<dyn Backend>, loc: &Locator) -> Result<Arc<Entry>> {
         let key = (backend.name().to_owned(), loc.clone());
-        let mut map = lock(&self.map);
+        let map = lock(&self.map);
         if let Some(e) = map.get(&key) {
-            return e.clone();
+            return Ok(e.clone());
         }
-        if map.len() >= self.policy.max_entries {
-            let victim = map
-                .iter()
-                .filter(|(_, e)| !lock(&e.state).pinned)
-                .min_by_key(|(_, e)| lock(&e.state).last_used)
-                .map(|(k, _)| k.clone());
-            if let Some(v) = victim {
-                map.remove(&v);
-                self.metrics.evictions.fetch_add(1, Ordering::Relaxed);
-                self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut pending = lock(&self.pending);
+        if let Some(e) = pending.get(&key) {
+            return Ok(e.clone());
+        }
+        {
+            let mut negative = lock(&self.negative);
+            if let Some((err, until)) = negative.get(&key) {
+                if Instant::now() < *until {
+                    self.metrics.negative_hits.fetch_add(1, Ordering::Relaxed);
+                    return Err(err.clone());
+                }
+                negative.remove(&key);
             }
         }
         let now = Instant::now();
@@ -199,8 +225,72 @@ impl SecretCache {
             }),
             fetch: Arc::new(tokio::sync::Mutex::new(())),
         });
-        map.insert(key, e.clone());
-        e
+        pending.insert(key, e.clone());
+        Ok(e)
+    }
+
+    /// After a read through `e`: a pending entry that got a value moves into the cache
+    /// (evicting the least recently used unpinned secret if full); one that failed moves into
+    /// the negative cache.
+    fn settle(&self, e: &Arc<Entry>, res: &Result<Arc<Cached>>) {
+        let key = (e.backend.name().to_owned(), e.loc.clone());
+        let mut map = lock(&self.map);
+        let mut pending = lock(&self.pending);
+        if !pending.get(&key).is_some_and(|p| Arc::ptr_eq(p, e)) {
+            if res.is_ok() {
+                lock(&self.negative).remove(&key);
+            }
+            return;
+        }
+        pending.remove(&key);
+        drop(pending);
+        match res {
+            Ok(_) => {
+                lock(&self.negative).remove(&key);
+                if map.len() >= self.policy.max_entries {
+                    let victim = map
+                        .iter()
+                        .filter(|(_, e)| !lock(&e.state).pinned)
+                        .min_by_key(|(_, e)| lock(&e.state).last_used)
+                        .map(|(k, _)| k.clone());
+                    // A memoized response of the victim stays valid until its value's own
+                    // freshness ends, so evicting needs no new generation: other memos live on.
+                    if let Some(v) = victim {
+                        map.remove(&v);
+                        self.metrics.evictions.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                map.insert(key, e.clone());
+            }
+            Err(err) => {
+                drop(map);
+                let ttl = if err.kind() == envfile_core::ErrorKind::NotFound {
+                    self.policy.negative_ttl
+                } else {
+                    NEGATIVE_TTL
+                };
+                let now = Instant::now();
+                let mut negative = lock(&self.negative);
+                if negative.len() >= MAX_NEGATIVE {
+                    negative.retain(|_, (_, until)| *until > now);
+                }
+                if negative.len() >= MAX_NEGATIVE {
+                    let soonest = negative
+                        .iter()
+                        .min_by_key(|(_, (_, until))| *until)
+                        .map(|(k, _)| k.clone());
+                    if let Some(k) = soonest {
+                        negative.remove(&k);
+                    }
+                }
+                negative.insert(key, (err.clone(), now + ttl));
+            }
+        }
+    }
+
+    /// Names remembered as missing (for `/metrics` and tests).
+    pub fn negative_len(&self) -> usize {
+        lock(&self.negative).len()
     }
 
     fn lookup(&self, e: &Entry) -> Lookup {
@@ -219,7 +309,18 @@ impl SecretCache {
 
     /// Read one secret through the cache.
     pub async fn get(&self, backend: &Arc<dyn Backend>, loc: &Locator) -> Result<Arc<Cached>> {
-        let e = self.entry(backend, loc);
+        self.get_for(backend, loc, None).await
+    }
+
+    /// Read one secret through the cache for a client: a read that would reach the backend
+    /// first takes one of the client's miss tokens, and fails `Throttled` when it has none.
+    pub async fn get_for(
+        &self,
+        backend: &Arc<dyn Backend>,
+        loc: &Locator,
+        budget: Option<&Limiter>,
+    ) -> Result<Arc<Cached>> {
+        let e = self.entry(backend, loc)?;
         if let Lookup::Hit(v) = self.lookup(&e) {
             return Ok(v);
         }
@@ -233,10 +334,22 @@ impl SecretCache {
         if let Some(err) = self.recent_failure(&e, waited_from) {
             return Err(err);
         }
+        if budget.is_some_and(|b| !b.miss()) {
+            self.metrics
+                .client_throttled
+                .fetch_add(1, Ordering::Relaxed);
+            return Err(Error::new(
+                envfile_core::ErrorKind::Throttled,
+                "this client reads secrets that are not cached faster than its rate allows",
+            )
+            .with_hint("retry in a moment; the operator sets broker.client_miss_rate"));
+        }
         let started = Instant::now();
         self.metrics.backend_call(backend.name(), "get");
         let res = backend.get(loc).await;
-        self.store(&e, res, started, "read")
+        let out = self.store(&e, res, started, "read");
+        self.settle(&e, &out);
+        out
     }
 
     fn recent_failure(&self, e: &Entry, waited_from: Instant) -> Option<Error> {
@@ -307,8 +420,10 @@ impl SecretCache {
                         fetched: f,
                         fetched_at: SystemTime::now(),
                     });
-                    st.value = Some(v.clone());
-                    self.generation.fetch_add(1, Ordering::AcqRel);
+                    // A first value has no memoized responses to invalidate: only a change does.
+                    if st.value.replace(v.clone()).is_some() {
+                        self.generation.fetch_add(1, Ordering::AcqRel);
+                    }
                     v
                 } else {
                     st.value.clone().unwrap_or_else(|| {
@@ -348,7 +463,9 @@ impl SecretCache {
                 let first_failure = st.failing.is_none();
                 st.failing = Some((err.clone(), now));
                 st.refresh_at = now + self.retry_delay();
-                if first_failure {
+                // A secret that never had a value has no memoized responses: a miss must not
+                // invalidate everybody else's.
+                if first_failure && st.value.is_some() {
                     self.generation.fetch_add(1, Ordering::AcqRel);
                 }
                 let age = now.saturating_duration_since(st.confirmed_at);
@@ -387,7 +504,13 @@ impl SecretCache {
         let mut mine: Vec<(usize, Arc<Entry>, tokio::sync::OwnedMutexGuard<()>)> = Vec::new();
         let mut theirs: Vec<usize> = Vec::new();
         for (i, loc) in locs.iter().enumerate() {
-            let e = self.entry(backend, loc);
+            let e = match self.entry(backend, loc) {
+                Ok(e) => e,
+                Err(err) => {
+                    out[i] = Some(Err(err));
+                    continue;
+                }
+            };
             if let Lookup::Hit(v) = self.lookup(&e) {
                 out[i] = Some(Ok(v.fetched.clone()));
                 continue;
@@ -419,10 +542,9 @@ impl SecretCache {
                     )
                     .with_backend(backend.name()))
                 });
-                out[i] = Some(
-                    self.store(&e, res, started, "read")
-                        .map(|v| v.fetched.clone()),
-                );
+                let stored = self.store(&e, res, started, "read");
+                self.settle(&e, &stored);
+                out[i] = Some(stored.map(|v| v.fetched.clone()));
             }
         }
         for i in theirs {
@@ -445,11 +567,11 @@ impl SecretCache {
         let mut due: HashMap<String, Vec<Arc<Entry>>> = HashMap::new();
         {
             let mut map = lock(&self.map);
-            let mut dropped = false;
+            // Dropping an idle secret changes nothing anyone sees (its memos end with its
+            // freshness), so it bumps no generation.
             map.retain(|_, e| {
                 let st = lock(&e.state);
                 if !st.pinned && now.saturating_duration_since(st.last_used) > idle_limit {
-                    dropped = true;
                     return false;
                 }
                 if st.refresh_at <= now && (st.value.is_some() || st.pinned) {
@@ -459,9 +581,6 @@ impl SecretCache {
                 }
                 true
             });
-            if dropped {
-                self.generation.fetch_add(1, Ordering::AcqRel);
-            }
         }
         let started = Instant::now();
         let n: usize = due.values().map(Vec::len).sum();
@@ -471,7 +590,12 @@ impl SecretCache {
         if n > 0 {
             self.metrics.refresh_observed(started.elapsed());
         }
-        self.generation() != before
+        let changed = self.generation() != before;
+        if changed {
+            // Something rotated: a name remembered as missing may have been created with it.
+            lock(&self.negative).clear();
+        }
+        changed
     }
 
     async fn refresh_group(&self, entries: Vec<Arc<Entry>>) {

@@ -3,6 +3,7 @@
 //! into typed settings, so a typo fails at start-up (and on reload) naming the key path.
 
 use crate::auth::{Token, TokenSource};
+use envfile_core::duration::{self, Bare};
 use envfile_core::template::Template;
 use envfile_core::{Error, Format, LoadedConfig, Result};
 use serde::Deserialize;
@@ -14,34 +15,6 @@ use std::time::Duration;
 
 /// The default TCP listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7390";
-
-/// Parse a duration written like `250ms`, `30s`, `5m`, `2h`, `1d` (or a bare number of seconds).
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (write e.g. `30s`, `5m`, `250ms`)"))?;
-    let secs = match unit.trim() {
-        "" | "s" | "sec" | "secs" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" | "mins" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        other => {
-            return Err(format!(
-                "`{s}`: unknown unit `{other}` (use ms, s, m, h or d)"
-            ))
-        }
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("`{s}` is not a non-negative duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 /// Parse an octal file mode written as a string (`"0400"`, `"660"`).
 pub fn parse_mode(s: &str) -> std::result::Result<u32, String> {
@@ -58,6 +31,7 @@ struct RawBroker {
     listen: Option<String>,
     socket: Option<PathBuf>,
     socket_mode: Option<String>,
+    socket_group: Option<String>,
     allow_remote: Option<bool>,
     token: Option<String>,
     max_connections: Option<usize>,
@@ -69,6 +43,11 @@ struct RawBroker {
     max_wait: Option<String>,
     drain_timeout: Option<String>,
     audit: Option<String>,
+    client_max_requests: Option<usize>,
+    client_max_waits: Option<usize>,
+    client_miss_rate: Option<f64>,
+    client_miss_burst: Option<u32>,
+    negative_ttl: Option<String>,
     #[serde(default)]
     clients: Vec<RawClient>,
 }
@@ -84,6 +63,8 @@ struct RawClient {
     envfiles: Vec<String>,
     #[serde(default)]
     refs: Vec<String>,
+    #[serde(default)]
+    metrics: bool,
 }
 
 #[derive(Deserialize)]
@@ -137,6 +118,8 @@ pub struct ClientGrant {
     pub envfiles: Vec<String>,
     /// Secret patterns it may read: `BACKEND:PATH`, a trailing `*` matches any suffix.
     pub refs: Vec<String>,
+    /// Whether it may read `/metrics` (they name env files, backends and error counts).
+    pub metrics: bool,
 }
 
 impl fmt::Debug for ClientGrant {
@@ -148,6 +131,7 @@ impl fmt::Debug for ClientGrant {
             .field("gid", &self.gid)
             .field("envfiles", &self.envfiles)
             .field("refs", &self.refs)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -235,6 +219,8 @@ pub struct Settings {
     pub socket: Option<PathBuf>,
     /// The socket file's mode.
     pub socket_mode: u32,
+    /// The socket file's group, when it should be changed (`socket_group`).
+    pub socket_group: Option<u32>,
     /// The admin token (reads everything), required for TCP.
     pub token: Option<Token>,
     /// Per-client grants.
@@ -259,6 +245,24 @@ pub struct Settings {
     pub audit: AuditTarget,
     /// Sinks.
     pub sinks: Vec<SinkSpec>,
+    /// What one restricted client may hold at once, so it cannot starve the others.
+    pub client_limits: ClientLimits,
+    /// How long a secret the backend said does not exist is answered from memory.
+    pub negative_ttl: Duration,
+}
+
+/// Per-client limits (restricted clients only: the admin and the broker's own uid are the
+/// operator). Every in-flight request and long-poll of one client grant counts against it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientLimits {
+    /// Requests waiting on the cache, a backend or a change, at once.
+    pub max_requests: usize,
+    /// Of those, `?wait=` long-polls.
+    pub max_waits: usize,
+    /// Backend reads caused by cache misses, per second (sustained).
+    pub miss_rate: f64,
+    /// ... and in a burst.
+    pub miss_burst: u32,
 }
 
 impl fmt::Debug for Settings {
@@ -281,7 +285,8 @@ impl fmt::Debug for Settings {
 fn dur(key: &str, v: &Option<String>, default: Duration) -> Result<Duration> {
     match v {
         None => Ok(default),
-        Some(s) => parse_duration(s).map_err(|e| Error::config(format!("broker.{key}: {e}"))),
+        Some(s) => duration::parse(s, Bare::Seconds)
+            .map_err(|e| Error::config(format!("broker.{key}: {e}"))),
     }
 }
 
@@ -379,6 +384,7 @@ impl Settings {
                 gid: c.gid,
                 envfiles: c.envfiles,
                 refs: c.refs,
+                metrics: c.metrics,
             });
         }
         if listen.is_some() && token.is_none() && !clients.iter().any(|c| c.token.is_some()) {
@@ -414,6 +420,20 @@ impl Settings {
             ))
             .with_hint("the cap bounds how many local clients are served at once: a few thousand is plenty"));
         }
+        let client_limits = client_limits(
+            [raw.client_max_requests, raw.client_max_waits],
+            raw.client_miss_rate,
+            raw.client_miss_burst,
+            max_connections,
+        )?;
+        let negative_ttl = dur("negative_ttl", &raw.negative_ttl, Duration::from_secs(5))?;
+        let socket_group = match &raw.socket_group {
+            None => None,
+            Some(g) => Some(lookup_id("/etc/group", g).ok_or_else(|| {
+                Error::config(format!("broker.socket_group: no group `{g}`"))
+                    .with_hint("write a group name from /etc/group or a numeric gid")
+            })?),
+        };
         let audit = match raw.audit.as_deref() {
             None | Some("off") | Some("") => AuditTarget::Off,
             Some("stdout") | Some("-") => AuditTarget::Stdout,
@@ -427,6 +447,7 @@ impl Settings {
             listen,
             socket,
             socket_mode,
+            socket_group,
             token,
             clients,
             max_connections,
@@ -443,8 +464,71 @@ impl Settings {
             drain_timeout: dur("drain_timeout", &raw.drain_timeout, Duration::from_secs(10))?,
             audit,
             sinks,
+            client_limits,
+            negative_ttl,
         })
     }
+}
+
+/// The per-client limits, checked against the connection cap they live under.
+fn client_limits(
+    [requests, waits]: [Option<usize>; 2],
+    miss_rate: Option<f64>,
+    miss_burst: Option<u32>,
+    max_connections: usize,
+) -> Result<ClientLimits> {
+    // By default one client may hold a quarter of the connections, and a sixteenth of them in
+    // long-polls: with the default cap of 1024, 256 and 64.
+    let max_requests = requests.unwrap_or((max_connections / 4).max(1));
+    let max_waits = waits.unwrap_or((max_connections / 16).max(1).min(max_requests));
+    if max_requests == 0 || max_requests > max_connections {
+        return Err(Error::config(format!(
+            "broker.client_max_requests ({max_requests}) must be between 1 and max_connections ({max_connections})"
+        ))
+        .with_hint("keep it well below max_connections, so one client cannot take every connection"));
+    }
+    if max_waits == 0 || max_waits > max_requests {
+        return Err(Error::config(format!(
+            "broker.client_max_waits ({max_waits}) must be between 1 and client_max_requests ({max_requests})"
+        )));
+    }
+    let miss_rate = miss_rate.unwrap_or(20.0);
+    if !(miss_rate.is_finite() && miss_rate > 0.0 && miss_rate <= 1e6) {
+        return Err(Error::config(format!(
+            "broker.client_miss_rate ({miss_rate}) must be a number of backend reads per second, more than 0"
+        )));
+    }
+    let miss_burst = miss_burst.unwrap_or(50).max(1);
+    Ok(ClientLimits {
+        max_requests,
+        max_waits,
+        miss_rate,
+        miss_burst,
+    })
+}
+
+/// A sink's mode: no setuid, setgid or sticky bit, and no write for group or others (a secrets
+/// file anyone may rewrite is a secrets file anyone may plant). Others reading it is allowed,
+/// with a warning: sometimes a world-readable file is what a legacy app needs.
+fn sink_mode(at: &str, path: &std::path::Path, text: &str) -> Result<u32> {
+    let mode = parse_mode(text).map_err(|e| Error::config(format!("{at}.mode: {e}")))?;
+    let name = path.display();
+    if mode & 0o7000 != 0 {
+        return Err(Error::config(format!(
+            "{at}.mode: `{text}` for sink {name} sets the setuid, setgid or sticky bit"
+        ))
+        .with_hint("a sink is a data file: write a mode like \"0400\" or \"0440\""));
+    }
+    if mode & 0o022 != 0 {
+        return Err(Error::config(format!(
+            "{at}.mode: `{text}` for sink {name} lets group or others write the secrets file"
+        ))
+        .with_hint("drop the write bits for group and others, e.g. \"0640\" or \"0440\""));
+    }
+    if mode & 0o004 != 0 {
+        tracing::warn!(sink = %name, mode = %format_args!("{mode:04o}"), "{at}.mode: every user on the host may read this sink's secrets");
+    }
+    Ok(mode)
 }
 
 fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
@@ -487,7 +571,7 @@ fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
     };
     let mode = match &s.mode {
         None => 0o400,
-        Some(m) => parse_mode(m).map_err(|e| Error::config(format!("{at}.mode: {e}")))?,
+        Some(m) => sink_mode(&at, &s.path, m)?,
     };
     let owner = match &s.owner {
         None => None,
@@ -587,15 +671,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_in_the_usual_units() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("parsecs"));
-        assert!(parse_duration("").is_err());
+    fn an_overflowing_duration_is_a_config_error_naming_the_key() {
+        let base = "[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\n";
+        for key in [
+            "max_wait",
+            "ttl",
+            "max_stale",
+            "header_timeout",
+            "drain_timeout",
+        ] {
+            let e = load(&format!("{base}{key} = \"99999999999999999999\"\n")).unwrap_err();
+            assert_eq!(e.kind(), envfile_core::ErrorKind::Config, "{e}");
+            assert!(e.message().contains(&format!("broker.{key}")), "{e}");
+            assert!(e.message().contains("100 years"), "{e}");
+        }
+        // Bare seconds, as before.
+        let s = load(&format!("{base}max_wait = \"7\"\n")).unwrap();
+        assert_eq!(s.max_wait, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn sink_modes_refuse_special_bits_and_foreign_writes() {
+        let base = "[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\n\
+                    [default.envfiles.app]\nvars.A = { value = \"x\" }\n";
+        let sink = |mode: &str| {
+            load(&format!(
+                "{base}[[default.sinks]]\nenvfile = \"app\"\npath = \"/tmp/app.env\"\nmode = \"{mode}\"\n"
+            ))
+        };
+        for bad in [
+            "6777", "4400", "2440", "1400", "0660", "0602", "0620", "0777",
+        ] {
+            let e = sink(bad).unwrap_err();
+            assert!(e.message().contains("sinks[0].mode"), "{bad}: {e}");
+            assert!(e.message().contains("/tmp/app.env"), "{bad}: {e}");
+        }
+        for good in ["0400", "0440", "0640", "0600", "0644"] {
+            assert!(sink(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn client_limits_are_checked_against_the_connection_cap() {
+        let base =
+            "[default.broker]\nlisten = \"off\"\nsocket = \"/tmp/x.sock\"\nmax_connections = 64\n";
+        let s = load(base).unwrap();
+        assert_eq!(s.client_limits.max_requests, 16);
+        assert_eq!(s.client_limits.max_waits, 4);
+        let e = load(&format!("{base}client_max_requests = 65\n")).unwrap_err();
+        assert!(e.message().contains("broker.client_max_requests"), "{e}");
+        let e = load(&format!("{base}client_max_waits = 17\n")).unwrap_err();
+        assert!(e.message().contains("broker.client_max_waits"), "{e}");
+        let e = load(&format!("{base}client_miss_rate = -1.0\n")).unwrap_err();
+        assert!(e.message().contains("broker.client_miss_rate"), "{e}");
+        let e = load(&format!("{base}socket_group = \"no-such-group-here\"\n")).unwrap_err();
+        assert!(e.message().contains("broker.socket_group"), "{e}");
+        assert_eq!(
+            load(&format!("{base}socket_group = \"4321\"\n"))
+                .unwrap()
+                .socket_group,
+            Some(4321)
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod cache;
 pub mod config;
 pub mod drain;
 pub mod lazy;
+pub mod limits;
 pub mod listen;
 pub mod metrics;
 pub mod refresh;
@@ -40,6 +41,7 @@ pub use listen::Bound;
 use async_trait::async_trait;
 use audit::Audit;
 use envfile_core::{Backends, LoadedConfig, Result};
+use futures::FutureExt as _;
 use metrics::Metrics;
 use state::State;
 use std::future::Future;
@@ -182,37 +184,65 @@ async fn reload_loop(
             tracing::warn!("reload requested, but this broker has no way to reload");
             continue;
         };
-        tracing::info!("reloading the configuration");
-        let setup = match reloader.reload().await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "reload failed: the new config is invalid; the old one keeps serving");
-                continue;
-            }
-        };
-        let settings = match Settings::from_config(&setup.loaded, &config.overrides) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "reload failed: the new broker settings are invalid; the old ones keep serving");
-                continue;
-            }
-        };
-        let old = shared.current();
-        if settings.listen != old.settings.listen
-            || settings.socket != old.settings.socket
-            || settings.audit != old.settings.audit
-        {
-            tracing::warn!("listener and audit changes take effect at the next restart");
+        // A reload runs code that reads whatever the new config holds: whatever goes wrong in
+        // it (an error, or a panic nobody foresaw) is logged and the old config keeps serving.
+        // This task must outlive it, or every later SIGHUP — a revoked client's, say — would
+        // be ignored without a word.
+        let attempt = reload_once(
+            &shared,
+            reloader.as_ref(),
+            &config.overrides,
+            &metrics,
+            &audit,
+        );
+        if let Err(panic) = std::panic::AssertUnwindSafe(attempt).catch_unwind().await {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!(error = %what, "reload failed unexpectedly; the old config keeps serving");
         }
-        let new = Arc::new(State::build(
-            &setup,
-            settings,
-            metrics.clone(),
-            audit.clone(),
-        ));
-        // Resolve before swapping so readers never see an unresolved state.
-        let _ = tokio::time::timeout(Duration::from_secs(30), refresh::resolve_all(&new)).await;
-        *shared.state.write().unwrap_or_else(|p| p.into_inner()) = new;
-        tracing::info!("configuration reloaded");
     }
+}
+
+async fn reload_once(
+    shared: &Shared,
+    reloader: &dyn Reload,
+    overrides: &Overrides,
+    metrics: &Arc<Metrics>,
+    audit: &Arc<Audit>,
+) {
+    tracing::info!("reloading the configuration");
+    let setup = match reloader.reload().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "reload failed: the new config is invalid; the old one keeps serving");
+            return;
+        }
+    };
+    let settings = match Settings::from_config(&setup.loaded, overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "reload failed: the new broker settings are invalid; the old ones keep serving");
+            return;
+        }
+    };
+    let old = shared.current();
+    if settings.listen != old.settings.listen
+        || settings.socket != old.settings.socket
+        || settings.audit != old.settings.audit
+    {
+        tracing::warn!("listener and audit changes take effect at the next restart");
+    }
+    let new = Arc::new(State::build(
+        &setup,
+        settings,
+        metrics.clone(),
+        audit.clone(),
+    ));
+    // Resolve before swapping so readers never see an unresolved state.
+    let _ = tokio::time::timeout(Duration::from_secs(30), refresh::resolve_all(&new)).await;
+    *shared.state.write().unwrap_or_else(|p| p.into_inner()) = new;
+    tracing::info!("configuration reloaded");
 }

@@ -13,10 +13,11 @@ use envfile_core::{Error, ErrorKind, Result};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Semaphore};
 
@@ -56,16 +57,17 @@ pub async fn bind(s: &Settings) -> Result<Listeners> {
         None => None,
     };
     let unix = match &s.socket {
-        Some(p) => Some((bind_socket(p, s.socket_mode)?, p.clone())),
+        Some(p) => Some((bind_socket(p, s.socket_mode, s.socket_group)?, p.clone())),
         None => None,
     };
     Ok(Listeners { tcp, unix })
 }
 
 /// Replace a stale socket only when it is a socket and nothing answers on it; bind under a
-/// temporary name, set the mode, then rename into place, so the socket is never reachable with
-/// the umask's looser mode.
-fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
+/// temporary name, set the mode (and group, with `socket_group`: a broker run as root serves
+/// its uid-granted clients through a 0660 socket of their group, not a 0666 one), then rename
+/// into place, so the socket is never reachable with the umask's looser mode.
+fn bind_socket(path: &Path, mode: u32, group: Option<u32>) -> Result<UnixListener> {
     let hint = |what: &str| format!("socket {}: {what}", path.display());
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
@@ -112,10 +114,20 @@ fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener> {
     let l = UnixListener::bind(&tmp)
         .map_err(|e| Error::from(e).with_hint(hint("cannot bind (does the directory exist?)")))?;
     let done = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = done {
+        .map_err(|e| (e, "cannot set its mode"))
+        .and_then(|_| match group {
+            Some(g) => std::os::unix::fs::chown(&tmp, None, Some(g)).map_err(|e| {
+                (
+                    e,
+                    "cannot give it to broker.socket_group (the broker must be root or a member)",
+                )
+            }),
+            None => Ok(()),
+        })
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| (e, "cannot move it into place")));
+    if let Err((e, what)) = done {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::from(e).with_hint(hint("cannot set its mode or move it into place")));
+        return Err(Error::from(e).with_hint(hint(what)));
     }
     Ok(l)
 }
@@ -132,6 +144,10 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
         .max_buf_size(settings.max_request_bytes)
         .keep_alive(true);
     let Listeners { tcp, unix } = listeners;
+    let per_uid = Arc::new(PerUid {
+        max: settings.client_limits.max_requests,
+        held: Mutex::new(HashMap::new()),
+    });
     let socket_path = unix.as_ref().map(|(_, p)| p.clone());
     loop {
         let permit = tokio::select! {
@@ -175,10 +191,25 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
                         continue;
                     }
                 };
+                // A socket peer is known before it sends anything: one uid may hold only so
+                // many connections, idle ones included, so it cannot take the others'.
+                let held = match peer {
+                    Peer::Unix { uid, .. } if !shared.current().auth.is_operator_uid(uid) => {
+                        match per_uid.hold(uid) {
+                            Some(h) => Some(h),
+                            None => {
+                                tracing::warn!(uid, "socket peer holds its limit of connections; closing the new one");
+                                continue;
+                            }
+                        }
+                    }
+                    _ => None,
+                };
                 let svc = service_fn(move |req| routes::handle(req, peer, &shared2));
                 let fut = drain.track(builder.serve_connection(TokioIo::new(stream), svc));
                 tokio::spawn(async move {
                     let _ = fut.await;
+                    drop(held);
                     drop(permit);
                 });
             }
@@ -196,6 +227,38 @@ pub async fn serve(listeners: Listeners, shared: Arc<Shared>, mut stop: watch::R
         .is_err()
     {
         tracing::warn!("drain timed out; closing open connections");
+    }
+}
+
+/// Open socket connections per peer uid.
+struct PerUid {
+    max: usize,
+    held: Mutex<HashMap<u32, usize>>,
+}
+
+/// One connection of a uid; counted until dropped.
+struct Held(Arc<PerUid>, u32);
+
+impl PerUid {
+    fn hold(self: &Arc<Self>, uid: u32) -> Option<Held> {
+        let mut m = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(uid).or_default();
+        (*n < self.max).then(|| {
+            *n += 1;
+            Held(self.clone(), uid)
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut m = self.0.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
     }
 }
 

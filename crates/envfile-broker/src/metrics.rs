@@ -59,6 +59,14 @@ pub struct Metrics {
     pub stale_served: AtomicU64,
     /// Entries evicted to stay within max_entries.
     pub evictions: AtomicU64,
+    /// Reads answered by the negative cache (a name the backend said a moment ago it lacks).
+    pub negative_hits: AtomicU64,
+    /// Reads refused because a client's misses exceeded its rate.
+    pub client_throttled: AtomicU64,
+    /// Requests refused because a client held its limit of requests or long-polls.
+    pub client_limited: AtomicU64,
+    /// Refusals: bad requests, unauthenticated, wrong tokens, proxied requests.
+    pub refusals: AtomicU64,
     backend: Mutex<BTreeMap<(String, &'static str), u64>>,
     errors: Mutex<BTreeMap<(String, &'static str), u64>>,
     refresh_buckets: [AtomicU64; BUCKETS_MS.len()],
@@ -154,6 +162,30 @@ impl Metrics {
             "envfile_broker_cache_evictions_total",
             "Entries evicted to bound the cache.",
             &self.evictions,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_negative_hits_total",
+            "Reads answered by the negative cache without asking the backend.",
+            &self.negative_hits,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_client_throttled_total",
+            "Reads refused (429) because a client's cache misses exceeded its rate.",
+            &self.client_throttled,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_client_limited_total",
+            "Requests refused (429) because a client held its limit of requests or long-polls.",
+            &self.client_limited,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_refusals_total",
+            "Requests refused before reading anything (bad request, no or wrong token, proxied).",
+            &self.refusals,
         );
         out.push_str(
             "# HELP envfile_broker_backend_calls_total Backend calls by backend and operation.\n",

@@ -25,7 +25,11 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             .envfiles
             .values()
             .any(|s| !matches!(&*s.tx.borrow(), Some(snap) if snap.result.is_ok()))
-            || st.templates.iter().any(|t| !t.ok());
+            || st.templates.iter().any(|t| !t.ok())
+            || st
+                .envfiles
+                .values()
+                .any(|s| s.sink_retry_due(Instant::now()));
         if new_state || changed || failing {
             resolve_all(&st).await;
         }
@@ -71,6 +75,12 @@ async fn resolve_one(st: &State, slot: &Arc<Slot>) {
         (None, _) => false,
     };
     if same {
+        // Nothing new to publish; a sink whose last write failed is tried again (with backoff)
+        // rather than left waiting for the content to change.
+        let snap = slot.tx.borrow().clone();
+        if let Some(snap) = snap.filter(|s| s.result.is_ok()) {
+            write_sinks(slot, &snap, true).await;
+        }
         return;
     }
     match &new {
@@ -83,27 +93,49 @@ async fn resolve_one(st: &State, slot: &Arc<Slot>) {
     let snap = Arc::new(Snapshot::new(new));
     slot.tx.send_replace(Some(snap.clone()));
     if snap.result.is_ok() {
-        for sink in &slot.sinks {
-            write_sink(&slot.name, sink, &snap).await;
+        write_sinks(slot, &snap, false).await;
+    }
+}
+
+/// Write `snap` to the slot's sinks (with `retry_only`, only to those whose last write failed
+/// and whose backoff has passed), recording each outcome for `/readyz` and the next retry.
+async fn write_sinks(slot: &Slot, snap: &Snapshot, retry_only: bool) {
+    let now = Instant::now();
+    for (i, sink) in slot.sinks.iter().enumerate() {
+        if retry_only {
+            let health = slot.sink_health.lock().unwrap_or_else(|p| p.into_inner());
+            if health.get(i).is_none_or(|h| h.written || h.next_try > now) {
+                continue;
+            }
+        }
+        let ok = write_sink(&slot.name, sink, snap).await;
+        if let Some(h) = slot
+            .sink_health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(i)
+        {
+            h.record(ok);
         }
     }
 }
 
-async fn write_sink(name: &str, sink: &crate::config::SinkSpec, snap: &Snapshot) {
+/// Render and write one sink; whether the file now holds the snapshot.
+async fn write_sink(name: &str, sink: &crate::config::SinkSpec, snap: &Snapshot) -> bool {
     let crate::config::SinkSource::Envfile { format, .. } = &sink.source else {
-        return;
+        return true;
     };
     let rendered = match snap.render(name, *format) {
         Ok(Some(r)) => r,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(e) => {
             tracing::warn!(envfile = name, sink = %sink.path.display(), error = %e, "sink render failed");
-            return;
+            return false;
         }
     };
     let text = match std::str::from_utf8(&rendered.body) {
         Ok(t) => envfile_core::SecretString::new(t.to_owned()),
-        Err(_) => return,
+        Err(_) => return false,
     };
     let sink2 = sink.clone();
     let wrote = tokio::task::spawn_blocking(move || sinks::write_if_changed(&sink2, &text)).await;
@@ -111,11 +143,16 @@ async fn write_sink(name: &str, sink: &crate::config::SinkSpec, snap: &Snapshot)
         Ok(Ok(true)) => {
             tracing::info!(envfile = name, sink = %sink.path.display(), "sink written");
             sinks::on_change(sink).await;
+            true
         }
-        Ok(Ok(false)) => {}
+        Ok(Ok(false)) => true,
         Ok(Err(e)) => {
-            tracing::warn!(envfile = name, sink = %sink.path.display(), error = %e, "sink write failed")
+            tracing::warn!(envfile = name, sink = %sink.path.display(), error = %e, "sink write failed; retrying with backoff, /readyz is 503 until it succeeds");
+            false
         }
-        Err(e) => tracing::warn!(error = %e, "sink task failed"),
+        Err(e) => {
+            tracing::warn!(error = %e, "sink task failed");
+            false
+        }
     }
 }

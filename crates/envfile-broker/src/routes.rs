@@ -12,12 +12,12 @@
 use crate::audit::{rfc3339, AuditLine};
 use crate::auth::{Peer, Principal, Refusal, Verdict};
 use crate::cache::Cached;
-use crate::config::parse_duration;
 use crate::metrics::Route;
 use crate::state::{secret_bytes, Memo, State};
 use crate::{aws_compat, vault_compat, Shared};
 use base64::Engine as _;
 use bytes::Bytes;
+use envfile_core::duration::{self, Bare};
 use envfile_core::{Error, ErrorKind, Format, Problems, Reference, SecretValue};
 use futures::future::Either;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -28,6 +28,7 @@ use serde::Serialize;
 use std::convert::Infallible;
 use std::future::{Future, Ready};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,9 @@ pub const TOKEN_HEADER: &str = "x-envfile-token";
 pub const AWS_TOKEN_HEADER: &str = "x-aws-parameters-secrets-token";
 /// Vault's token header.
 pub const VAULT_TOKEN_HEADER: &str = "x-vault-token";
-const X_FORWARDED_FOR: &str = "x-forwarded-for";
+/// Headers a proxy adds: a request carrying one came through a proxy, which turns a
+/// loopback-only secrets endpoint into a remote one.
+const PROXY_HEADERS: [&str; 4] = ["x-forwarded-for", "forwarded", "x-real-ip", "via"];
 
 /// The body type of `/v1/secrets/{ref}`.
 const SECRET_JSON: &str = "application/json";
@@ -63,9 +66,25 @@ pub fn handle(req: Request<Incoming>, peer: Peer, shared: &Arc<Shared>) -> Handl
         }
         Now::Later(route, principal) => (route, principal),
     };
+    // A restricted client holds one of its request slots until the answer is ready, so it
+    // cannot take every connection the broker has (and /readyz with them).
+    let slot = match principal.limiter.as_ref().map(|l| l.request()) {
+        Some(Err(_)) => {
+            let r = too_many(
+                &st,
+                &principal,
+                "this client has too many requests in flight; retry when one has finished",
+            );
+            st.metrics.request(route, r.status().as_u16());
+            return Either::Left(std::future::ready(Ok(r)));
+        }
+        Some(Ok(slot)) => Some(slot),
+        None => None,
+    };
     let shared = shared.clone();
     Either::Right(Box::pin(async move {
         let resp = answer_later(&req, route, &principal, &st, &shared, started).await;
+        drop(slot);
         st.metrics.request(route, resp.status().as_u16());
         Ok(resp)
     }))
@@ -110,7 +129,7 @@ impl<'a> Head<'a> {
                     }
                 }
                 "x-vault-request" => h.vault_request = true,
-                X_FORWARDED_FOR => h.forwarded = true,
+                n if PROXY_HEADERS.contains(&n) => h.forwarded = true,
                 "transfer-encoding" => h.body = true,
                 "content-length" => h.body |= value.as_bytes() != b"0",
                 _ => {}
@@ -167,7 +186,8 @@ fn refusal(method: &Method, head: &Head<'_>) -> Option<Resp> {
         return Some(error_json(
             StatusCode::BAD_REQUEST,
             "proxied_request_refused",
-            "requests carrying X-Forwarded-For are refused: the broker serves local clients only",
+            "requests carrying X-Forwarded-For, Forwarded, X-Real-IP or Via are refused: the \
+             broker serves local clients only",
         ));
     }
     if head.body {
@@ -180,27 +200,141 @@ fn refusal(method: &Method, head: &Head<'_>) -> Option<Resp> {
     None
 }
 
-/// The memo key of the secret routes: path and query, as the client sent them.
-fn target(req: &Request<Incoming>) -> &str {
-    let uri = req.uri();
-    uri.path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or(uri.path())
+/// The longest memo key: a request whose canonical form is longer is answered without the memo.
+const MAX_KEY: usize = 512;
+
+/// A memo key being built, on the stack: the cached-read path allocates nothing for it.
+pub struct KeyBuf {
+    buf: [u8; MAX_KEY],
+    len: usize,
+}
+
+impl KeyBuf {
+    fn new() -> Self {
+        Self {
+            buf: [0; MAX_KEY],
+            len: 0,
+        }
+    }
+
+    /// Append, or `None` when it does not fit.
+    fn push(&mut self, b: u8) -> Option<()> {
+        *self.buf.get_mut(self.len)? = b;
+        self.len += 1;
+        Some(())
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The key as the `&str` the routes pass on (`""`, which memoizes nothing, when it is not
+    /// UTF-8).
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.bytes()).unwrap_or("")
+    }
+}
+
+/// Percent-decode `s` into `out` as [`decode`] and [`query_param`] do (`+` is a space where
+/// `plus` says so; `%` not followed by two hex digits stays itself). `0x00` is written as
+/// `0x00 0x01`, so the `0x00 0x00` between fields cannot be forged.
+fn decode_into(s: &[u8], plus: bool, out: &mut KeyBuf) -> Option<()> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut i = 0;
+    while i < s.len() {
+        let mut b = s[i];
+        i += 1;
+        if b == b'+' && plus {
+            b = b' ';
+        } else if b == b'%' {
+            if let (Some(h), Some(l)) = (
+                s.get(i).copied().and_then(hex),
+                s.get(i + 1).copied().and_then(hex),
+            ) {
+                b = h << 4 | l;
+                i += 2;
+            }
+        }
+        out.push(b)?;
+        if b == 0 {
+            out.push(1)?;
+        }
+    }
+    Some(())
+}
+
+/// The raw value of the first query parameter whose decoded name is `name` (as [`query_param`]
+/// picks it), without allocating.
+fn raw_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let mut key = KeyBuf::new();
+        decode_into(k.as_bytes(), false, &mut key)?;
+        (key.bytes() == name.as_bytes()).then_some(v)
+    })
+}
+
+/// The memo key of a secret read: the route and what decides its answer, decoded — never the
+/// bytes the client chose to send it as. Encoding variants (`%2F` or `/`, `%61` or `a`) and
+/// query parameters a route ignores map to one key, so a client cannot grow the memo by
+/// spelling one secret many ways. `None`: not memoizable.
+///
+/// Each route's answer is a function of exactly these fields: `/v1/secrets/{ref}` of the
+/// decoded reference (it takes no query; one is refused), the AWS agent's route of
+/// `secretId`, `versionStage` and `versionId`, the Vault route of the decoded path (its
+/// locator is the decoded path whatever `/` was encoded) and `version`. A route that starts
+/// reading another parameter must add it here.
+fn memo_key(route: Route, uri: &http::Uri, key: &mut KeyBuf) -> Option<()> {
+    let query = uri.query();
+    let params: &[&str] = match route {
+        Route::Secret => {
+            if query.is_some() {
+                return None;
+            }
+            key.push(b'S')?;
+            decode_into(&uri.path().as_bytes()["/v1/secrets/".len()..], false, key)?;
+            &[]
+        }
+        Route::AwsCompat => {
+            key.push(b'A')?;
+            &["secretId", "versionStage", "versionId"]
+        }
+        Route::VaultCompat => {
+            key.push(b'V')?;
+            decode_into(uri.path().as_bytes(), false, key)?;
+            &["version"]
+        }
+        _ => return None,
+    };
+    let query = query.unwrap_or("");
+    for name in params {
+        key.push(0)?;
+        key.push(0)?;
+        match raw_param(query, name) {
+            Some(v) => {
+                key.push(b'=')?;
+                decode_into(v.as_bytes(), true, key)?;
+            }
+            None => key.push(b'-')?,
+        }
+    }
+    Some(())
 }
 
 /// Everything that needs no waiting: checks, authentication, health, metrics, memoized reads.
 fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant) -> Now {
     let head = Head::read(req.headers());
     let route = classify(req.uri().path(), head.vault_client());
-    if route == Route::VaultCompat {
+    let refused = if route == Route::VaultCompat {
         // Vault's clients get Vault's shapes, also for what is refused before any path.
         let query = req.uri().query().unwrap_or("");
-        let r = vault_compat::refusal(req.method(), head.forwarded, head.body)
-            .or_else(|| vault_compat::unauthenticated(req.uri().path(), query));
-        if let Some(r) = r {
-            return Now::Answered(route, r);
-        }
-    } else if let Some(r) = refusal(req.method(), &head) {
+        vault_compat::refusal(req.method(), head.forwarded, head.body)
+            .or_else(|| vault_compat::unauthenticated(req.uri().path(), query))
+    } else {
+        refusal(req.method(), &head)
+    };
+    if let Some(r) = refused {
+        audit_refusal(st, &peer.label(), &r, started);
         return Now::Answered(route, r);
     }
     match route {
@@ -226,7 +360,13 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
     let principal = match st.auth.authenticate(peer, token) {
         Ok(p) => p,
         Err(_) if route == Route::VaultCompat => {
-            return Now::Answered(route, vault_compat::denied())
+            let r = vault_compat::denied();
+            let who = match token {
+                Some(_) => format!("{} token:unknown", peer.label()),
+                None => peer.label(),
+            };
+            audit_refusal(st, &who, &r, started);
+            return Now::Answered(route, r);
         }
         Err(Refusal::Missing) => {
             let r = error_json(
@@ -234,12 +374,39 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
                 "unauthenticated",
                 "send the broker token in the X-Envfile-Token header",
             );
+            audit_refusal(st, &peer.label(), &r, started);
             return Now::Answered(route, r);
         }
-        Err(Refusal::Denied) => return Now::Answered(route, forbidden()),
+        Err(Refusal::Denied) => {
+            let r = forbidden();
+            // Token guessing leaves a trail: who knocked, never what they sent.
+            let who = match token {
+                Some(_) => format!("{} token:unknown", peer.label()),
+                None => peer.label(),
+            };
+            audit_refusal(st, &who, &r, started);
+            return Now::Answered(route, r);
+        }
     };
     let content_type = match route {
-        Route::Metrics => return Now::Answered(route, metrics(st)),
+        Route::Metrics if principal.may_read_metrics() => return Now::Answered(route, metrics(st)),
+        Route::Metrics => {
+            let r = forbidden();
+            audit_refusal(st, &principal.label, &r, started);
+            return Now::Answered(route, r);
+        }
+        Route::Secret if req.uri().query().is_some() => {
+            // An unencoded `?` in a reference (`aws:app?stage=X`) would otherwise be dropped
+            // without a word, and the client served a version it did not ask for.
+            let r = error_json(
+                StatusCode::BAD_REQUEST,
+                "unexpected_query",
+                "/v1/secrets/{ref} takes no query parameters: percent-encode the whole \
+                 reference, including `?` (%3F), `&` (%26) and `#` (%23)",
+            );
+            audit_refusal(st, &principal.label, &r, started);
+            return Now::Answered(route, r);
+        }
         Route::Envfile => return Now::Later(route, principal.into_owned()),
         Route::Secret => SECRET_JSON,
         Route::AwsCompat => aws_compat::JSON,
@@ -258,10 +425,50 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
             return Now::Answered(route, r);
         }
     };
-    match serve_memo(st, &principal, target(req), started, content_type) {
-        Some(r) => Now::Answered(route, r),
-        None => Now::Later(route, principal.into_owned()),
+    let mut key = KeyBuf::new();
+    if memo_key(route, req.uri(), &mut key).is_some() {
+        if let Some(r) = serve_memo(st, &principal, key.bytes(), started, content_type) {
+            return Now::Answered(route, r);
+        }
     }
+    Now::Later(route, principal.into_owned())
+}
+
+/// An access line for a request refused before it read anything (bad request, no or wrong
+/// token, a proxy's headers), so probing leaves a trail. `who` never holds what the client sent.
+fn audit_refusal(st: &State, who: &str, r: &Resp, started: Instant) {
+    st.metrics.refusals.fetch_add(1, Ordering::Relaxed);
+    let kind = match r.status() {
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_refused",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        _ => "bad_request",
+    };
+    st.audit.write(&AuditLine {
+        event: "access",
+        principal: who,
+        envfile: None,
+        reference: None,
+        backend: None,
+        version: None,
+        outcome: "refused",
+        error_kind: Some(kind),
+        latency: started.elapsed(),
+    });
+}
+
+/// 429 for a client over one of its limits; the connection is closed with it, so a client
+/// that keeps knocking does not keep a connection either.
+fn too_many(st: &State, principal: &Principal, message: &str) -> Resp {
+    st.metrics.client_limited.fetch_add(1, Ordering::Relaxed);
+    let mut r = error_json(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message);
+    let h = r.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    audit_refusal(st, &principal.label, &r, Instant::now());
+    r
 }
 
 /// The routes that may wait on the cache, a backend or a change.
@@ -275,6 +482,11 @@ async fn answer_later(
 ) -> Resp {
     let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
+    let mut key = KeyBuf::new();
+    let target = match memo_key(route, req.uri(), &mut key) {
+        Some(()) => key.as_str(),
+        None => "",
+    };
     match route {
         Route::Envfile => {
             let name = decode(&path["/v1/envfiles/".len()..]);
@@ -286,12 +498,12 @@ async fn answer_later(
         }
         Route::Secret => {
             let encoded = &path["/v1/secrets/".len()..];
-            secret(st, principal, encoded, target(req), started).await
+            secret(st, principal, encoded, target, started).await
         }
-        Route::AwsCompat => aws_compat::get(st, principal, query, target(req), started).await,
+        Route::AwsCompat => aws_compat::get(st, principal, query, target, started).await,
         Route::VaultCompat => {
             let method = req.method();
-            vault_compat::serve(st, principal, method, path, query, target(req), started).await
+            vault_compat::serve(st, principal, method, path, query, target, started).await
         }
         _ => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
     }
@@ -304,6 +516,16 @@ fn metrics(st: &State) -> Resp {
             "envfile_broker_cache_entries",
             "Secrets in the cache.",
             st.cache.len() as f64,
+        ),
+        (
+            "envfile_broker_memo_entries",
+            "Encoded responses memoized (one per canonical request).",
+            st.memo.lock().unwrap_or_else(|p| p.into_inner()).len() as f64,
+        ),
+        (
+            "envfile_broker_negative_entries",
+            "Names remembered as missing.",
+            st.cache.negative_len() as f64,
         ),
         (
             "envfile_broker_staleness_seconds",
@@ -335,6 +557,35 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         (decode(k) == name).then(|| decode(&v.replace('+', " ")))
     })
+}
+
+/// Refuse a query with a parameter the route does not take, or one given twice (which of the
+/// two would count is a guess the client should not have to make).
+fn check_params(query: &str, known: &[&str]) -> Option<Resp> {
+    let mut seen = [false; 8];
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        let k = decode(kv.split_once('=').map_or(kv, |(k, _)| k));
+        let Some(i) = known.iter().position(|n| *n == k) else {
+            let shown: String = k.chars().take(40).collect();
+            return Some(error_json(
+                StatusCode::BAD_REQUEST,
+                "unknown_parameter",
+                &format!(
+                    "unknown query parameter `{shown}` (this route takes: {})",
+                    known.join(", ")
+                ),
+            ));
+        };
+        // `known` lists at most a handful of names; past eight, repeats go unnoticed.
+        if seen.get_mut(i).is_some_and(|s| std::mem::replace(s, true)) {
+            return Some(error_json(
+                StatusCode::BAD_REQUEST,
+                "repeated_parameter",
+                &format!("query parameter `{k}` is given more than once"),
+            ));
+        }
+    }
+    None
 }
 
 /// Percent-decode (lossy for invalid UTF-8, which no valid name contains).
@@ -377,6 +628,10 @@ async fn envfile(
             &format!("no envfile named `{name}` is served"),
         );
     };
+    if let Some(r) = check_params(query, &["format", "wait"]) {
+        audit("refused", Some("bad_request"));
+        return r;
+    }
     let format = match query_param(query, "format") {
         None => Format::Dotenv,
         Some(f) => match f.parse::<Format>() {
@@ -386,10 +641,27 @@ async fn envfile(
     };
     let wait = match query_param(query, "wait") {
         None => Duration::ZERO,
-        Some(w) => match parse_duration(&w) {
+        Some(w) => match duration::parse(&w, Bare::Seconds) {
             Ok(d) => d.min(st.settings.max_wait),
-            Err(e) => return error_json(StatusCode::BAD_REQUEST, "bad_wait", &e),
+            Err(e) => {
+                return error_json(StatusCode::BAD_REQUEST, "bad_wait", &format!("wait: {e}"))
+            }
         },
+    };
+    // A long-poll holds its connection up to max_wait: a restricted client may hold only so
+    // many, so the others (and the probes) keep theirs.
+    let _wait_slot = match principal.limiter.as_ref().filter(|_| !wait.is_zero()) {
+        Some(l) => match l.wait() {
+            Ok(slot) => Some(slot),
+            Err(_) => {
+                return too_many(
+                    st,
+                    principal,
+                    "this client holds too many ?wait= long-polls; retry when one has ended",
+                )
+            }
+        },
+        None => None,
     };
     let deadline = tokio::time::Instant::now() + wait;
     let mut rx = slot.tx.subscribe();
@@ -401,7 +673,7 @@ async fn envfile(
             Some(snap) => {
                 if let Err(problems) = &snap.result {
                     audit("error", problems.0.first().map(|p| p.error.kind().as_str()));
-                    return problems_response(name, problems);
+                    return problems_response(name, problems, principal.is_restricted());
                 }
                 if !st.slot_servable(slot) {
                     audit("error", Some("unavailable"));
@@ -530,12 +802,23 @@ pub async fn find(
     };
     let cached = st
         .cache
-        .get(&backend, &reference.locator)
+        .get_for(&backend, &reference.locator, principal.limiter.as_deref())
         .await
-        .map_err(|e| Denied::Failed(e.or_reference(&reference.raw).or_backend(backend.name())))?;
+        .map_err(|e| {
+            Denied::Failed(redact(
+                principal,
+                &reference.raw,
+                e.or_reference(&reference.raw).or_backend(backend.name()),
+            ))
+        })?;
     let selected = match &reference.key {
         None => None,
-        Some(_) => Some(st.resolver.get(reference).await.map_err(Denied::Failed)?),
+        Some(_) => Some(
+            st.resolver
+                .get(reference)
+                .await
+                .map_err(|e| Denied::Failed(redact(principal, &reference.raw, e)))?,
+        ),
     };
     Ok(Found {
         backend: backend.name().to_owned(),
@@ -545,25 +828,56 @@ pub async fn find(
     })
 }
 
-/// A memoized response for `target`, if still valid at `at`.
-pub fn memo_get(st: &State, target: &str, at: Instant) -> Option<Arc<Memo>> {
+/// What a restricted client is told about a failed read: the kind and the reference it asked
+/// for, never the backend's message or hint. Those can name other secrets ("did you mean
+/// `admin/root`?"), count them, or give the store's path; the admin still gets them, and the
+/// log always does.
+fn redact(principal: &Principal, asked: &str, e: Error) -> Error {
+    if !principal.is_restricted() {
+        return e;
+    }
+    // Debug, not info: a client repeating a miss would otherwise write a line per request. The
+    // backend call behind it was logged in full (at warn) by the cache.
+    tracing::debug!(principal = %principal.label, kind = %e.kind(), error = %e, "read failed (the client is told the kind only)");
+    let message = match e.kind() {
+        ErrorKind::NotFound => "not found",
+        ErrorKind::MissingKey => "the secret has no such key",
+        ErrorKind::Throttled => e.message(),
+        ErrorKind::Unavailable | ErrorKind::Timeout => "the backend is unavailable; retry later",
+        _ => "the backend could not serve it",
+    };
+    // The reference as the client wrote it: a backend's own spelling could differ.
+    let mut out = Error::new(e.kind(), message).with_reference(asked);
+    if e.kind() == ErrorKind::Throttled {
+        if let Some(h) = e.hint() {
+            out = out.with_hint(h);
+        }
+    }
+    out
+}
+
+/// A memoized response for `key`, if still valid at `at`.
+pub fn memo_get(st: &State, key: &[u8], at: Instant) -> Option<Arc<Memo>> {
     let m = st
         .memo
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .get(target)
+        .get(key)
         .cloned()?;
     (m.generation == st.cache.generation() && at < m.valid_until).then_some(m)
 }
 
-/// Remember a response for `target`.
-pub fn memo_put(st: &State, target: &str, memo: Memo) -> Arc<Memo> {
+/// Remember a response under its canonical key (see [`memo_key`]; `""` remembers nothing).
+pub fn memo_put(st: &State, key: &str, memo: Memo) -> Arc<Memo> {
     let memo = Arc::new(memo);
+    if key.is_empty() {
+        return memo;
+    }
     let mut m = st.memo.lock().unwrap_or_else(|p| p.into_inner());
     if m.len() >= st.settings.max_entries.saturating_mul(2) {
         m.clear();
     }
-    m.insert(target.to_owned(), memo.clone());
+    m.insert(key.as_bytes().into(), memo.clone());
     memo
 }
 
@@ -571,7 +885,7 @@ pub fn memo_put(st: &State, target: &str, memo: Memo) -> Arc<Memo> {
 pub fn serve_memo(
     st: &State,
     principal: &Principal,
-    target: &str,
+    target: &[u8],
     started: Instant,
     content_type: &'static str,
 ) -> Option<Resp> {
@@ -619,7 +933,7 @@ pub struct Read<'a> {
     pub reference: &'a Reference,
     /// What the cache gave.
     pub found: &'a Found,
-    /// The request target, the memo's key.
+    /// The request's memo key (see [`memo_key`]; `""` when it is not memoized).
     pub target: &'a str,
     /// The cache generation the response was built at.
     pub generation: u64,
@@ -700,7 +1014,21 @@ async fn secret(
     let raw = decode(encoded);
     let reference = match Reference::parse(&raw) {
         Ok(r) => r,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, &e),
+        Err(e) => {
+            st.metrics.refusals.fetch_add(1, Ordering::Relaxed);
+            st.audit.write(&AuditLine {
+                event: "access",
+                principal: &principal.label,
+                envfile: None,
+                reference: Some(&raw),
+                backend: None,
+                version: None,
+                outcome: "refused",
+                error_kind: Some(e.kind().as_str()),
+                latency: started.elapsed(),
+            });
+            return error_response(StatusCode::BAD_REQUEST, &e);
+        }
     };
     let found = match find(st, principal, &reference).await {
         Ok(f) => f,
@@ -778,9 +1106,12 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
         ErrorKind::InvalidRef | ErrorKind::InvalidName | ErrorKind::Config => {
             StatusCode::BAD_REQUEST
         }
-        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Timeout => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        // A backend's throttling and a client's own miss rate alike: slow down and retry.
+        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable | ErrorKind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        // The request asks for something the backend cannot do (a version of a store without
+        // versions): the client's to change, not a broker fault.
+        ErrorKind::Unsupported => StatusCode::BAD_REQUEST,
         ErrorKind::PermissionDenied | ErrorKind::Unauthenticated => StatusCode::BAD_GATEWAY,
         ErrorKind::NotJson | ErrorKind::NotUtf8 | ErrorKind::Empty | ErrorKind::Unrepresentable => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -836,7 +1167,10 @@ pub fn error_response(status: StatusCode, e: &Error) -> Resp {
     r
 }
 
-fn problems_response(name: &str, problems: &Problems) -> Resp {
+/// 503/500 listing what failed in an env file. A restricted client gets each variable, reference
+/// and kind, but not the backends' messages and hints (they can name other secrets, count them or
+/// give a store's path); the admin gets everything.
+fn problems_response(name: &str, problems: &Problems, restricted: bool) -> Resp {
     #[derive(Serialize)]
     struct P<'a> {
         var: Option<&'a str>,
@@ -853,8 +1187,12 @@ fn problems_response(name: &str, problems: &Problems) -> Resp {
             var: p.var.as_deref(),
             reference: p.reference.as_deref(),
             kind: p.error.kind().as_str(),
-            message: p.error.message().to_owned(),
-            hint: p.error.hint(),
+            message: if restricted {
+                format!("could not be read ({})", p.error.kind())
+            } else {
+                p.error.message().to_owned()
+            },
+            hint: if restricted { None } else { p.error.hint() },
         })
         .collect();
     let retryable = problems.0.iter().all(|p| p.error.is_retryable());
@@ -937,6 +1275,9 @@ mod tests {
         let head = Head::read(&h);
         assert!(head.forwarded && head.body && head.token.is_none());
         assert!(Head::read(&headers(&[("Transfer-Encoding", "chunked")])).body);
+        for h in ["Forwarded", "X-Real-IP", "Via", "x-forwarded-for"] {
+            assert!(Head::read(&headers(&[(h, "x")])).forwarded, "{h}");
+        }
     }
 
     #[test]
@@ -972,6 +1313,71 @@ mod tests {
                 head.forwarded, head.body
             );
         }
+    }
+
+    fn key(route: Route, target: &str) -> Option<Vec<u8>> {
+        let uri: http::Uri = target.parse().unwrap();
+        let mut k = KeyBuf::new();
+        memo_key(route, &uri, &mut k).map(|()| k.bytes().to_vec())
+    }
+
+    #[test]
+    fn memo_keys_are_canonical() {
+        let s = |t| key(Route::Secret, t);
+        // Encoding variants of one reference: one key.
+        let plain = s("/v1/secrets/aws:app/db").unwrap();
+        assert_eq!(s("/v1/secrets/aws%3Aapp%2Fdb").unwrap(), plain);
+        assert_eq!(s("/v1/secrets/%61ws:app%2fdb").unwrap(), plain);
+        assert_ne!(s("/v1/secrets/aws:app/dc").unwrap(), plain);
+        // No query on this route: nothing to memoize (the request is refused).
+        assert_eq!(s("/v1/secrets/aws:app/db?x=1"), None);
+        // The AWS route: only the parameters that decide the answer, in a fixed order.
+        let a = |t| key(Route::AwsCompat, t).unwrap();
+        let base = a("/secretsmanager/get?secretId=app%2Fdb");
+        assert_eq!(a("/secretsmanager/get?secretId=app/db&junk=1&x"), base);
+        assert_eq!(a("/secretsmanager/get?x=2&secretId=app%2fdb"), base);
+        assert_ne!(
+            a("/secretsmanager/get?secretId=app/db&versionStage=AWSPREVIOUS"),
+            base
+        );
+        assert_eq!(
+            a("/secretsmanager/get?versionStage=A&secretId=s"),
+            a("/secretsmanager/get?secretId=s&versionStage=A")
+        );
+        // A value cannot forge a field boundary.
+        assert_ne!(
+            a("/secretsmanager/get?secretId=s%00%00=A"),
+            a("/secretsmanager/get?secretId=s&versionStage=A")
+        );
+        // `+` is a space in a query value, as query_param reads it.
+        assert_eq!(
+            a("/secretsmanager/get?secretId=a+b"),
+            a("/secretsmanager/get?secretId=a%20b")
+        );
+        let v = |t| key(Route::VaultCompat, t).unwrap();
+        assert_eq!(v("/v1/kv/data/app?junk=1"), v("/v1/kv/data/%61pp"));
+        assert_ne!(v("/v1/kv/data/app?version=2"), v("/v1/kv/data/app"));
+        // Too long for the stack buffer: not memoized.
+        assert_eq!(s(&format!("/v1/secrets/aws:{}", "x".repeat(600))), None);
+        assert_eq!(key(Route::Envfile, "/v1/envfiles/a"), None);
+    }
+
+    #[test]
+    fn unknown_and_repeated_parameters_are_refused() {
+        assert!(check_params("format=json&wait=5s", &["format", "wait"]).is_none());
+        assert!(check_params("", &["format"]).is_none());
+        assert!(check_params("fromat=json", &["format"]).is_some());
+        assert!(check_params("format=json&format=shell", &["format"]).is_some());
+        assert!(check_params("%66ormat=a&format=b", &["format"]).is_some());
+    }
+
+    #[test]
+    fn unsupported_is_the_clients_to_change() {
+        assert!(status_for(ErrorKind::Unsupported).is_client_error());
+        assert_eq!(
+            status_for(ErrorKind::Throttled),
+            StatusCode::TOO_MANY_REQUESTS
+        );
     }
 
     #[test]

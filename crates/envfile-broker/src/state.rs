@@ -122,6 +122,63 @@ pub struct Slot {
     pub tx: watch::Sender<Option<Arc<Snapshot>>>,
     /// Whether it has ever resolved.
     pub ok_once: std::sync::atomic::AtomicBool,
+    /// Per sink (same order as `sinks`): whether it holds the latest snapshot.
+    pub sink_health: Mutex<Vec<SinkHealth>>,
+}
+
+/// Whether a sink file holds what it should, and when a failed write is tried again.
+#[derive(Debug, Clone)]
+pub struct SinkHealth {
+    /// The file holds the latest snapshot.
+    pub written: bool,
+    /// When to retry a failed write.
+    pub next_try: Instant,
+    /// The delay before the next retry (doubles per failure, up to [`SINK_BACKOFF_MAX`]).
+    pub backoff: std::time::Duration,
+}
+
+/// The first retry of a failed sink write comes this soon.
+pub const SINK_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(500);
+/// Retries of a failed sink write slow down to this.
+pub const SINK_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl SinkHealth {
+    fn new() -> Self {
+        Self {
+            written: false,
+            next_try: Instant::now(),
+            backoff: SINK_BACKOFF_MIN,
+        }
+    }
+
+    /// Record a write's outcome.
+    pub fn record(&mut self, ok: bool) {
+        self.written = ok;
+        if ok {
+            self.backoff = SINK_BACKOFF_MIN;
+        } else {
+            self.next_try = Instant::now() + self.backoff;
+            self.backoff = (self.backoff * 2).min(SINK_BACKOFF_MAX);
+        }
+    }
+}
+
+impl Slot {
+    /// Whether every sink of this env file holds its latest snapshot.
+    pub fn sinks_written(&self) -> bool {
+        lock(&self.sink_health).iter().all(|h| h.written)
+    }
+
+    /// Whether a failed sink write is due for another try.
+    pub fn sink_retry_due(&self, now: Instant) -> bool {
+        lock(&self.sink_health)
+            .iter()
+            .any(|h| !h.written && h.next_try <= now)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A memoized secret response, reused until the cache changes or the value's freshness ends.
@@ -157,8 +214,9 @@ pub struct State {
     pub envfiles: BTreeMap<String, Arc<Slot>>,
     /// Sinks rendered from templates.
     pub templates: Vec<Arc<TemplateSink>>,
-    /// Memoized secret responses by request target.
-    pub memo: Mutex<HashMap<String, Arc<Memo>>>,
+    /// Memoized secret responses by canonical request (`routes::memo_key`), never by the bytes
+    /// the client sent: bounded by what the grants let clients read.
+    pub memo: Mutex<HashMap<Box<[u8]>, Arc<Memo>>>,
     /// Metrics (shared across reloads).
     pub metrics: Arc<Metrics>,
     /// Audit (shared across reloads).
@@ -178,6 +236,7 @@ impl State {
                 ttl: settings.ttl,
                 max_stale: settings.max_stale,
                 max_entries: settings.max_entries,
+                negative_ttl: settings.negative_ttl,
             },
             metrics.clone(),
             audit.clone(),
@@ -199,20 +258,20 @@ impl State {
         for (name, spec) in &setup.loaded.config.envfiles {
             let keys = keys_of(&setup.backends, spec);
             let (tx, _) = watch::channel(None);
+            let sinks: Vec<SinkSpec> = settings
+                .sinks
+                .iter()
+                .filter(|s| matches!(&s.source, SinkSource::Envfile { name: n, .. } if n == name))
+                .cloned()
+                .collect();
             envfiles.insert(
                 name.clone(),
                 Arc::new(Slot {
                     name: name.clone(),
                     spec: spec.clone(),
                     keys,
-                    sinks: settings
-                        .sinks
-                        .iter()
-                        .filter(|s| {
-                            matches!(&s.source, SinkSource::Envfile { name: n, .. } if n == name)
-                        })
-                        .cloned()
-                        .collect(),
+                    sink_health: Mutex::new(sinks.iter().map(|_| SinkHealth::new()).collect()),
+                    sinks,
                     tx,
                     ok_once: std::sync::atomic::AtomicBool::new(false),
                 }),
@@ -233,13 +292,13 @@ impl State {
     }
 
     /// How many env files and template sinks are ready, of how many: an env file once it
-    /// resolved and none of its secrets is older than max_stale; a template sink once its last
-    /// render succeeded within the same bound.
+    /// resolved, none of its secrets is older than max_stale and each of its sinks holds it; a
+    /// template sink once its last render succeeded within the same bound.
     pub fn readiness(&self) -> (usize, usize) {
         let envfiles = self
             .envfiles
             .values()
-            .filter(|slot| self.slot_servable(slot))
+            .filter(|slot| self.slot_servable(slot) && slot.sinks_written())
             .count();
         let templates = self
             .templates

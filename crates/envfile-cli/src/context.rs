@@ -38,6 +38,9 @@ pub fn init_logging(global: &GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // When stderr cannot be written the subscriber would report that on stderr with
+        // `eprintln!`, which panics: a log line that cannot be shown is dropped instead.
+        .log_internal_errors(false)
         .with_target(true)
         .try_init();
 }

@@ -8,6 +8,17 @@
 //! [`context`] loads the config and builds the resolver; [`wiring`] builds the backends.
 #![warn(missing_docs)]
 
+/// `eprintln!` that never panics. std's panics when stderr cannot be written (`2>/dev/full`, a
+/// closed pipe), which would turn any warning into exit 101; a message that cannot be shown is
+/// dropped and envfile exits with the code it would have. Defined before the modules, so it
+/// replaces std's in all of them.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cmd;
 mod context;
 mod dotenv_read;
@@ -61,7 +72,14 @@ pub enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap prints usage errors and `--help` itself and panics when it cannot: do it here.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     context::init_logging(&cli.global);
     let runtime = match &cli.command {
         Command::Serve(_) => cmd::serve::runtime(),

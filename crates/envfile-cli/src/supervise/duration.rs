@@ -1,50 +1,19 @@
-//! Durations on the command line: `500ms`, `10s`, `2m`, `1h`, or sums like `1m30s`.
+//! Durations on the command line (`500ms`, `10s`, `2m`, `1h`, `1m30s`), read by the one parser
+//! every envfile duration goes through ([`envfile_core::duration`]). A bare number is refused:
+//! `30` could mean seconds or milliseconds, and a wrong guess turns a poll interval into a
+//! tight loop.
 
+use envfile_core::duration::{self, Bare};
 use std::time::Duration;
 
-/// Parse a duration for clap. A bare number is refused: `30` could mean seconds or
-/// milliseconds, and a wrong guess turns a poll interval into a tight loop.
+/// Parse a duration for clap.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!("invalid duration `{text}`: use a number with a unit (ms, s, m, h), e.g. 500ms, 10s, 2m or 1m30s")
-    };
-    let s = text.trim();
-    if s.is_empty() {
-        return Err(bad());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let part = match &rest[..unit_len] {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.saturating_mul(60)),
-            "h" => Duration::from_secs(n.saturating_mul(3600)),
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        total = total.saturating_add(part);
-    }
-    Ok(total)
+    duration::parse(text, Bare::Refuse).map_err(|e| e.to_string())
 }
 
 /// A non-zero duration (poll intervals: zero would spin).
 pub fn parse_nonzero(text: &str) -> Result<Duration, String> {
-    match parse(text)? {
-        d if d.is_zero() => Err(format!("`{text}` must be longer than zero")),
-        d => Ok(d),
-    }
+    duration::parse_nonzero(text, Bare::Refuse)
 }
 
 #[cfg(test)]
@@ -62,10 +31,13 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bare_numbers_and_unknown_units() {
-        for bad in ["", "30", "s", "10 s", "1.5s", "10sec", "-1s", "ms10"] {
+    fn refuses_bare_numbers_unknown_units_and_overflow() {
+        for bad in ["", "30", "s", "10 s", "-1s", "ms10", "10parsecs"] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(parse_nonzero("0ms").is_err());
+        // Used to saturate silently; now it says what is wrong.
+        let e = parse("99999999999999999999h").unwrap_err();
+        assert!(e.contains("100 years"), "{e}");
     }
 }
