@@ -166,6 +166,107 @@ pub async fn put_secret(client: &sdk::Client, name: &str, value: &[u8]) -> Strin
     }
 }
 
+/// An SSM client for moto in `region`, with static dummy credentials.
+pub fn ssm_client(region: &str) -> envfile_aws::ssm_sdk::Client {
+    use envfile_aws::ssm_sdk as ssm;
+    let conf = ssm::Config::builder()
+        .behavior_version(ssm::config::BehaviorVersion::latest())
+        .region(ssm::config::Region::new(region.to_owned()))
+        .endpoint_url(crate::env::moto_url())
+        .credentials_provider(ssm::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "envfile-tests",
+        ))
+        .build();
+    ssm::Client::from_conf(conf)
+}
+
+/// The `ssm` backend pointed at `endpoint` (moto or a proxy), reading names in [`REGION`].
+pub async fn ssm_backend_at(name: &str, endpoint: &str) -> envfile_aws::SsmBackend {
+    dummy_credentials_in_env();
+    let cfg = AwsConfig {
+        kind: "ssm".into(),
+        region: Some(REGION.into()),
+        endpoint_url: Some(endpoint.into()),
+        ..AwsConfig::default()
+    };
+    envfile_aws::SsmBackend::new(name, &cfg)
+        .await
+        .with_retry(envfile_core::retry::RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: std::time::Duration::from_millis(20),
+            max_backoff: std::time::Duration::from_millis(200),
+            total: std::time::Duration::from_secs(10),
+        })
+}
+
+/// Put a SecureString parameter (a new version when it exists). Returns its version.
+pub async fn put_parameter(client: &envfile_aws::ssm_sdk::Client, name: &str, value: &str) -> i64 {
+    use envfile_aws::ssm_sdk::types::ParameterType;
+    client
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PutParameter {name}: {}",
+                envfile_aws::ssm_sdk::error::DisplayErrorContext(e)
+            )
+        })
+        .version
+}
+
+/// Seeds moto's Parameter Store through the real SSM API, in [`REGION`], under `/envfile-tests/`.
+pub struct SsmSeeder {
+    client: envfile_aws::ssm_sdk::Client,
+}
+
+impl SsmSeeder {
+    /// A seeder writing to moto.
+    pub fn new() -> Self {
+        Self {
+            client: ssm_client(REGION),
+        }
+    }
+}
+
+impl Default for SsmSeeder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Seeder for SsmSeeder {
+    async fn put(&self, name: &str, value: &[u8]) -> String {
+        let path = format!("/envfile-tests/{name}");
+        let text = std::str::from_utf8(value).expect("Parameter Store holds text only");
+        put_parameter(&self.client, &path, text).await;
+        path
+    }
+
+    async fn delete(&self, path: &str) {
+        self.client
+            .delete_parameter()
+            .name(path)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "DeleteParameter {path}: {}",
+                    envfile_aws::ssm_sdk::error::DisplayErrorContext(e)
+                )
+            });
+    }
+}
+
 /// Seeds moto through the real Secrets Manager API, in [`REGION`].
 pub struct MotoSeeder {
     client: sdk::Client,
@@ -326,8 +427,15 @@ async fn serve_one(
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+    // JSON protocols (Secrets Manager, SSM) name the operation in X-Amz-Target; the query
+    // protocol (STS) in the form body's `Action`.
     let op = header("x-amz-target")
         .and_then(|t| t.rsplit('.').next().map(str::to_owned))
+        .or_else(|| {
+            let body = String::from_utf8_lossy(&buf[head_end..]);
+            body.split('&')
+                .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
+        })
         .unwrap_or_default();
     *calls.lock().unwrap().entry(op.clone()).or_default() += 1;
 

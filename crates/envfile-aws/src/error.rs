@@ -111,6 +111,15 @@ pub(crate) fn from_code(code: &str, msg: &str, status: u16, ctx: Context<'_>) ->
              (an ARN's region is used; a name uses the backend's region), and for an ARN either the \
              full ARN with its 6-character suffix or the partial ARN without any suffix",
         ),
+        "ParameterNotFound" | "ParameterVersionNotFound" => base(
+            ErrorKind::NotFound,
+            format!("parameter `{secret_id}` not found in {region} ({op})"),
+        ),
+        "InvalidKeyId" => base(
+            ErrorKind::PermissionDenied,
+            format!("`{secret_id}` cannot be decrypted ({said})"),
+        )
+        .with_hint("the parameter's KMS key id is not valid or not usable by this role (kms:Decrypt)"),
         "AccessDeniedException" => base(
             ErrorKind::PermissionDenied,
             format!("access denied to `{secret_id}` in {region} ({op}): {msg}"),
@@ -142,7 +151,7 @@ pub(crate) fn from_code(code: &str, msg: &str, status: u16, ctx: Context<'_>) ->
         c if c.starts_with("Throttl") || c == "TooManyRequestsException" || c == "RequestLimitExceeded" => {
             base(ErrorKind::Throttled, format!("{op} throttled by Secrets Manager ({said})"))
         }
-        "InternalServiceError" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException" => {
+        "InternalServiceError" | "InternalServerError" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException" => {
             base(ErrorKind::Unavailable, format!("Secrets Manager failed ({said})"))
         }
         "RequestTimeout" | "RequestTimeoutException" => {

@@ -109,8 +109,8 @@ impl<'a> Head<'a> {
     }
 }
 
-fn classify(path: &str, vault_token: bool) -> Route {
-    if path == "/healthz" {
+fn classify(path: &str, vault_token: bool, aws_token: bool) -> Route {
+    if path == "/healthz" || path == "/ping" {
         Route::Health
     } else if path == "/readyz" {
         Route::Ready
@@ -118,7 +118,12 @@ fn classify(path: &str, vault_token: bool) -> Route {
         Route::Metrics
     } else if path.starts_with("/v1/envfiles/") {
         Route::Envfile
-    } else if path == "/secretsmanager/get" {
+    } else if path == "/secretsmanager/get"
+        || path == aws_compat::SSM_PATH
+        || (aws_token && !vault_token && path.starts_with(aws_compat::PATH_PREFIX))
+    {
+        // The agent's path form `/v1/{secretId}` shares `/v1/` with envfile's and Vault's
+        // routes: only a client sending the agent's own token header means it.
         Route::AwsCompat
     } else if vault_token && vault_compat::matches(path) {
         Route::VaultCompat
@@ -172,11 +177,18 @@ fn target(req: &Request<Incoming>) -> &str {
 /// Everything that needs no waiting: checks, authentication, health, metrics, memoized reads.
 fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant) -> Now {
     let head = Head::read(req.headers());
-    let route = classify(req.uri().path(), head.vault_token.is_some());
+    let route = classify(
+        req.uri().path(),
+        head.vault_token.is_some(),
+        head.aws_token.is_some(),
+    );
     if let Some(r) = refusal(req.method(), &head) {
         return Now::Answered(route, r);
     }
     match route {
+        Route::Health if req.uri().path() == "/ping" => {
+            return Now::Answered(route, aws_compat::ping())
+        }
         Route::Health => return Now::Answered(route, text(StatusCode::OK, "ok\n")),
         Route::Ready => {
             let (ready, total) = st.readiness();
@@ -192,12 +204,17 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
     }
     // The broker's own header first; the compatibility routes also take their client's.
     let token = head.token.or(match route {
-        Route::AwsCompat => head.aws_token,
+        // The agent's default `ssrf_headers` are its own and Vault's.
+        Route::AwsCompat => head.aws_token.or(head.vault_token),
         Route::VaultCompat => head.vault_token,
         _ => None,
     });
     let principal = match st.auth.authenticate(peer, token) {
         Ok(p) => p,
+        // The agent answers a missing or wrong token alike: 403 `Bad Token`.
+        Err(_) if route == Route::AwsCompat => {
+            return Now::Answered(route, aws_compat::bad_token())
+        }
         Err(Refusal::Missing) => {
             let r = error_json(
                 StatusCode::UNAUTHORIZED,
@@ -212,6 +229,9 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
         Route::Metrics => return Now::Answered(route, metrics(st)),
         Route::Envfile => return Now::Later(route, principal.into_owned()),
         Route::Secret => SECRET_JSON,
+        Route::AwsCompat if !aws_compat::memoizable(req.uri().query().unwrap_or("")) => {
+            return Now::Later(route, principal.into_owned())
+        }
         Route::AwsCompat => aws_compat::JSON,
         Route::VaultCompat => vault_compat::JSON,
         _ => {
@@ -249,7 +269,13 @@ async fn answer_later(
             let encoded = &path["/v1/secrets/".len()..];
             secret(st, principal, encoded, target(req), started).await
         }
-        Route::AwsCompat => aws_compat::get(st, principal, query, target(req), started).await,
+        Route::AwsCompat if path == aws_compat::SSM_PATH => {
+            aws_compat::get_parameter(st, principal, query, target(req), started).await
+        }
+        Route::AwsCompat => {
+            let path_id = path.strip_prefix(aws_compat::PATH_PREFIX);
+            aws_compat::get(st, principal, path_id, query, target(req), started).await
+        }
         Route::VaultCompat => {
             vault_compat::get(st, principal, path, query, target(req), started).await
         }
@@ -924,14 +950,29 @@ mod tests {
 
     #[test]
     fn routes_by_path_and_the_vault_header() {
-        assert_eq!(classify("/healthz", false), Route::Health);
-        assert_eq!(classify("/v1/envfiles/api", false), Route::Envfile);
-        assert_eq!(classify("/secretsmanager/get", false), Route::AwsCompat);
-        assert_eq!(classify("/v1/secrets/aws:x", false), Route::Secret);
-        assert_eq!(classify("/v1/secret/data/app", false), Route::VaultCompat);
+        assert_eq!(classify("/healthz", false, false), Route::Health);
+        assert_eq!(classify("/ping", false, false), Route::Health);
+        assert_eq!(classify("/v1/envfiles/api", false, false), Route::Envfile);
+        assert_eq!(
+            classify("/secretsmanager/get", false, false),
+            Route::AwsCompat
+        );
+        assert_eq!(classify("/v1/secrets/aws:x", false, false), Route::Secret);
+        assert_eq!(
+            classify("/v1/secret/data/app", false, false),
+            Route::VaultCompat
+        );
         // A secrets path that also has Vault's shape goes to Vault when the client is one.
-        assert_eq!(classify("/v1/secrets/data/app", true), Route::VaultCompat);
-        assert_eq!(classify("/v1/secrets/data/app", false), Route::Secret);
-        assert_eq!(classify("/nope", false), Route::Other);
+        assert_eq!(
+            classify("/v1/secrets/data/app", true, false),
+            Route::VaultCompat
+        );
+        assert_eq!(
+            classify("/v1/secrets/data/app", false, false),
+            Route::Secret
+        );
+        // The agent's path form, only with the agent's header.
+        assert_eq!(classify("/v1/app/json", false, true), Route::AwsCompat);
+        assert_eq!(classify("/nope", false, false), Route::Other);
     }
 }
