@@ -326,7 +326,15 @@ pub struct FakeAwsProxy {
     url: String,
     calls: Arc<Mutex<BTreeMap<String, u32>>>,
     faults: Arc<Mutex<BTreeMap<String, Fault>>>,
+    sts: Arc<Mutex<StsFake>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What the proxy saw of STS AssumeRole.
+#[derive(Default)]
+struct StsFake {
+    /// The last AssumeRole request's form body (role ARN, external id, duration: no secrets).
+    last_assume_role: Option<String>,
 }
 
 impl Drop for FakeAwsProxy {
@@ -346,15 +354,16 @@ impl FakeAwsProxy {
         let url = format!("http://{}", listener.local_addr().expect("proxy addr"));
         let calls = Arc::new(Mutex::new(BTreeMap::new()));
         let faults = Arc::new(Mutex::new(BTreeMap::new()));
-        let (c, f) = (calls.clone(), faults.clone());
+        let sts = Arc::new(Mutex::new(StsFake::default()));
+        let (c, f, st) = (calls.clone(), faults.clone(), sts.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     continue;
                 };
-                let (c, f, up) = (c.clone(), f.clone(), upstream.clone());
+                let (c, f, st, up) = (c.clone(), f.clone(), st.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    let _ = serve_one(sock, &up, &c, &f).await;
+                    let _ = serve_one(sock, &up, &c, &f, &st).await;
                 });
             }
         });
@@ -362,6 +371,7 @@ impl FakeAwsProxy {
             url,
             calls,
             faults,
+            sts,
             task,
         }
     }
@@ -381,6 +391,11 @@ impl FakeAwsProxy {
         self.calls.lock().unwrap().get(op).copied().unwrap_or(0)
     }
 
+    /// The form body of the last AssumeRole request (`RoleArn=…&ExternalId=…&…`).
+    pub fn last_assume_role(&self) -> Option<String> {
+        self.sts.lock().unwrap().last_assume_role.clone()
+    }
+
     /// Forget the counts.
     pub fn reset_calls(&self) {
         self.calls.lock().unwrap().clear();
@@ -394,6 +409,7 @@ async fn serve_one(
     upstream: &str,
     calls: &Mutex<BTreeMap<String, u32>>,
     faults: &Mutex<BTreeMap<String, Fault>>,
+    sts: &Mutex<StsFake>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
@@ -438,6 +454,10 @@ async fn serve_one(
         })
         .unwrap_or_default();
     *calls.lock().unwrap().entry(op.clone()).or_default() += 1;
+    if op == "AssumeRole" {
+        sts.lock().unwrap().last_assume_role =
+            Some(String::from_utf8_lossy(&buf[head_end..]).into_owned());
+    }
 
     let fault = {
         let mut f = faults.lock().unwrap();
@@ -483,17 +503,22 @@ async fn serve_one(
         return sock.write_all(&resp).await;
     };
     let rhead = String::from_utf8_lossy(&resp[..rhead_end - 4]).into_owned();
+    let body = &resp[rhead_end..];
     let mut out = String::new();
     for line in rhead.split("\r\n") {
-        if line.to_ascii_lowercase().starts_with("connection:") {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("connection:") || lower.starts_with("content-length:") {
             continue;
         }
         out.push_str(line);
         out.push_str("\r\n");
     }
-    out.push_str("Connection: close\r\n\r\n");
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
     sock.write_all(out.as_bytes()).await?;
-    sock.write_all(&resp[rhead_end..]).await?;
+    sock.write_all(body).await?;
     sock.shutdown().await
 }
 

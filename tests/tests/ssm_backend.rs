@@ -110,3 +110,72 @@ async fn selectors_arns_and_identities() {
     let e = read(format!("{name}:9")).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+/// Both backends assume `role_arn` with the external id, session name and duration given, and
+/// the SDK refreshes the assumed credentials before they expire. STS allows 15 minutes at the
+/// least (the config refuses less); moto issues what it is asked for, so the test asks for 12
+/// seconds through the typed config, bypassing that check.
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_are_assumed_with_the_external_id_and_refreshed_before_expiry() {
+    moto::dummy_credentials_in_env();
+    let proxy = FakeAwsProxy::start().await;
+    let client = moto::ssm_client(moto::REGION);
+    let name = unique("/envfile-tests/role");
+    moto::put_parameter(&client, &name, "via-role").await;
+    let cfg = envfile_aws::AwsConfig {
+        kind: "ssm".into(),
+        region: Some(moto::REGION.into()),
+        endpoint_url: Some(proxy.url().into()),
+        role_arn: Some(format!("arn:aws:iam::{}:role/reader", moto::ACCOUNT)),
+        external_id: Some("ext-4711".into()),
+        session_name: Some("envfile-test".into()),
+        duration: Some(envfile_aws::config::DurationSetting::Seconds(12)),
+        ..envfile_aws::AwsConfig::default()
+    };
+    assert!(cfg.validate_kind("ssm", "ssm").is_err(), "STS's minimum");
+    let backend = envfile_aws::SsmBackend::new("ssm", &cfg).await;
+    let loc = Locator::new(&name);
+    assert_eq!(
+        backend.get(&loc).await.unwrap().value.expose_str(),
+        Some("via-role")
+    );
+    assert_eq!(proxy.calls("AssumeRole"), 1);
+    let form = proxy.last_assume_role().unwrap_or_default();
+    for want in [
+        "ExternalId=ext-4711",
+        "RoleSessionName=envfile-test",
+        "DurationSeconds=12",
+        "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Freader",
+    ] {
+        assert!(form.contains(want), "AssumeRole lacks {want}: {form}");
+    }
+    // The SDK refreshes 5 to 10 s (jittered) before the expiry: for 12 s credentials that is
+    // 2 to 7 s after they were issued, so a call at once reuses them and one 7.5 s later cannot.
+    backend.get(&loc).await.unwrap();
+    assert_eq!(proxy.calls("AssumeRole"), 1, "fresh credentials are reused");
+    tokio::time::sleep(std::time::Duration::from_millis(7500)).await;
+    backend.get(&loc).await.unwrap();
+    assert_eq!(proxy.calls("AssumeRole"), 2, "credentials near expiry are refreshed");
+}
+
+/// An assume failure is `unauthenticated`, names the role and points at the trust policy.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assume_failure_names_the_role() {
+    moto::dummy_credentials_in_env();
+    let proxy = FakeAwsProxy::start().await;
+    proxy.set_fault("AssumeRole", moto::Fault::Deny);
+    let cfg = envfile_aws::AwsConfig {
+        kind: "aws".into(),
+        region: Some(moto::REGION.into()),
+        endpoint_url: Some(proxy.url().into()),
+        role_arn: Some(format!("arn:aws:iam::{}:role/nope", moto::ACCOUNT)),
+        ..envfile_aws::AwsConfig::default()
+    };
+    let backend = envfile_aws::AwsBackend::new("aws", &cfg)
+        .await
+        .with_retry(envfile_core::retry::RetryPolicy::none());
+    let e = backend.get(&Locator::new("anything")).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
+    assert!(e.message().contains(":role/nope"), "{e}");
+    assert!(e.hint().unwrap_or("").contains("trust policy"), "{e}");
+}

@@ -49,17 +49,20 @@ where
             ErrorKind::Timeout,
             format!("{op} to Secrets Manager in {region} timed out"),
         ),
+        // Where the SDK reports a credentials failure (dispatch or construction) depends on
+        // its version: look for the cause, not the variant.
+        _ if has_source::<CredentialsError>(&err) => {
+            return Error::new(
+                ErrorKind::Unauthenticated,
+                format!("no usable AWS credentials for {op}: {}", chain(&err)),
+            )
+            .with_hint(
+                "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (or `profile` in the \
+                 backend config), or run where a role is attached (ECS task role, instance profile)",
+            )
+            .with_source(err);
+        }
         SdkError::DispatchFailure(df) => {
-            if has_source::<CredentialsError>(&err) {
-                return Error::new(
-                    ErrorKind::Unauthenticated,
-                    format!("no usable AWS credentials for {op}: {}", chain(&err)),
-                )
-                .with_hint(
-                    "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (or `profile` in the \
-                     backend config), or run where a role is attached (ECS task role, instance profile)",
-                );
-            }
             let kind = if df.is_timeout() {
                 ErrorKind::Timeout
             } else if df.is_user() {

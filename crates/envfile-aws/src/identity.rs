@@ -65,12 +65,16 @@ pub struct Learned {
     inner: Mutex<Known>,
 }
 
+/// A secret as (account, region, name): kept in parts, because whether the account is ours
+/// may be learned only later.
+type Parts = (String, String, String);
+
 #[derive(Debug, Default)]
 struct Known {
-    /// Requested ARN spelling → identity of the secret AWS answered with.
-    by_spelling: HashMap<String, String>,
-    /// Identities of secrets read.
-    names: HashSet<String>,
+    /// Requested ARN spelling → the secret AWS answered with.
+    by_spelling: HashMap<String, Parts>,
+    /// Secrets read.
+    names: HashSet<Parts>,
 }
 
 impl Learned {
@@ -104,10 +108,14 @@ impl Learned {
     /// The identity of an ARN spelling (the home account must be known for ours to be `~`).
     pub fn arn_ident(&self, spelling: &str, arn: &SecretArn<'_>) -> String {
         let k = lock(&self.inner);
-        if let Some(id) = k.by_spelling.get(spelling) {
-            return id.clone();
+        if let Some((a, r, n)) = k.by_spelling.get(spelling) {
+            return self.ident(a, r, n);
         }
-        let whole = self.ident(arn.account, arn.region, arn.tail);
+        let whole = (
+            arn.account.to_owned(),
+            arn.region.to_owned(),
+            arn.tail.to_owned(),
+        );
         let name = match strip_suffix(arn.tail) {
             Some(_) if k.names.contains(&whole) => arn.tail,
             Some(n) => n,
@@ -117,7 +125,8 @@ impl Learned {
     }
 
     /// Record a read: `asked` (a name or ARN) answered by the secret `arn` named `name`.
-    /// Returns the answered secret's identity.
+    /// Returns the answered secret's identity, when the home account is known (before that,
+    /// an ARN of our own account cannot be told from another account's).
     pub fn record(&self, asked: &str, arn: Option<&str>, name: Option<&str>) -> Option<String> {
         let parsed = arn.and_then(parse_secret_arn)?;
         if !asked.starts_with("arn:") {
@@ -127,20 +136,27 @@ impl Learned {
         let name = name
             .map(str::to_owned)
             .or_else(|| strip_suffix(parsed.tail).map(str::to_owned))?;
-        let id = self.ident(parsed.account, parsed.region, &name);
-        let mut k = lock(&self.inner);
-        if k.by_spelling.len() >= MAX_LEARNED {
-            k.by_spelling.clear();
-            k.names.clear();
+        let parts = (
+            parsed.account.to_owned(),
+            parsed.region.to_owned(),
+            name.clone(),
+        );
+        {
+            let mut k = lock(&self.inner);
+            if k.by_spelling.len() >= MAX_LEARNED {
+                k.by_spelling.clear();
+                k.names.clear();
+            }
+            if asked.starts_with("arn:") {
+                k.by_spelling.insert(asked.to_owned(), parts.clone());
+            }
+            if let Some(full) = arn {
+                k.by_spelling.insert(full.to_owned(), parts.clone());
+            }
+            k.names.insert(parts);
         }
-        if asked.starts_with("arn:") {
-            k.by_spelling.insert(asked.to_owned(), id.clone());
-        }
-        if let Some(full) = arn {
-            k.by_spelling.insert(full.to_owned(), id.clone());
-        }
-        k.names.insert(id.clone());
-        Some(id)
+        self.home()
+            .map(|_| self.ident(parsed.account, parsed.region, &name))
     }
 }
 
@@ -221,9 +237,11 @@ mod tests {
     #[test]
     fn the_home_account_is_learned_from_reads_by_name_only() {
         let l = Learned::default();
-        l.record(FULL, Some(FULL), Some("prod/db"));
+        assert_eq!(l.record(FULL, Some(FULL), Some("prod/db")), None);
         assert_eq!(l.home(), None, "an ARN may name another account");
         l.record("prod/db", Some(FULL), Some("prod/db"));
         assert_eq!(l.home(), Some("123456789012"));
+        // What was learned before the account was known is ours now.
+        assert_eq!(id(&l, FULL), Learned::name_ident("us-east-1", "prod/db"));
     }
 }

@@ -193,7 +193,11 @@ impl SsmBackend {
         if asked.arn_region.is_none() {
             self.learned.set_home(account);
         }
-        Some(self.learned.ident(account, region, name?))
+        let name = name?;
+        // Before the account is known, our ARN cannot be told from another account's.
+        self.learned
+            .home()
+            .map(|_| self.learned.ident(account, region, name))
     }
 
     async fn get_one(&self, loc: &Locator) -> Result<Fetched> {
