@@ -155,7 +155,11 @@ async fn roles_are_assumed_with_the_external_id_and_refreshed_before_expiry() {
     assert_eq!(proxy.calls("AssumeRole"), 1, "fresh credentials are reused");
     tokio::time::sleep(std::time::Duration::from_millis(7500)).await;
     backend.get(&loc).await.unwrap();
-    assert_eq!(proxy.calls("AssumeRole"), 2, "credentials near expiry are refreshed");
+    assert_eq!(
+        proxy.calls("AssumeRole"),
+        2,
+        "credentials near expiry are refreshed"
+    );
 }
 
 /// An assume failure is `unauthenticated`, names the role and points at the trust policy.

@@ -89,13 +89,13 @@ async fn an_ecs_task_definition_mixing_secrets_manager_and_ssm() {
     put_parameter(&ssm, &p2, &v2).await;
     let d = Dir::new("");
     let td = serde_json::json!({"taskDefinition": {"containerDefinitions": [{
-        "name": "app",
-        "secrets": [
-            {"name": "GITHUB_TOKEN", "valueFrom": format!("{arn}:token::")},
-            {"name": "DB_PASSWORD", "valueFrom": format!(
-                "arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{p1}")},
-            {"name": "API_KEY", "valueFrom": p2},
-        ]}]}});
+    "name": "app",
+    "secrets": [
+        {"name": "GITHUB_TOKEN", "valueFrom": format!("{arn}:token::")},
+        {"name": "DB_PASSWORD", "valueFrom": format!(
+            "arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{p1}")},
+        {"name": "API_KEY", "valueFrom": p2},
+    ]}]}});
     std::fs::write(d.0.path().join("td.json"), td.to_string()).unwrap();
     let got = vars(&d.ok(&[
         "render",
@@ -133,7 +133,10 @@ async fn import_to_ssm_writes_secure_strings_and_reads_back() {
         .unwrap()
         .parameter
         .unwrap();
-    assert_eq!(p.r#type.map(|t| t.as_str().to_owned()).as_deref(), Some("SecureString"));
+    assert_eq!(
+        p.r#type.map(|t| t.as_str().to_owned()).as_deref(),
+        Some("SecureString")
+    );
     let again = String::from_utf8(d.ok(&["import", "app.env", "--to", &to])).unwrap();
     assert!(again.contains("2 unchanged"), "{again}");
     let got = vars(&d.ok(&["render", "app", "--format", "json"]));
@@ -151,8 +154,8 @@ async fn check_names_a_missing_leading_slash_and_policy_covers_parameters() {
     ));
     let out = d.run(&["check", "app"]);
     assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("`{name}`")), "{text}");
 
     let d = Dir::new(&format!(
@@ -160,7 +163,13 @@ async fn check_names_a_missing_leading_slash_and_policy_covers_parameters() {
     ));
     let key = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/1234");
     let doc: serde_json::Value = serde_json::from_slice(&d.ok(&[
-        "policy", "--for", "aws", "--account", ACCOUNT, "--kms-key", &key,
+        "policy",
+        "--for",
+        "aws",
+        "--account",
+        ACCOUNT,
+        "--kms-key",
+        &key,
     ]))
     .unwrap();
     let st = doc["Statement"].as_array().unwrap();
@@ -177,6 +186,8 @@ async fn check_names_a_missing_leading_slash_and_policy_covers_parameters() {
         ])
     );
     let kms = st.iter().find(|s| s["Sid"] == "DecryptSecrets").unwrap();
-    assert!(kms["Condition"].to_string().contains("ssm.us-east-1.amazonaws.com"));
+    assert!(kms["Condition"]
+        .to_string()
+        .contains("ssm.us-east-1.amazonaws.com"));
     assert!(!st.iter().any(|s| s["Sid"] == "ReadSecrets"));
 }

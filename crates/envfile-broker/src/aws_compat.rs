@@ -115,16 +115,18 @@ pub fn access_denied(action: &str, resource: &str) -> routes::Resp {
     )
 }
 
-fn parse_refresh(v: &str) -> Result<bool, routes::Resp> {
+/// The agent's boolean parameter values; `None` for anything else.
+fn parse_bool(v: &str) -> Option<bool> {
     match v.to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(plain(StatusCode::BAD_REQUEST, "invalid refreshNow value")),
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
     }
 }
 
 /// Parse the query as the agent does: every parameter known, the last of a repeated one wins.
-fn parse_query(query: &str, secret_id: Option<String>) -> Result<Query, routes::Resp> {
+/// The error is the agent's 400 text.
+fn parse_query(query: &str, secret_id: Option<String>) -> Result<Query, &'static str> {
     let path_form = secret_id.is_some();
     let mut q = Query {
         secret_id: secret_id.unwrap_or_default(),
@@ -139,26 +141,35 @@ fn parse_query(query: &str, secret_id: Option<String>) -> Result<Query, routes::
             "secretId" if !path_form => q.secret_id = v,
             "versionId" => q.version_id = Some(v),
             "versionStage" => q.version_stage = Some(v),
-            "refreshNow" => q.refresh_now = parse_refresh(&v)?,
-            other => {
-                return Err(plain(
-                    StatusCode::BAD_REQUEST,
-                    &format!("unknown parameter: {other}"),
-                ))
+            "refreshNow" => {
+                q.refresh_now = parse_bool(&v).ok_or("invalid refreshNow value")?;
             }
+            _ => return Err("unknown parameter"),
         }
     }
     if q.secret_id.is_empty() {
-        return Err(plain(
-            StatusCode::BAD_REQUEST,
-            if path_form {
-                "missing secret ID"
-            } else {
-                "missing parameter secretId"
-            },
-        ));
+        return Err(if path_form {
+            "missing secret ID"
+        } else {
+            "missing parameter secretId"
+        });
     }
     Ok(q)
+}
+
+/// The first parameter of the agent's query that it does not know (for its 400 text).
+fn unknown_param(query: &str) -> String {
+    query
+        .split('&')
+        .map(|kv| routes::decode(kv.split_once('=').map_or(kv, |(k, _)| k)))
+        .find(|k| {
+            !k.is_empty()
+                && !matches!(
+                    k.as_str(),
+                    "secretId" | "versionId" | "versionStage" | "refreshNow"
+                )
+        })
+        .unwrap_or_default()
 }
 
 /// Whether a memoized answer may be replayed for this query: not for `refreshNow`, which asks
@@ -216,7 +227,13 @@ pub async fn get(
     let generation = st.cache.generation();
     let q = match parse_query(query, path_id.map(str::to_owned)) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err("unknown parameter") => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                &format!("unknown parameter: {}", unknown_param(query)),
+            )
+        }
+        Err(text) => return plain(StatusCode::BAD_REQUEST, text),
     };
     let is_arn = q.secret_id.starts_with("arn:");
     let mut locator = Locator::new(q.secret_id.clone());
@@ -371,9 +388,9 @@ pub async fn get_parameter(
             "name" => name = Some(v),
             "version" => version = Some(v),
             "label" => label = Some(v),
-            "withDecryption" => match parse_refresh(&v) {
-                Ok(b) => decrypt = b,
-                Err(_) => return plain(StatusCode::BAD_REQUEST, "invalid withDecryption value"),
+            "withDecryption" => match parse_bool(&v) {
+                Some(b) => decrypt = b,
+                None => return plain(StatusCode::BAD_REQUEST, "invalid withDecryption value"),
             },
             other => {
                 return plain(
@@ -595,15 +612,15 @@ mod tests {
         assert_eq!(q.secret_id, "app/db");
         assert_eq!(q.version_stage.as_deref(), Some("AWSPREVIOUS"));
         assert!(q.refresh_now);
-        for (query, status) in [
-            ("secretId=x&foo=1", 400),
-            ("secretId=x&refreshNow=yes", 400),
-            ("versionStage=AWSCURRENT", 400),
-            ("secretId=", 400),
+        for (query, text) in [
+            ("secretId=x&foo=1", "unknown parameter"),
+            ("secretId=x&refreshNow=yes", "invalid refreshNow value"),
+            ("versionStage=AWSCURRENT", "missing parameter secretId"),
+            ("secretId=", "missing parameter secretId"),
         ] {
-            let r = parse_query(query, None).err().unwrap();
-            assert_eq!(r.status().as_u16(), status, "{query}");
+            assert_eq!(parse_query(query, None).err(), Some(text), "{query}");
         }
+        assert_eq!(unknown_param("secretId=x&foo=1"), "foo");
         // The path form takes no secretId parameter.
         assert!(parse_query("secretId=y", Some("x".into())).is_err());
         let q = parse_query("refreshNow=0", Some("x".into())).ok().unwrap();
