@@ -183,3 +183,36 @@ async fn an_assume_failure_names_the_role() {
     assert!(e.message().contains(":role/nope"), "{e}");
     assert!(e.hint().unwrap_or("").contains("trust policy"), "{e}");
 }
+
+/// A path reads every parameter below it, recursively, as one JSON object keyed by the name
+/// below the path (what `expand` turns into variables); its version changes with any of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_path_reads_the_hierarchy_for_expand() {
+    let backend = moto::ssm_backend_at("ssm", &envfile_tests::env::moto_url()).await;
+    let client = moto::ssm_client(moto::REGION);
+    let root = unique("/envfile-tests/tree");
+    for (rel, v) in [("db/host", "h"), ("db/password", "pw"), ("token", "t")] {
+        moto::put_parameter(&client, &format!("{root}/{rel}"), v).await;
+    }
+    moto::put_parameter(&client, &format!("{root}-sibling/x"), "no").await;
+    let loc = Locator::new(format!("{root}/"));
+    let got = backend.get(&loc).await.unwrap();
+    let json = got.value.parse_json().ok().unwrap();
+    assert_eq!(
+        json.expose(),
+        &serde_json::json!({ "db/host": "h", "db/password": "pw", "token": "t" })
+    );
+    let v1 = got.version.clone().unwrap();
+    assert_eq!(
+        backend.current_version(&loc).await.unwrap(),
+        Some(v1.clone())
+    );
+    moto::put_parameter(&client, &format!("{root}/token"), "t2").await;
+    let v2 = backend.current_version(&loc).await.unwrap().unwrap();
+    assert_ne!(v1, v2, "a changed parameter changes the path's version");
+    let e = backend
+        .get(&Locator::new(format!("{root}-none/")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}

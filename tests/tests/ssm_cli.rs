@@ -191,3 +191,19 @@ async fn check_names_a_missing_leading_slash_and_policy_covers_parameters() {
         .contains("ssm.us-east-1.amazonaws.com"));
     assert!(!st.iter().any(|s| s["Sid"] == "ReadSecrets"));
 }
+
+#[tokio::test]
+async fn expand_turns_a_parameter_path_into_variables() {
+    let root = unique("/exp/app");
+    let ssm = ssm_client(REGION);
+    let pw = unique("pw");
+    put_parameter(&ssm, &format!("{root}/db/password"), &pw).await;
+    put_parameter(&ssm, &format!("{root}/log-level"), "info").await;
+    let d = Dir::new(&format!(
+        "[default.envfiles.app]\nexpand = [{{ ref = \"ssm:{root}/\", prefix = \"APP_\" }}]\n"
+    ));
+    let got = vars(&d.ok(&["render", "app", "--format", "json"]));
+    same(&got, "APP_DB_PASSWORD", &pw);
+    same(&got, "APP_LOG_LEVEL", "info");
+    assert_eq!(got.len(), 2);
+}

@@ -13,7 +13,8 @@
 //! String, StringList (the comma-joined text) and SecureString (decrypted) are read alike.
 //! `get_many` uses GetParameters, ten names a call (the API's limit); the version probe is a
 //! GetParameter without decryption (no KMS call); writes (`envfile import`) are PutParameter,
-//! SecureString unless told otherwise.
+//! SecureString unless told otherwise. A path ending in `/` reads every parameter below it
+//! (GetParametersByPath, recursive) as one JSON object, for `expand`.
 
 pub mod names;
 
@@ -36,6 +37,25 @@ use std::sync::Mutex;
 
 /// GetParameters takes at most ten names a call.
 pub const MAX_BATCH: usize = 10;
+
+/// A path read keeps at most this many parameters (a bound on memory, not an API limit).
+const MAX_PATH_PARAMETERS: usize = 10_000;
+
+/// A locator that names a path (every parameter below it) rather than a parameter: parameter
+/// names never end in `/`.
+fn is_path(p: &str) -> bool {
+    p.ends_with('/')
+}
+
+/// A short stable digest (FNV-1a, 64 bits) as hex: a version id, not a security measure.
+fn digest(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
 
 /// The `ssm` backend.
 pub struct SsmBackend {
@@ -201,6 +221,9 @@ impl SsmBackend {
     }
 
     async fn get_one(&self, loc: &Locator) -> Result<Fetched> {
+        if is_path(&loc.path) {
+            return self.get_path(loc, true).await;
+        }
         let p = names::parse(loc).map_err(|e| e.with_backend(&self.name))?;
         let region = self.region_of(&p, loc)?;
         let client = self.client(&region);
@@ -238,6 +261,10 @@ impl SsmBackend {
         // By region, then by the API name (several locators may share one).
         let mut groups: BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>> = BTreeMap::new();
         for (i, loc) in locs.iter().enumerate() {
+            if is_path(&loc.path) {
+                out[i] = Some(self.get_path(loc, true).await);
+                continue;
+            }
             let parsed = names::parse(loc).map_err(|e| e.with_backend(&self.name));
             match parsed.and_then(|p| Ok((self.region_of(&p, loc)?, p))) {
                 Err(e) => out[i] = Some(Err(e)),
@@ -341,6 +368,10 @@ impl SsmBackend {
     }
 
     async fn probe(&self, loc: &Locator) -> Result<Option<String>> {
+        if is_path(&loc.path) {
+            // Without decryption: names and versions only, no KMS call.
+            return Ok(self.get_path(loc, false).await?.version);
+        }
         let p = names::parse(loc).map_err(|e| e.with_backend(&self.name))?;
         let region = self.region_of(&p, loc)?;
         let client = self.client(&region);
@@ -365,6 +396,98 @@ impl SsmBackend {
             .await
             .map_err(|e| self.map_err(e, &p, &region))?;
         Ok(out.parameter.map(|p| p.version.to_string()))
+    }
+
+    /// A path (`/app/prod/`) read with GetParametersByPath, recursively: one JSON object from
+    /// each parameter's name below the path to its value, so `expand` turns a hierarchy into
+    /// variables (`/app/prod/db/password` → `db/password` → `DB_PASSWORD`). The version is a
+    /// digest of every name and version, so adding, removing or changing one changes it.
+    async fn get_path(&self, loc: &Locator, decrypt: bool) -> Result<Fetched> {
+        let path = loc.path.as_str();
+        if !path.starts_with('/') || loc.version.is_some() || loc.stage.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidRef,
+                format!("`{path}`: a parameter path starts with `/` and takes no version or label"),
+            )
+            .with_backend(&self.name)
+            .with_hint("write `ssm:/app/prod/` to read every parameter below /app/prod"));
+        }
+        let region = match loc.params.get("region") {
+            Some(r) => r.clone(),
+            None => self.default_region.clone().ok_or_else(|| {
+                Error::config(format!("no AWS region for parameter path `{path}`"))
+                    .with_backend(&self.name)
+            })?,
+        };
+        let client = self.client(&region);
+        let api_path = if path == "/" {
+            "/"
+        } else {
+            path.trim_end_matches('/')
+        };
+        let ctx = Context {
+            op: "GetParametersByPath",
+            secret_id: path,
+            region: &region,
+        };
+        let mut map = serde_json::Map::new();
+        let mut versions = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .retry
+                .run(|| async {
+                    client
+                        .get_parameters_by_path()
+                        .path(api_path)
+                        .recursive(true)
+                        .with_decryption(decrypt)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| from_sdk(e, ctx))
+                })
+                .await
+                .map_err(|e| e.with_backend(&self.name))?;
+            for p in page.parameters.unwrap_or_default() {
+                let Some(name) = p.name else { continue };
+                let rel = name
+                    .strip_prefix(api_path)
+                    .unwrap_or(&name)
+                    .trim_start_matches('/')
+                    .to_owned();
+                versions.push(format!("{name}:{}", p.version));
+                if map.len() >= MAX_PATH_PARAMETERS {
+                    return Err(Error::new(
+                        ErrorKind::Other,
+                        format!("`{path}` holds more than {MAX_PATH_PARAMETERS} parameters"),
+                    )
+                    .with_backend(&self.name)
+                    .with_hint("expand a deeper path"));
+                }
+                map.insert(rel, serde_json::Value::String(p.value.unwrap_or_default()));
+            }
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        if map.is_empty() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no parameters below `{path}` in {region}"),
+            )
+            .with_backend(&self.name)
+            .with_hint("check the path (case matters) and the region; GetParametersByPath returns only what the role may read"));
+        }
+        versions.sort();
+        let json = envfile_core::SecretJson::from_value(serde_json::Value::Object(map));
+        let text = serde_json::to_string(json.expose())
+            .map_err(|_| Error::new(ErrorKind::Other, "JSON encoding failed"))?;
+        Ok(Fetched::new(
+            SecretValue::from_string(text),
+            Some(digest(&versions.join("\n"))),
+        ))
     }
 
     async fn home_account(&self) -> Result<()> {

@@ -230,7 +230,7 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
         resources.insert(format!("{base}-??????"));
         resources.insert(base);
     }
-    let (params, param_regions) = ssm_resources(args, cfg, refs)?;
+    let (params, param_regions, by_path) = ssm_resources(args, cfg, refs)?;
     if resources.is_empty() && params.is_empty() {
         return Err(no_secrets(
             "aws",
@@ -255,11 +255,15 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
     if !params.is_empty() {
         // GetParameter reads one (and probes versions), GetParameters a batch of ten; ECS's
         // execution role needs only GetParameters.
-        let actions: &[&str] = if execution {
-            &["ssm:GetParameters"]
+        let mut actions = if execution {
+            vec!["ssm:GetParameters"]
         } else {
-            &["ssm:GetParameter", "ssm:GetParameters"]
+            vec!["ssm:GetParameter", "ssm:GetParameters"]
         };
+        if by_path {
+            // `expand = [{ ref = "ssm:/app/prod/" }]` reads the hierarchy below a path.
+            actions.push("ssm:GetParametersByPath");
+        }
         statements.push(serde_json::json!({
             "Sid": "ReadParameters",
             "Effect": "Allow",
@@ -303,20 +307,25 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
     json_text(&doc)
 }
 
-/// The parameter ARNs (and their regions) the `ssm` references read. A parameter ARN writes a
-/// hierarchical name without its leading `/`; a version or label selector is not part of it.
+/// The parameter ARNs (and their regions) the `ssm` references read, and whether any reads a
+/// path. A parameter ARN writes a hierarchical name without its leading `/`; a version or label
+/// selector is not part of it; a path (`/app/prod/`) covers itself and everything below it.
 fn ssm_resources(
     args: &Args,
     cfg: &LoadedConfig,
     refs: &[Reference],
-) -> Result<(BTreeSet<String>, BTreeSet<String>), Error> {
+) -> Result<(BTreeSet<String>, BTreeSet<String>, bool), Error> {
     let mut out = BTreeSet::new();
     let mut regions = BTreeSet::new();
+    let mut by_path = false;
     for r in refs {
         let Some(backend) = backend_for(&cfg.config, &r.backend, "ssm")? else {
             continue;
         };
         let path = &r.locator.path;
+        if path.ends_with('/') {
+            by_path = true;
+        }
         let arn = if path.starts_with("arn:") {
             let f: Vec<&str> = path.split(':').collect();
             if f.len() < 6 {
@@ -343,14 +352,18 @@ fn ssm_resources(
                 .unwrap_or_else(|| "*".into());
             let account = args.account.clone().unwrap_or_else(|| "*".into());
             regions.insert(region.clone());
-            format!(
+            let base = format!(
                 "arn:aws:ssm:{region}:{account}:parameter/{}",
-                name.trim_start_matches('/')
-            )
+                name.trim_start_matches('/').trim_end_matches('/')
+            );
+            if path.ends_with('/') {
+                out.insert(format!("{base}/*"));
+            }
+            base
         };
         out.insert(arn);
     }
-    Ok((out, regions))
+    Ok((out, regions, by_path))
 }
 
 fn json_text(doc: &serde_json::Value) -> Result<String, Error> {
