@@ -172,6 +172,18 @@ fn unknown_param(query: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a Secrets Manager ARN ends in `-` and six letters or digits (the random suffix of a
+/// full ARN, or a name that happens to end so).
+fn looks_like_full_arn(id: &str) -> bool {
+    let Some((_, tail)) = id.split_once(":secret:") else {
+        return false;
+    };
+    let tail = tail.split(':').next().unwrap_or(tail);
+    tail.rsplit_once('-').is_some_and(|(name, suffix)| {
+        !name.is_empty() && suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 /// Whether a memoized answer may be replayed for this query: not for `refreshNow`, which asks
 /// the backend again.
 pub fn memoizable(query: &str) -> bool {
@@ -298,6 +310,17 @@ pub async fn get(
     };
     let cached = match read {
         Ok(c) => c,
+        // An ARN ending in `-` and six characters was granted as the full ARN of a granted
+        // secret; that it is not found may only mean another secret of that longer name does not
+        // exist (moto resolves it as a partial ARN), which is not this client's to learn. AWS
+        // itself answers a wrong suffix with AccessDenied or NotFound depending on permissions.
+        Err(e)
+            if asked.is_some()
+                && e.kind() == ErrorKind::NotFound
+                && looks_like_full_arn(&q.secret_id) =>
+        {
+            return denied()
+        }
         Err(e) => return error_answer(st, principal, &reference, &e, started),
     };
     let meta = cached.fetched.meta.clone();
@@ -626,6 +649,15 @@ mod tests {
         let q = parse_query("refreshNow=0", Some("x".into())).ok().unwrap();
         assert_eq!(q.secret_id, "x");
         assert!(!q.refresh_now);
+    }
+
+    #[test]
+    fn full_arn_shapes_are_recognised() {
+        let arn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:app/db";
+        assert!(looks_like_full_arn(&format!("{arn}-AbC123")));
+        assert!(looks_like_full_arn(&format!("{arn}-master")));
+        assert!(!looks_like_full_arn(arn));
+        assert!(!looks_like_full_arn("app/db-AbC123"));
     }
 
     #[test]
