@@ -166,6 +166,107 @@ pub async fn put_secret(client: &sdk::Client, name: &str, value: &[u8]) -> Strin
     }
 }
 
+/// An SSM client for moto in `region`, with static dummy credentials.
+pub fn ssm_client(region: &str) -> envfile_aws::ssm_sdk::Client {
+    use envfile_aws::ssm_sdk as ssm;
+    let conf = ssm::Config::builder()
+        .behavior_version(ssm::config::BehaviorVersion::latest())
+        .region(ssm::config::Region::new(region.to_owned()))
+        .endpoint_url(crate::env::moto_url())
+        .credentials_provider(ssm::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "envfile-tests",
+        ))
+        .build();
+    ssm::Client::from_conf(conf)
+}
+
+/// The `ssm` backend pointed at `endpoint` (moto or a proxy), reading names in [`REGION`].
+pub async fn ssm_backend_at(name: &str, endpoint: &str) -> envfile_aws::SsmBackend {
+    dummy_credentials_in_env();
+    let cfg = AwsConfig {
+        kind: "ssm".into(),
+        region: Some(REGION.into()),
+        endpoint_url: Some(endpoint.into()),
+        ..AwsConfig::default()
+    };
+    envfile_aws::SsmBackend::new(name, &cfg)
+        .await
+        .with_retry(envfile_core::retry::RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: std::time::Duration::from_millis(20),
+            max_backoff: std::time::Duration::from_millis(200),
+            total: std::time::Duration::from_secs(10),
+        })
+}
+
+/// Put a SecureString parameter (a new version when it exists). Returns its version.
+pub async fn put_parameter(client: &envfile_aws::ssm_sdk::Client, name: &str, value: &str) -> i64 {
+    use envfile_aws::ssm_sdk::types::ParameterType;
+    client
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PutParameter {name}: {}",
+                envfile_aws::ssm_sdk::error::DisplayErrorContext(e)
+            )
+        })
+        .version
+}
+
+/// Seeds moto's Parameter Store through the real SSM API, in [`REGION`], under `/envfile-tests/`.
+pub struct SsmSeeder {
+    client: envfile_aws::ssm_sdk::Client,
+}
+
+impl SsmSeeder {
+    /// A seeder writing to moto.
+    pub fn new() -> Self {
+        Self {
+            client: ssm_client(REGION),
+        }
+    }
+}
+
+impl Default for SsmSeeder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Seeder for SsmSeeder {
+    async fn put(&self, name: &str, value: &[u8]) -> String {
+        let path = format!("/envfile-tests/{name}");
+        let text = std::str::from_utf8(value).expect("Parameter Store holds text only");
+        put_parameter(&self.client, &path, text).await;
+        path
+    }
+
+    async fn delete(&self, path: &str) {
+        self.client
+            .delete_parameter()
+            .name(path)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "DeleteParameter {path}: {}",
+                    envfile_aws::ssm_sdk::error::DisplayErrorContext(e)
+                )
+            });
+    }
+}
+
 /// Seeds moto through the real Secrets Manager API, in [`REGION`].
 pub struct MotoSeeder {
     client: sdk::Client,
@@ -225,7 +326,15 @@ pub struct FakeAwsProxy {
     url: String,
     calls: Arc<Mutex<BTreeMap<String, u32>>>,
     faults: Arc<Mutex<BTreeMap<String, Fault>>>,
+    sts: Arc<Mutex<StsFake>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What the proxy saw of STS AssumeRole.
+#[derive(Default)]
+struct StsFake {
+    /// The last AssumeRole request's form body (role ARN, external id, duration: no secrets).
+    last_assume_role: Option<String>,
 }
 
 impl Drop for FakeAwsProxy {
@@ -245,15 +354,16 @@ impl FakeAwsProxy {
         let url = format!("http://{}", listener.local_addr().expect("proxy addr"));
         let calls = Arc::new(Mutex::new(BTreeMap::new()));
         let faults = Arc::new(Mutex::new(BTreeMap::new()));
-        let (c, f) = (calls.clone(), faults.clone());
+        let sts = Arc::new(Mutex::new(StsFake::default()));
+        let (c, f, st) = (calls.clone(), faults.clone(), sts.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     continue;
                 };
-                let (c, f, up) = (c.clone(), f.clone(), upstream.clone());
+                let (c, f, st, up) = (c.clone(), f.clone(), st.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    let _ = serve_one(sock, &up, &c, &f).await;
+                    let _ = serve_one(sock, &up, &c, &f, &st).await;
                 });
             }
         });
@@ -261,6 +371,7 @@ impl FakeAwsProxy {
             url,
             calls,
             faults,
+            sts,
             task,
         }
     }
@@ -280,6 +391,11 @@ impl FakeAwsProxy {
         self.calls.lock().unwrap().get(op).copied().unwrap_or(0)
     }
 
+    /// The form body of the last AssumeRole request (`RoleArn=…&ExternalId=…&…`).
+    pub fn last_assume_role(&self) -> Option<String> {
+        self.sts.lock().unwrap().last_assume_role.clone()
+    }
+
     /// Forget the counts.
     pub fn reset_calls(&self) {
         self.calls.lock().unwrap().clear();
@@ -293,6 +409,7 @@ async fn serve_one(
     upstream: &str,
     calls: &Mutex<BTreeMap<String, u32>>,
     faults: &Mutex<BTreeMap<String, Fault>>,
+    sts: &Mutex<StsFake>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
@@ -326,10 +443,21 @@ async fn serve_one(
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+    // JSON protocols (Secrets Manager, SSM) name the operation in X-Amz-Target; the query
+    // protocol (STS) in the form body's `Action`.
     let op = header("x-amz-target")
         .and_then(|t| t.rsplit('.').next().map(str::to_owned))
+        .or_else(|| {
+            let body = String::from_utf8_lossy(&buf[head_end..]);
+            body.split('&')
+                .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
+        })
         .unwrap_or_default();
     *calls.lock().unwrap().entry(op.clone()).or_default() += 1;
+    if op == "AssumeRole" {
+        sts.lock().unwrap().last_assume_role =
+            Some(String::from_utf8_lossy(&buf[head_end..]).into_owned());
+    }
 
     let fault = {
         let mut f = faults.lock().unwrap();
@@ -375,17 +503,22 @@ async fn serve_one(
         return sock.write_all(&resp).await;
     };
     let rhead = String::from_utf8_lossy(&resp[..rhead_end - 4]).into_owned();
+    let body = &resp[rhead_end..];
     let mut out = String::new();
     for line in rhead.split("\r\n") {
-        if line.to_ascii_lowercase().starts_with("connection:") {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("connection:") || lower.starts_with("content-length:") {
             continue;
         }
         out.push_str(line);
         out.push_str("\r\n");
     }
-    out.push_str("Connection: close\r\n\r\n");
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
     sock.write_all(out.as_bytes()).await?;
-    sock.write_all(&resp[rhead_end..]).await?;
+    sock.write_all(body).await?;
     sock.shutdown().await
 }
 

@@ -104,7 +104,8 @@ impl AwsBackend {
                 return vec![None; chunk.len()];
             }
             // Retries are spent: the single calls would fail the same way and retry again.
-            Err(e) if e.is_retryable() => {
+            Err(e) if e.is_retryable() || e.kind() == ErrorKind::Unauthenticated => {
+                let e = self.role_error(e);
                 return vec![Some(Err(e.with_backend(&self.name))); chunk.len()];
             }
             Err(_) => return vec![None; chunk.len()],
@@ -142,12 +143,21 @@ impl AwsBackend {
 
     fn entry_to_fetched(&self, entry: SecretValueEntry, id: &str, region: &str) -> Result<Fetched> {
         let _ = region;
+        let meta = self.meta(
+            id,
+            entry.arn,
+            entry.name,
+            entry.created_date,
+            entry.version_stages,
+            entry.secret_binary.is_some() && entry.secret_string.is_none(),
+        );
         crate::payload(
             id,
             entry.secret_string,
             entry.secret_binary,
             entry.version_id,
         )
+        .map(|f| f.with_meta(meta))
         .map_err(|e| e.with_backend(&self.name))
     }
 }

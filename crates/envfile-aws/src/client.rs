@@ -59,11 +59,18 @@ pub async fn load_sdk_config(cfg: &AwsConfig) -> SdkConfig {
         Some(role) => {
             // aws-config always carries STS (web identity needs it), so assuming a role costs
             // no extra dependency. The assumed credentials are cached and refreshed by the SDK.
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-                .session_name("envfile")
-                .configure(&base)
-                .build()
-                .await;
+            // STS's credentials carry their expiry; the SDK's identity cache refreshes them
+            // ahead of it, so a long-running broker never reads with expired credentials.
+            let mut b = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+                .session_name(cfg.session_name.as_deref().unwrap_or("envfile"))
+                .configure(&base);
+            if let Some(x) = &cfg.external_id {
+                b = b.external_id(x);
+            }
+            if let Some(d) = cfg.duration.as_ref().and_then(|d| d.get()) {
+                b = b.session_length(d);
+            }
+            let provider = b.build().await;
             base.into_builder()
                 .credentials_provider(
                     aws_credential_types::provider::SharedCredentialsProvider::new(provider),

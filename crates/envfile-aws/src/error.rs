@@ -49,17 +49,20 @@ where
             ErrorKind::Timeout,
             format!("{op} to Secrets Manager in {region} timed out"),
         ),
+        // Where the SDK reports a credentials failure (dispatch or construction) depends on
+        // its version: look for the cause, not the variant.
+        _ if has_source::<CredentialsError>(&err) => {
+            return Error::new(
+                ErrorKind::Unauthenticated,
+                format!("no usable AWS credentials for {op}: {}", chain(&err)),
+            )
+            .with_hint(
+                "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (or `profile` in the \
+                 backend config), or run where a role is attached (ECS task role, instance profile)",
+            )
+            .with_source(err);
+        }
         SdkError::DispatchFailure(df) => {
-            if has_source::<CredentialsError>(&err) {
-                return Error::new(
-                    ErrorKind::Unauthenticated,
-                    format!("no usable AWS credentials for {op}: {}", chain(&err)),
-                )
-                .with_hint(
-                    "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (or `profile` in the \
-                     backend config), or run where a role is attached (ECS task role, instance profile)",
-                );
-            }
             let kind = if df.is_timeout() {
                 ErrorKind::Timeout
             } else if df.is_user() {
@@ -111,6 +114,15 @@ pub(crate) fn from_code(code: &str, msg: &str, status: u16, ctx: Context<'_>) ->
              (an ARN's region is used; a name uses the backend's region), and for an ARN either the \
              full ARN with its 6-character suffix or the partial ARN without any suffix",
         ),
+        "ParameterNotFound" | "ParameterVersionNotFound" => base(
+            ErrorKind::NotFound,
+            format!("parameter `{secret_id}` not found in {region} ({op})"),
+        ),
+        "InvalidKeyId" => base(
+            ErrorKind::PermissionDenied,
+            format!("`{secret_id}` cannot be decrypted ({said})"),
+        )
+        .with_hint("the parameter's KMS key id is not valid or not usable by this role (kms:Decrypt)"),
         "AccessDeniedException" => base(
             ErrorKind::PermissionDenied,
             format!("access denied to `{secret_id}` in {region} ({op}): {msg}"),
@@ -142,7 +154,7 @@ pub(crate) fn from_code(code: &str, msg: &str, status: u16, ctx: Context<'_>) ->
         c if c.starts_with("Throttl") || c == "TooManyRequestsException" || c == "RequestLimitExceeded" => {
             base(ErrorKind::Throttled, format!("{op} throttled by Secrets Manager ({said})"))
         }
-        "InternalServiceError" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException" => {
+        "InternalServiceError" | "InternalServerError" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException" => {
             base(ErrorKind::Unavailable, format!("Secrets Manager failed ({said})"))
         }
         "RequestTimeout" | "RequestTimeoutException" => {

@@ -20,10 +20,14 @@ mod batch;
 pub mod client;
 pub mod config;
 mod error;
+pub mod identity;
+pub mod ssm;
 
 pub use aws_sdk_secretsmanager as sdk;
+pub use aws_sdk_ssm as ssm_sdk;
 pub use config::AwsConfig;
 pub use error::ACCESS_DENIED_HINT;
+pub use ssm::SsmBackend;
 
 use crate::client::Clients;
 use crate::error::{from_sdk, Context};
@@ -34,7 +38,7 @@ use aws_sdk_secretsmanager::primitives::Blob;
 use envfile_core::retry::RetryPolicy;
 use envfile_core::{
     Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, PutOutcome, Result,
-    SecretValue,
+    SecretMeta, SecretValue,
 };
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
@@ -46,6 +50,12 @@ pub struct AwsBackend {
     retry: RetryPolicy,
     /// Set once BatchGetSecretValue was denied, so later `get_many`s skip straight to single reads.
     batch_denied: AtomicBool,
+    /// Which secret each ARN spelling turned out to name, and the credentials' account.
+    learned: identity::Learned,
+    /// The role assumed, for errors about assuming it.
+    role_arn: Option<String>,
+    /// STS, for the account id when an ARN must be compared before any read revealed it.
+    sts: aws_sdk_sts::Client,
 }
 
 impl std::fmt::Debug for AwsBackend {
@@ -69,6 +79,9 @@ impl AwsBackend {
         let sdk = client::load_sdk_config(cfg).await;
         Self {
             name: name.to_owned(),
+            sts: aws_sdk_sts::Client::new(&sdk),
+            role_arn: cfg.role_arn.clone(),
+            learned: identity::Learned::default(),
             clients: Clients::new(sdk),
             retry: RetryPolicy::default(),
             // `batch = false` takes the path a denied batch takes: one GetSecretValue per secret.
@@ -104,13 +117,97 @@ impl AwsBackend {
             })
             .await
             .map_err(|e| self.pin_hint(e, loc).with_backend(&self.name))?;
+        let meta = self.meta(
+            &loc.path,
+            out.arn,
+            out.name,
+            out.created_date,
+            out.version_stages,
+            out.secret_binary.is_some() && out.secret_string.is_none(),
+        );
         payload(
             &loc.path,
             out.secret_string,
             out.secret_binary,
             out.version_id,
         )
+        .map(|f| f.with_meta(meta))
         .map_err(|e| e.with_backend(&self.name))
+    }
+
+    /// The metadata AWS returned with a value, recording which secret `asked` named.
+    pub(crate) fn meta(
+        &self,
+        asked: &str,
+        arn: Option<String>,
+        name: Option<String>,
+        created: Option<aws_smithy_types::DateTime>,
+        stages: Option<Vec<String>>,
+        binary: bool,
+    ) -> SecretMeta {
+        SecretMeta {
+            identity: self.learned.record(asked, arn.as_deref(), name.as_deref()),
+            arn,
+            name,
+            created: created.map(|d| d.secs() as f64 + f64::from(d.subsec_nanos()) / 1e9),
+            stages,
+            binary,
+            ..SecretMeta::default()
+        }
+    }
+
+    /// The credentials' account id: learned from a read by name, else asked of STS once.
+    async fn home_account(&self) -> Result<&str> {
+        if let Some(a) = self.learned.home() {
+            return Ok(a);
+        }
+        let out = self
+            .retry
+            .run(|| async {
+                self.sts.get_caller_identity().send().await.map_err(|e| {
+                    Error::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "cannot learn the AWS account id (sts:GetCallerIdentity failed: {})",
+                            aws_sdk_sts::error::DisplayErrorContext(&e)
+                        ),
+                    )
+                    .with_hint(
+                        "grants on ARNs compare accounts: allow network access to STS (a VPC \
+                         endpoint for sts), or grant and ask by secret name",
+                    )
+                })
+            })
+            .await
+            .map_err(|e| e.with_backend(&self.name))?;
+        if let Some(a) = out.account() {
+            self.learned.set_home(a);
+        }
+        self.learned.home().ok_or_else(|| {
+            Error::new(ErrorKind::Unavailable, "STS returned no account id")
+                .with_backend(&self.name)
+        })
+    }
+
+    async fn identity_of(&self, path: &str) -> Result<String> {
+        // `*` alone (every secret) stays a match-everything prefix.
+        if path.is_empty() {
+            return Ok(String::new());
+        }
+        if let Some(arn) = identity::parse_secret_arn(path) {
+            self.home_account().await?;
+            return Ok(self.learned.arn_ident(path, &arn));
+        }
+        if path.starts_with("arn:") {
+            // Not a Secrets Manager ARN: nothing else is spelled like it.
+            return Ok(format!("?/{path}"));
+        }
+        let region = self.clients.default_region().ok_or_else(|| {
+            Error::config(format!("no AWS region for secret `{path}`"))
+                .with_backend(&self.name)
+                .with_hint("set `region` in the aws backend config or AWS_REGION")
+        })?;
+        Ok(identity::Learned::name_ident(region, path))
     }
 
     /// One SDK call about `secret_id` in `region`, retried under the backend's policy, its
@@ -134,6 +231,24 @@ impl AwsBackend {
         self.retry
             .run(|| async { send().await.map_err(|e| from_sdk(e, ctx)) })
             .await
+            .map_err(|e| self.role_error(e))
+    }
+
+    /// A credentials failure under an assumed role is most often the role's trust policy (or
+    /// its external id): say which role.
+    pub(crate) fn role_error(&self, e: Error) -> Error {
+        match &self.role_arn {
+            Some(role) if e.kind() == ErrorKind::Unauthenticated => Error::new(
+                ErrorKind::Unauthenticated,
+                format!("cannot assume role `{role}`: {}", e.message()),
+            )
+            .with_hint(
+                "the role's trust policy must allow the base credentials to call \
+                 sts:AssumeRole (with the configured `external_id` if it requires \
+                 sts:ExternalId), and `duration` must not exceed the role's maximum session",
+            ),
+            _ => e,
+        }
     }
 
     /// A pinned read that is not found most often names a version or stage that does not exist.
@@ -344,6 +459,10 @@ impl Backend for AwsBackend {
         self.describe_version(loc)
             .await
             .map_err(|e| e.with_backend(&self.name))
+    }
+
+    async fn identity(&self, path: &str) -> Result<String> {
+        self.identity_of(path).await
     }
 
     async fn put(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {

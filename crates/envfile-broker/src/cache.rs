@@ -352,6 +352,47 @@ impl SecretCache {
         out
     }
 
+    /// Read one secret from the backend even if the cached value is fresh (the AWS agent's
+    /// `refreshNow=true`), unless the backend confirmed it less than `min_age` ago: a client
+    /// looping on refreshes costs the backend at most one call per secret per `min_age`, and
+    /// concurrent refreshes of one secret make one call.
+    pub async fn get_refreshed(
+        &self,
+        backend: &Arc<dyn Backend>,
+        loc: &Locator,
+        min_age: Duration,
+        budget: Option<&Limiter>,
+    ) -> Result<Arc<Cached>> {
+        let e = self.entry(backend, loc)?;
+        let _guard = e.fetch.clone().lock_owned().await;
+        {
+            let st = lock(&e.state);
+            if let Some(v) = &st.value {
+                if st.failing.is_none() && st.confirmed_at.elapsed() < min_age {
+                    return Ok(v.clone());
+                }
+            }
+        }
+        // A refresh is a backend call the client asked for: it spends a miss token like a miss.
+        if budget.is_some_and(|b| !b.miss()) {
+            self.metrics
+                .client_throttled
+                .fetch_add(1, Ordering::Relaxed);
+            return Err(Error::new(
+                envfile_core::ErrorKind::Throttled,
+                "this client refreshes secrets faster than its rate allows",
+            )
+            .with_hint("retry in a moment; the operator sets broker.client_miss_rate"));
+        }
+        self.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        self.metrics.backend_call(backend.name(), "get");
+        let res = backend.get(loc).await;
+        let out = self.store(&e, res, started, "read");
+        self.settle(&e, &out);
+        out
+    }
+
     fn recent_failure(&self, e: &Entry, waited_from: Instant) -> Option<Error> {
         let st = lock(&e.state);
         let (err, at) = st.failing.as_ref()?;

@@ -145,21 +145,33 @@ impl<'a> Head<'a> {
         self.token.is_none()
             && (self.vault_token.is_some() || self.bearer.is_some() || self.vault_request)
     }
+
+    /// Whether the AWS agent's client sent the request: its token header and no envfile or
+    /// Vault one. Only such a request reaches the agent's path form `/v1/{secretId}`.
+    fn aws_client(&self) -> bool {
+        self.aws_token.is_some() && self.token.is_none() && !self.vault_client()
+    }
 }
 
-fn classify(path: &str, vault_client: bool) -> Route {
-    if path == "/healthz" {
+fn classify(path: &str, vault_client: bool, aws_client: bool) -> Route {
+    if path == "/healthz" || path == "/ping" {
         Route::Health
     } else if path == "/readyz" {
         Route::Ready
     } else if path == "/metrics" {
         Route::Metrics
+    } else if path == "/secretsmanager/get" || path == aws_compat::SSM_PATH {
+        Route::AwsCompat
     } else if vault_client && path.starts_with("/v1/") {
+        // A Vault client's `/v1/` paths are Vault's, even `/v1/secrets/…` and `/v1/envfiles/…`
+        // (mounts named so).
         Route::VaultCompat
+    } else if aws_client && path.starts_with(aws_compat::PATH_PREFIX) {
+        // The agent's path form `/v1/{secretId}` shares `/v1/` with envfile's and Vault's
+        // routes: only a client sending the agent's own token header (and no other) means it.
+        Route::AwsCompat
     } else if path.starts_with("/v1/envfiles/") {
         Route::Envfile
-    } else if path == "/secretsmanager/get" {
-        Route::AwsCompat
     } else if path.starts_with("/v1/secrets/") {
         Route::Secret
     } else if path.starts_with("/v1/") {
@@ -274,6 +286,26 @@ fn raw_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
     })
 }
 
+/// Whether every parameter of `query` is one of `allowed`, none twice (empty pairs, as in
+/// `a=1&&b=2`, are skipped as the routes' parsers skip them).
+fn only_params(query: &str, allowed: &[&str]) -> bool {
+    let mut seen = 0u32;
+    query.split('&').filter(|kv| !kv.is_empty()).all(|kv| {
+        let k = kv.split_once('=').map_or(kv, |(k, _)| k);
+        let mut name = KeyBuf::new();
+        if decode_into(k.as_bytes(), false, &mut name).is_none() {
+            return false;
+        }
+        match allowed.iter().position(|a| a.as_bytes() == name.bytes()) {
+            Some(i) if seen & (1 << i) == 0 => {
+                seen |= 1 << i;
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
 /// The memo key of a secret read: the route and what decides its answer, decoded — never the
 /// bytes the client chose to send it as. Encoding variants (`%2F` or `/`, `%61` or `a`) and
 /// query parameters a route ignores map to one key, so a client cannot grow the memo by
@@ -296,8 +328,27 @@ fn memo_key(route: Route, uri: &http::Uri, key: &mut KeyBuf) -> Option<()> {
             &[]
         }
         Route::AwsCompat => {
-            key.push(b'A')?;
-            &["secretId", "versionStage", "versionId"]
+            let path = uri.path();
+            let params: &[&str] = if path == aws_compat::SSM_PATH {
+                key.push(b'M')?;
+                &["name", "withDecryption", "version", "label"]
+            } else if path == "/secretsmanager/get" {
+                key.push(b'A')?;
+                &["secretId", "versionStage", "versionId"]
+            } else {
+                // The path form names the secret in the path.
+                key.push(b'P')?;
+                let id = path.strip_prefix(aws_compat::PATH_PREFIX)?;
+                decode_into(id.as_bytes(), false, key)?;
+                &["versionStage", "versionId"]
+            };
+            // The agent answers an unknown or repeated parameter 400, and `refreshNow` asks for
+            // the backend: neither may be answered from a memo, so only a query made of the
+            // parameters that decide the answer, each once, has a key.
+            if !only_params(query.unwrap_or(""), params) {
+                return None;
+            }
+            params
         }
         Route::VaultCompat => {
             key.push(b'V')?;
@@ -324,7 +375,7 @@ fn memo_key(route: Route, uri: &http::Uri, key: &mut KeyBuf) -> Option<()> {
 /// Everything that needs no waiting: checks, authentication, health, metrics, memoized reads.
 fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant) -> Now {
     let head = Head::read(req.headers());
-    let route = classify(req.uri().path(), head.vault_client());
+    let route = classify(req.uri().path(), head.vault_client(), head.aws_client());
     let refused = if route == Route::VaultCompat {
         // Vault's clients get Vault's shapes, also for what is refused before any path.
         let query = req.uri().query().unwrap_or("");
@@ -338,6 +389,9 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
         return Now::Answered(route, r);
     }
     match route {
+        Route::Health if req.uri().path() == "/ping" => {
+            return Now::Answered(route, aws_compat::ping())
+        }
         Route::Health => return Now::Answered(route, text(StatusCode::OK, "ok\n")),
         Route::Ready => {
             let (ready, total) = st.readiness();
@@ -353,14 +407,21 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
     }
     // The broker's own header first; the compatibility routes also take their client's.
     let token = head.token.or(match route {
-        Route::AwsCompat => head.aws_token,
+        // The agent's default `ssrf_headers` are its own and Vault's.
+        Route::AwsCompat => head.aws_token.or(head.vault_token),
         Route::VaultCompat => head.vault_token.or(head.bearer),
         _ => None,
     });
     let principal = match st.auth.authenticate(peer, token) {
         Ok(p) => p,
-        Err(_) if route == Route::VaultCompat => {
-            let r = vault_compat::denied();
+        Err(_) if matches!(route, Route::VaultCompat | Route::AwsCompat) => {
+            // Each client gets its incumbent's refusal: Vault's 403, the agent's `Bad Token`
+            // (the agent answers a missing or wrong token alike).
+            let r = if route == Route::VaultCompat {
+                vault_compat::denied()
+            } else {
+                aws_compat::bad_token()
+            };
             let who = match token {
                 Some(_) => format!("{} token:unknown", peer.label()),
                 None => peer.label(),
@@ -409,6 +470,9 @@ fn answer_now(req: &Request<Incoming>, peer: Peer, st: &State, started: Instant)
         }
         Route::Envfile => return Now::Later(route, principal.into_owned()),
         Route::Secret => SECRET_JSON,
+        Route::AwsCompat if !aws_compat::memoizable(req.uri().query().unwrap_or("")) => {
+            return Now::Later(route, principal.into_owned())
+        }
         Route::AwsCompat => aws_compat::JSON,
         Route::VaultCompat
             if vault_compat::memoizable(
@@ -500,7 +564,13 @@ async fn answer_later(
             let encoded = &path["/v1/secrets/".len()..];
             secret(st, principal, encoded, target, started).await
         }
-        Route::AwsCompat => aws_compat::get(st, principal, query, target, started).await,
+        Route::AwsCompat if path == aws_compat::SSM_PATH => {
+            aws_compat::get_parameter(st, principal, query, target, started).await
+        }
+        Route::AwsCompat => {
+            let path_id = path.strip_prefix(aws_compat::PATH_PREFIX);
+            aws_compat::get(st, principal, path_id, query, target, started).await
+        }
         Route::VaultCompat => {
             let method = req.method();
             vault_compat::serve(st, principal, method, path, query, target, started).await
@@ -832,7 +902,7 @@ pub async fn find(
 /// for, never the backend's message or hint. Those can name other secrets ("did you mean
 /// `admin/root`?"), count them, or give the store's path; the admin still gets them, and the
 /// log always does.
-fn redact(principal: &Principal, asked: &str, e: Error) -> Error {
+pub(crate) fn redact(principal: &Principal, asked: &str, e: Error) -> Error {
     if !principal.is_restricted() {
         return e;
     }
@@ -1334,8 +1404,25 @@ mod tests {
         // The AWS route: only the parameters that decide the answer, in a fixed order.
         let a = |t| key(Route::AwsCompat, t).unwrap();
         let base = a("/secretsmanager/get?secretId=app%2Fdb");
-        assert_eq!(a("/secretsmanager/get?secretId=app/db&junk=1&x"), base);
-        assert_eq!(a("/secretsmanager/get?x=2&secretId=app%2fdb"), base);
+        assert_eq!(a("/secretsmanager/get?secretId=app/db&"), base);
+        assert_eq!(a("/secretsmanager/get?secretId=app%2fdb"), base);
+        // What the agent answers 400 (an unknown or repeated parameter) and `refreshNow`, which
+        // asks the backend, never come from a memo.
+        let none = |t| key(Route::AwsCompat, t);
+        assert_eq!(none("/secretsmanager/get?secretId=app/db&junk=1"), None);
+        assert_eq!(none("/secretsmanager/get?secretId=a&secretId=b"), None);
+        assert_eq!(none("/secretsmanager/get?secretId=a&refreshNow=true"), None);
+        // The path form and the SSM route have keys of their own: the path form names the
+        // secret in the path, the SSM route in `name`; neither collides with the query form.
+        assert_ne!(a("/v1/app%2Fdb"), a("/v1/other"));
+        assert_eq!(a("/v1/app%2Fdb"), a("/v1/app/db"));
+        assert_ne!(a("/v1/app/db"), base);
+        let ssm =
+            |t: &str| key(Route::AwsCompat, &format!("{}?{t}", aws_compat::SSM_PATH)).unwrap();
+        assert_ne!(ssm("name=/a"), ssm("name=/b"));
+        assert_ne!(ssm("name=/a"), ssm("name=/a&withDecryption=true"));
+        assert_ne!(ssm("name=/a&version=2"), ssm("name=/a&label=2"));
+        assert_eq!(none(&format!("{}?name=/a&x=1", aws_compat::SSM_PATH)), None);
         assert_ne!(
             a("/secretsmanager/get?secretId=app/db&versionStage=AWSPREVIOUS"),
             base
@@ -1382,17 +1469,27 @@ mod tests {
 
     #[test]
     fn routes_by_path_and_the_vault_header() {
-        assert_eq!(classify("/healthz", false), Route::Health);
-        assert_eq!(classify("/v1/envfiles/api", false), Route::Envfile);
-        assert_eq!(classify("/secretsmanager/get", false), Route::AwsCompat);
-        assert_eq!(classify("/v1/secrets/aws:x", false), Route::Secret);
-        assert_eq!(classify("/v1/secret/data/app", false), Route::VaultCompat);
-        assert_eq!(classify("/v1/sys/health", false), Route::VaultCompat);
+        assert_eq!(classify("/healthz", false, false), Route::Health);
+        assert_eq!(classify("/ping", false, false), Route::Health);
+        assert_eq!(classify("/v1/envfiles/api", false, false), Route::Envfile);
+        let aws = Route::AwsCompat;
+        assert_eq!(classify("/secretsmanager/get", false, false), aws);
+        assert_eq!(classify("/secretsmanager/get", true, false), aws);
+        assert_eq!(classify(aws_compat::SSM_PATH, false, false), aws);
+        assert_eq!(classify("/v1/secrets/aws:x", false, false), Route::Secret);
+        let vault = Route::VaultCompat;
+        assert_eq!(classify("/v1/secret/data/app", false, false), vault);
+        assert_eq!(classify("/v1/sys/health", false, false), vault);
         // envfile's own paths go to Vault when the client is one (mounts named so).
-        assert_eq!(classify("/v1/secrets/data/app", true), Route::VaultCompat);
-        assert_eq!(classify("/v1/envfiles/data/app", true), Route::VaultCompat);
-        assert_eq!(classify("/v1/secrets/data/app", false), Route::Secret);
-        assert_eq!(classify("/v1/envfiles/app", false), Route::Envfile);
-        assert_eq!(classify("/nope", false), Route::Other);
+        assert_eq!(classify("/v1/secrets/data/app", true, false), vault);
+        assert_eq!(classify("/v1/envfiles/data/app", true, false), vault);
+        assert_eq!(
+            classify("/v1/secrets/data/app", false, false),
+            Route::Secret
+        );
+        assert_eq!(classify("/v1/envfiles/app", false, false), Route::Envfile);
+        // The agent's path form, only with the agent's header.
+        assert_eq!(classify("/v1/app/json", false, true), aws);
+        assert_eq!(classify("/nope", false, false), Route::Other);
     }
 }

@@ -4,7 +4,8 @@
 //! output with its `taskDefinition` wrapper) and turns one container's `secrets`
 //! (`name` + `valueFrom`) into references and its `environment` (`name` + `value`) into literals:
 //! an env file spec the resolver renders like any other. `valueFrom` strings are taken verbatim;
-//! the reference parser reads the ECS ARN form (`…:secret:NAME[:json-key:stage:version-id]`).
+//! the reference parser reads the ECS ARN forms (`…:secret:NAME[:json-key:stage:version-id]`,
+//! `…:parameter/NAME`); a bare `valueFrom` is a parameter name, read by the backend named `ssm`.
 
 use envfile_core::config::{EnvfileSpec, VarSource};
 use envfile_core::Error;
@@ -104,18 +105,30 @@ pub fn load(path: &Path, container: Option<&str>) -> Result<(String, EnvfileSpec
         );
     }
     for s in &chosen.secrets {
-        if !s.value_from.starts_with("arn:")
-            || s.value_from.split(':').nth(2) != Some("secretsmanager")
-        {
-            return Err(Error::config(format!(
-                "{what}: secret `{}`: `{}` is not a Secrets Manager ARN",
-                s.name, s.value_from
-            ))
-            .with_hint("SSM Parameter Store references are not supported; only `arn:aws:secretsmanager:…` valueFrom"));
-        }
+        // ECS takes a Secrets Manager ARN, an SSM parameter ARN, or (for a parameter in the
+        // task's region) a bare parameter name.
+        let reference = match s.value_from.split(':').nth(2) {
+            _ if s.value_from.is_empty() => {
+                return Err(Error::config(format!(
+                    "{what}: secret `{}` has an empty valueFrom",
+                    s.name
+                )))
+            }
+            Some("secretsmanager") | Some("ssm") if s.value_from.starts_with("arn:") => {
+                s.value_from.clone()
+            }
+            _ if s.value_from.starts_with("arn:") => {
+                return Err(Error::config(format!(
+                    "{what}: secret `{}`: `{}` is neither a Secrets Manager nor an SSM parameter ARN",
+                    s.name, s.value_from
+                ))
+                .with_hint("ECS valueFrom takes `arn:aws:secretsmanager:…`, `arn:aws:ssm:…:parameter/…` or a parameter name"))
+            }
+            // A bare name is an SSM parameter of the task's region: the backend named `ssm`.
+            _ => format!("ssm:{}", s.value_from),
+        };
         // ECS gives `secrets` precedence over `environment` for the same name.
-        spec.vars
-            .insert(s.name.clone(), VarSource::Ref(s.value_from.clone()));
+        spec.vars.insert(s.name.clone(), VarSource::Ref(reference));
         spec.required.push(s.name.clone());
     }
     Ok((chosen.name.clone().unwrap_or_else(|| "task".into()), spec))
@@ -133,12 +146,20 @@ mod tests {
             &p,
             r#"{"taskDefinition":{"containerDefinitions":[{"name":"app",
               "environment":[{"name":"LOG_LEVEL","value":"INFO"}],
-              "secrets":[{"name":"GITHUB_TOKEN","valueFrom":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:afu9/github:token::"}]}]}}"#,
+              "secrets":[{"name":"GITHUB_TOKEN","valueFrom":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:afu9/github:token::"},
+                {"name":"DB_PASSWORD","valueFrom":"arn:aws:ssm:eu-central-1:123456789012:parameter/app/db"},
+                {"name":"API_KEY","valueFrom":"/app/api_key"}]}]}}"#,
         )
         .unwrap();
         let (name, spec) = load(&p, None).unwrap();
         assert_eq!(name, "app");
-        assert_eq!(spec.required, ["GITHUB_TOKEN"]);
+        assert_eq!(spec.required, ["GITHUB_TOKEN", "DB_PASSWORD", "API_KEY"]);
+        assert!(
+            matches!(spec.vars.get("DB_PASSWORD"), Some(VarSource::Ref(r)) if r.starts_with("arn:aws:ssm:"))
+        );
+        assert!(
+            matches!(spec.vars.get("API_KEY"), Some(VarSource::Ref(r)) if r == "ssm:/app/api_key")
+        );
         assert!(
             matches!(spec.vars.get("LOG_LEVEL"), Some(VarSource::Literal { value }) if value == "INFO")
         );

@@ -20,12 +20,13 @@ pub async fn build_backend(name: &str, kind: &str, cfg: &LoadedConfig) -> Result
             name, cfg,
         )?),
         "aws" => Arc::new(envfile_aws::AwsBackend::from_config(name, cfg).await?),
+        "ssm" => Arc::new(envfile_aws::SsmBackend::from_config(name, cfg).await?),
         "gcp" => Arc::new(envfile_gcp::GcpBackend::from_config(name, cfg).await?),
         "vault" => Arc::new(envfile_vault::VaultBackend::from_config(name, cfg)?),
         other => {
             return Err(
                 Error::config(format!("backend `{name}` has unknown kind `{other}`"))
-                    .with_hint("kind must be one of: file, aws, vault, gcp"),
+                    .with_hint("kind must be one of: file, aws, ssm, vault, gcp"),
             )
         }
     })

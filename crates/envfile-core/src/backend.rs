@@ -22,10 +22,10 @@ pub struct Fetched {
     pub version: Option<String>,
     /// A lease, for backends that hand out leased secrets.
     pub lease: Option<Lease>,
-    /// The rest of the backend's answer, without the secret: what it said about this version
-    /// (Vault: the read's envelope, with KV v2's `metadata` object), for routes that answer in
-    /// the backend's own shape. Never holds a secret value.
-    pub meta: Option<Arc<serde_json::Value>>,
+    /// What the backend said about the secret besides its value, for routes that answer in the
+    /// backend's own shape (the AWS agent's `ARN`, `Name`, `CreatedDate`, `VersionStages`;
+    /// Vault's read envelope). Never holds a secret value.
+    pub meta: Option<Arc<SecretMeta>>,
 }
 
 impl Fetched {
@@ -38,6 +38,43 @@ impl Fetched {
             meta: None,
         }
     }
+
+    /// The same, with the backend's metadata.
+    pub fn with_meta(mut self, meta: SecretMeta) -> Self {
+        self.meta = Some(Arc::new(meta));
+        self
+    }
+}
+
+/// A secret's metadata as its backend returned it with the value (none of it is secret). Only
+/// what the backend really said is set: routes must not invent what it did not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretMeta {
+    /// The canonical identity of the secret the backend actually answered with (see
+    /// [`Backend::identity`]), so a route can check grants against what was read, not only
+    /// against what was asked for (an ambiguous AWS ARN may resolve to another secret).
+    pub identity: Option<String>,
+    /// The resource's ARN (AWS).
+    pub arn: Option<String>,
+    /// The secret's or parameter's name.
+    pub name: Option<String>,
+    /// When this version was created (or the parameter last modified): seconds since the epoch.
+    pub created: Option<f64>,
+    /// Staging labels of the version read (AWS `VersionStages`).
+    pub stages: Option<Vec<String>>,
+    /// The value came as binary (AWS `SecretBinary`) even if its bytes are valid UTF-8.
+    pub binary: bool,
+    /// The parameter type (SSM `String`, `StringList`, `SecureString`).
+    pub type_name: Option<String>,
+    /// The parameter data type (SSM `text`, `aws:ec2:image`).
+    pub data_type: Option<String>,
+    /// The selector the read used (SSM `:3`, `:label`).
+    pub selector: Option<String>,
+    /// Where the value came from when it is a reference (SSM `SourceResult`).
+    pub source_result: Option<String>,
+    /// The backend's whole answer without the value, for a route that answers in that backend's
+    /// own shape (Vault: the read's envelope, with KV v2's `metadata` object).
+    pub envelope: Option<serde_json::Value>,
 }
 
 /// A lease on a secret (Vault dynamic secrets); the broker renews or refetches before `ttl`.

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// Backend kinds this build knows how to construct.
-const KNOWN_KINDS: &[&str] = &["file", "aws", "vault", "gcp"];
+const KNOWN_KINDS: &[&str] = &["file", "aws", "ssm", "vault", "gcp"];
 
 /// The config's top-level sections; seen at the top of a file they mean the user forgot the
 /// profile level.

@@ -22,7 +22,9 @@ pub mod secret;
 mod suggest;
 pub mod template;
 
-pub use backend::{Backend, Backends, Capabilities, Fetched, Lease, Native, PutOutcome};
+pub use backend::{
+    Backend, Backends, Capabilities, Fetched, Lease, Native, PutOutcome, SecretMeta,
+};
 pub use config::{Config, EnvfileSpec, LoadedConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use reference::{BackendSel, KeySel, Locator, RefForm, Reference};

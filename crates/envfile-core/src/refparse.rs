@@ -169,6 +169,9 @@ fn is_backend_name(s: &str) -> bool {
 
 fn parse_ecs_arn(raw: &str) -> Result<Reference> {
     let fields: Vec<&str> = raw.split(':').collect();
+    if fields.get(2) == Some(&"ssm") {
+        return parse_ssm_arn(raw, &fields);
+    }
     if fields.len() < 7 {
         return Err(invalid(
             raw,
@@ -265,6 +268,76 @@ fn parse_ecs_arn(raw: &str) -> Result<Reference> {
         locator,
         // ECS takes the json-key verbatim (no escapes, no pointers): top-level keys only.
         key: non_empty(json_key).map(KeySel::Field),
+        form: RefForm::EcsArn,
+        raw: raw.to_owned(),
+    })
+}
+
+// ECS `valueFrom` of an SSM parameter: arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME. The
+// name after `parameter/` lost the leading `/` of a hierarchical name; the `ssm` backend
+// restores it. The locator keeps the ARN, so the ARN's region is the one read.
+fn parse_ssm_arn(raw: &str, fields: &[&str]) -> Result<Reference> {
+    if fields.len() != 6 {
+        return Err(invalid(
+            raw,
+            "ARN",
+            format!(
+                "it has {} colon-separated fields; a parameter ARN is \
+                 `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME` (ECS takes no version or label)",
+                fields.len()
+            ),
+        ));
+    }
+    let (partition, region, account, resource) = (fields[1], fields[3], fields[4], fields[5]);
+    if !is_partition(partition) {
+        return Err(invalid(
+            raw,
+            "ARN partition",
+            format!("`{partition}` is not an AWS partition (`aws`, `aws-cn`, `aws-us-gov`, …)"),
+        ));
+    }
+    if !is_aws_region(region) {
+        return Err(invalid(
+            raw,
+            "ARN region",
+            format!("`{region}` is not an AWS region (like `eu-central-1`)"),
+        ));
+    }
+    if !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(invalid(
+            raw,
+            "ARN account",
+            format!("`{account}` is not a 12-digit AWS account id"),
+        ));
+    }
+    let Some(name) = resource.strip_prefix("parameter/") else {
+        return Err(invalid(
+            raw,
+            "ARN resource type",
+            format!("expected `parameter/NAME`, found `{resource}`"),
+        ));
+    };
+    if name.is_empty() || name.starts_with('/') {
+        return Err(invalid(
+            raw,
+            "parameter name",
+            "it is empty or starts with `/` (an ARN writes `/app/db` as `parameter/app/db`)",
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || "/_.-".contains(c)))
+    {
+        return Err(invalid(
+            raw,
+            "parameter name",
+            format!("`{c}` is not allowed (parameter names use letters, digits and `/_.-`)"),
+        ));
+    }
+    Ok(Reference {
+        backend: BackendSel::Kind("ssm".to_owned()),
+        locator: Locator::new(raw),
+        key: None,
         form: RefForm::EcsArn,
         raw: raw.to_owned(),
     })
@@ -885,6 +958,19 @@ mod tests {
     }
 
     #[test]
+    fn ecs_ssm_parameter_arn_goes_to_the_ssm_kind() {
+        let arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/prod/db_password";
+        let r = ok(arn);
+        assert_eq!(r.backend, kind("ssm"));
+        assert_eq!(r.form, RefForm::EcsArn);
+        assert_eq!(r.locator, Locator::new(arn));
+        assert_eq!(r.key, None);
+        // `ssm:` canonical forms need no special parsing: the selector stays in the path.
+        let r = ok("ssm:/app/prod/db_password:3");
+        assert_eq!(r.locator.path, "/app/prod/db_password:3");
+    }
+
+    #[test]
     fn ecs_full_arn_keeps_random_suffix_in_path() {
         let r =
             ok("arn:aws:secretsmanager:us-west-2:111111111111:secret:/demo/my-secret-test-qRoJel");
@@ -1144,11 +1230,23 @@ mod tests {
                 "invalid ARN partition",
             ),
             (
-                "arn:aws:ssm:eu-central-1:123456789012:parameter/x",
+                "arn:aws:ssm:eu-central-1:123456789012:parameter/x:3",
                 "invalid ARN",
             ),
             (
                 "arn:aws:ssm:eu-central-1:123456789012:secret:x",
+                "invalid ARN",
+            ),
+            (
+                "arn:aws:ssm:eu-central-1:123456789012:secret/x",
+                "invalid ARN resource type",
+            ),
+            (
+                "arn:aws:ssm:eu-central-1:123456789012:parameter//x",
+                "invalid parameter name",
+            ),
+            (
+                "arn:aws:sns:eu-central-1:123456789012:secret:x",
                 "invalid ARN service",
             ),
             (

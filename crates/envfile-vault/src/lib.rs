@@ -36,7 +36,7 @@ use async_trait::async_trait;
 use envfile_core::retry::RetryPolicy;
 use envfile_core::{
     Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, Native, PutOutcome,
-    Result, SecretJson, SecretValue,
+    Result, SecretJson, SecretMeta, SecretValue,
 };
 use reqwest::Method;
 use std::fmt;
@@ -391,7 +391,10 @@ impl Backend for VaultBackend {
         let (value, version) =
             kv::extract(&body, kv.mount.version).map_err(|f| error::map(f, &action, &self.name))?;
         let mut fetched = Fetched::new(value, version);
-        fetched.meta = Some(Arc::new(kv::envelope(&body, kv.mount.version)));
+        fetched.meta = Some(Arc::new(SecretMeta {
+            envelope: Some(kv::envelope(&body, kv.mount.version)),
+            ..SecretMeta::default()
+        }));
         Ok(fetched)
     }
 

@@ -35,6 +35,14 @@ pub async fn build_backends(cfg: &LoadedConfig) -> Result<Backends> {
                         .with_retry(envfile_core::retry::RetryPolicy::none()),
                 )
             }
+            "ssm" => {
+                envfile_tests::moto::dummy_credentials_in_env();
+                Arc::new(
+                    envfile_aws::SsmBackend::from_config(name, cfg)
+                        .await?
+                        .with_retry(envfile_core::retry::RetryPolicy::none()),
+                )
+            }
             "vault" => Arc::new(envfile_vault::VaultBackend::from_config(name, cfg)?),
             other => panic!("test wiring: unknown kind {other}"),
         };

@@ -137,7 +137,12 @@ async fn read(
         );
     };
     let body = Body {
-        meta: found.cached.fetched.meta.as_deref(),
+        meta: found
+            .cached
+            .fetched
+            .meta
+            .as_deref()
+            .and_then(|m| m.envelope.as_ref()),
         data: parsed.expose(),
         v2,
     };

@@ -230,10 +230,12 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
         resources.insert(format!("{base}-??????"));
         resources.insert(base);
     }
-    if resources.is_empty() {
+    let (params, param_regions, by_path) = ssm_resources(args, cfg, refs)?;
+    if resources.is_empty() && params.is_empty() {
         return Err(no_secrets(
             "aws",
-            "add references like `aws:app/db#password` or ECS secret ARNs to an envfile",
+            "add references like `aws:app/db#password`, `ssm:/app/db_password` or ECS secret \
+             ARNs to an envfile",
         ));
     }
     let execution = args.role == "execution";
@@ -241,12 +243,34 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
     if !execution {
         actions.push("secretsmanager:DescribeSecret");
     }
-    let mut statements = vec![serde_json::json!({
-        "Sid": "ReadSecrets",
-        "Effect": "Allow",
-        "Action": actions,
-        "Resource": resources.iter().collect::<Vec<_>>(),
-    })];
+    let mut statements = Vec::new();
+    if !resources.is_empty() {
+        statements.push(serde_json::json!({
+            "Sid": "ReadSecrets",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": resources.iter().collect::<Vec<_>>(),
+        }));
+    }
+    if !params.is_empty() {
+        // GetParameter reads one (and probes versions), GetParameters a batch of ten; ECS's
+        // execution role needs only GetParameters.
+        let mut actions = if execution {
+            vec!["ssm:GetParameters"]
+        } else {
+            vec!["ssm:GetParameter", "ssm:GetParameters"]
+        };
+        if by_path {
+            // `expand = [{ ref = "ssm:/app/prod/" }]` reads the hierarchy below a path.
+            actions.push("ssm:GetParametersByPath");
+        }
+        statements.push(serde_json::json!({
+            "Sid": "ReadParameters",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": params.iter().collect::<Vec<_>>(),
+        }));
+    }
     if !execution && secrets.len() > 1 {
         // BatchGetSecretValue is authorized on `*`; each secret in it is still checked against
         // GetSecretValue above, so this grants no read by itself.
@@ -258,10 +282,19 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
         }));
     }
     if !args.kms_keys.is_empty() {
-        let via: Vec<String> = regions
-            .iter()
-            .map(|r| format!("secretsmanager.{r}.amazonaws.com"))
-            .collect();
+        let mut via: Vec<String> = Vec::new();
+        if !resources.is_empty() {
+            via.extend(
+                regions
+                    .iter()
+                    .map(|r| format!("secretsmanager.{r}.amazonaws.com")),
+            );
+        }
+        via.extend(
+            param_regions
+                .iter()
+                .map(|r| format!("ssm.{r}.amazonaws.com")),
+        );
         statements.push(serde_json::json!({
             "Sid": "DecryptSecrets",
             "Effect": "Allow",
@@ -272,6 +305,65 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
     }
     let doc = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
     json_text(&doc)
+}
+
+/// The parameter ARNs (and their regions) the `ssm` references read, and whether any reads a
+/// path. A parameter ARN writes a hierarchical name without its leading `/`; a version or label
+/// selector is not part of it; a path (`/app/prod/`) covers itself and everything below it.
+fn ssm_resources(
+    args: &Args,
+    cfg: &LoadedConfig,
+    refs: &[Reference],
+) -> Result<(BTreeSet<String>, BTreeSet<String>, bool), Error> {
+    let mut out = BTreeSet::new();
+    let mut regions = BTreeSet::new();
+    let mut by_path = false;
+    for r in refs {
+        let Some(backend) = backend_for(&cfg.config, &r.backend, "ssm")? else {
+            continue;
+        };
+        let path = &r.locator.path;
+        if path.ends_with('/') {
+            by_path = true;
+        }
+        let arn = if path.starts_with("arn:") {
+            let f: Vec<&str> = path.split(':').collect();
+            if f.len() < 6 {
+                return Err(Error::new(
+                    ErrorKind::InvalidRef,
+                    format!("`{}`: not a parameter ARN", r.raw),
+                ));
+            }
+            regions.insert(f[3].to_owned());
+            f[..6].join(":")
+        } else {
+            let name = path.rsplit_once(':').map_or(path.as_str(), |(n, _)| n);
+            let backend_region = cfg
+                .backend_config::<envfile_aws::AwsConfig>(&backend)
+                .ok()
+                .and_then(|b| b.region);
+            let region = r
+                .locator
+                .params
+                .get("region")
+                .cloned()
+                .or_else(|| args.region.clone())
+                .or(backend_region)
+                .unwrap_or_else(|| "*".into());
+            let account = args.account.clone().unwrap_or_else(|| "*".into());
+            regions.insert(region.clone());
+            let base = format!(
+                "arn:aws:ssm:{region}:{account}:parameter/{}",
+                name.trim_start_matches('/').trim_end_matches('/')
+            );
+            if path.ends_with('/') {
+                out.insert(format!("{base}/*"));
+            }
+            base
+        };
+        out.insert(arn);
+    }
+    Ok((out, regions, by_path))
 }
 
 fn json_text(doc: &serde_json::Value) -> Result<String, Error> {
