@@ -88,6 +88,14 @@ fn json_log_lines_carry_timestamp_level_target_message_and_fields() {
         ts.len() >= 20 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T',
         "{ts}"
     );
+    // Time first, as people reading raw lines expect.
+    assert!(
+        run.stderr_str()
+            .lines()
+            .all(|l| l.starts_with("{\"timestamp\":\"")),
+        "{}",
+        run.stderr_str()
+    );
     for l in &lines {
         let keys: Vec<&String> = l.as_object().unwrap().keys().collect();
         assert_eq!(

@@ -115,14 +115,18 @@ where
         let mut visitor = JsonVisitor::default();
         event.record(&mut visitor);
         let meta = event.metadata();
-        let line = serde_json::json!({
-            "timestamp": timestamp,
-            "level": meta.level().as_str(),
-            "target": meta.target(),
-            "message": visitor.message.unwrap_or_default(),
-            "fields": visitor.fields,
-        });
-        writeln!(writer, "{line}")
+        // Written key by key: a serde_json map would sort the keys, and people reading the raw
+        // lines expect the time first.
+        let s = |v: &str| serde_json::Value::from(v).to_string();
+        writeln!(
+            writer,
+            "{{\"timestamp\":{},\"level\":{},\"target\":{},\"message\":{},\"fields\":{}}}",
+            s(&timestamp),
+            s(meta.level().as_str()),
+            s(meta.target()),
+            s(&visitor.message.unwrap_or_default()),
+            serde_json::Value::Object(visitor.fields),
+        )
     }
 }
 
