@@ -323,3 +323,46 @@ fn completions_and_man_page_come_from_the_clap_definitions() {
         assert!(man.contains(needle), "man page lacks {needle}");
     }
 }
+
+#[test]
+fn import_shows_progress_only_on_a_terminal() {
+    use envfile_tests::moto::{backend_toml, DUMMY_ENV};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("envfile.toml"), backend_toml()).unwrap();
+    std::fs::write(d.join("aws-config"), "").unwrap();
+    std::fs::write(d.join("app.env"), "A=1\nB=2\nC=3\n").unwrap();
+    let to = format!("aws:{}/", envfile_tests::env::unique("progress"));
+    let mut env: Vec<(&str, &str)> = DUMMY_ENV.to_vec();
+    let cfg = d.join("aws-config").to_string_lossy().into_owned();
+    env.push(("AWS_CONFIG_FILE", &cfg));
+    env.push(("AWS_SHARED_CREDENTIALS_FILE", &cfg));
+    let args = [
+        "--config",
+        "envfile.toml",
+        "import",
+        "app.env",
+        "--to",
+        &to,
+        "--apply",
+    ];
+
+    let shown = on_terminal(d, &args, &env);
+    assert!(shown.contains("comparing: 3/3 secrets"), "{shown:?}");
+    assert!(shown.contains("writing: 3/3 secrets"), "{shown:?}");
+    // Each report line starts at column 0: the counter is erased before it.
+    assert!(shown.contains("\r\x1b[2K  created"), "{shown:?}");
+
+    // Piped: the same import (now all unchanged) writes no progress at all.
+    let mut c = bare_cmd(d);
+    c.args(args).envs(env.iter().copied());
+    let run = Run::of(c);
+    run.expect_code(0);
+    assert!(run.stderr.is_empty(), "{}", run.stderr_str());
+    assert!(!run.stdout_str().contains('\x1b'), "{}", run.stdout_str());
+    assert!(
+        run.stdout_str().contains("3 unchanged"),
+        "{}",
+        run.stdout_str()
+    );
+}

@@ -40,8 +40,9 @@ impl<W: Write> Progress<W> {
         }
     }
 
-    /// Show the counter (before the first step, so a slow first step is visible too).
-    pub fn start(&mut self) {
+    /// Draw the counter as it stands: before the first step (so a slow first step is visible
+    /// too), or again after [`Progress::clear`].
+    pub fn show(&mut self) {
         self.draw();
     }
 
@@ -88,7 +89,7 @@ mod tests {
         let mut buf = Vec::new();
         {
             let mut p = Progress::new(Some(&mut buf), "checking", "env files", 3);
-            p.start();
+            p.show();
             p.step();
             p.step();
             p.clear();
@@ -109,12 +110,12 @@ mod tests {
         let mut buf = Vec::new();
         {
             let mut p = Progress::new(Some(&mut buf), "importing", "secrets", 1);
-            p.start();
+            p.show();
             p.step();
         }
         assert!(buf.is_empty());
         let mut p = Progress::<Vec<u8>>::new(None, "importing", "secrets", 50);
-        p.start();
+        p.show();
         p.step();
     }
 }

@@ -77,7 +77,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     let mut found: Vec<(&str, Problem)> = Vec::new();
     let mut var_count = 0usize;
     let mut progress = Progress::stderr("checking", "env files", specs.len());
-    progress.start();
+    progress.show();
     for (name, spec) in &specs {
         match resolver.resolve_envfile(spec).await {
             Ok(resolved) => var_count += resolved.vars.len(),

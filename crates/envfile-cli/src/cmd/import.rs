@@ -152,7 +152,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
 
     let mut plan = Vec::with_capacity(targets.len());
     let mut progress = Progress::stderr("comparing", "secrets", targets.len());
-    progress.start();
+    progress.show();
     for (path, value, is_json) in &targets {
         let step = match backend.get(&Locator::new(path)).await {
             Ok(cur) if same(&cur.value, value, *is_json) => Step::Unchanged,
@@ -205,6 +205,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         // (the next step draws it again).
         progress.clear();
         writeln!(out, "  {word:<10} {path}").map_err(io)?;
+        progress.show();
     }
     let [c, u, n] = counts;
     if args.apply {
