@@ -139,9 +139,7 @@ def assert_restricted(spec):
     """Raises AssertionError naming every rule the pod spec breaks."""
     bad = []
     psc = spec.get("securityContext") or {}
-    for field in ("hostNetwork", "hostPID", "hostIPC", "hostUsers"):
-        if field == "hostUsers":
-            continue  # hostUsers: false is allowed (and safer); true is the default
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(field):
             bad.append(f"{field} is set")
     if (psc.get("windowsOptions") or {}).get("hostProcess"):
