@@ -19,12 +19,15 @@ VAULT="${VAULT:-vault}"
 # 2. Policy: read on ml-incident/data/prod/api only.
 "$VAULT" policy write ml-incident-api "$here/vault-policy-ml-incident.hcl"
 
-# 3. Kubernetes auth, bound to the ml-incident-api service account in `production`.
+# 3. Kubernetes auth, bound to the ml-incident-api service account in `production`. The pods
+#    present a projected token with the audience `vault` (deployment*.yaml), not the default
+#    service-account token, so the role checks that audience.
 "$VAULT" auth enable kubernetes || true
 "$VAULT" write auth/kubernetes/config \
   kubernetes_host="https://$(kubectl get svc kubernetes -n default -o jsonpath='{.spec.clusterIP}'):443"
 "$VAULT" write auth/kubernetes/role/ml-incident-api \
   bound_service_account_names=ml-incident-api \
   bound_service_account_namespaces=production \
+  audience=vault \
   policies=ml-incident-api \
   ttl=1h

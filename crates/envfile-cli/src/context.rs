@@ -20,29 +20,22 @@ pub struct GlobalArgs {
     /// overrides ENVFILE_LOG [default: warn].
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Log line format on stderr: `text` for people, `json` (one object per line) for log
+    /// pipelines.
+    #[arg(
+        long,
+        global = true,
+        env = "ENVFILE_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = crate::logging::LogFormat::Text
+    )]
+    pub log_format: crate::logging::LogFormat,
 }
 
 /// Logs go to stderr so they never mix with rendered output on stdout.
 pub fn init_logging(global: &GlobalArgs) {
-    use tracing_subscriber::EnvFilter;
-    let spec = global
-        .log_level
-        .clone()
-        .or_else(|| std::env::var("ENVFILE_LOG").ok())
-        .unwrap_or_else(|| "warn".to_owned());
-    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| {
-        eprintln!("envfile: warning: invalid log filter `{spec}`, using `warn`");
-        EnvFilter::new("warn")
-    });
-    // A second init (tests) is harmless, so the result is ignored.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // When stderr cannot be written the subscriber would report that on stderr with
-        // `eprintln!`, which panics: a log line that cannot be shown is dropped instead.
-        .log_internal_errors(false)
-        .with_target(true)
-        .try_init();
+    crate::logging::init(global.log_level.as_deref(), global.log_format);
 }
 
 impl GlobalArgs {

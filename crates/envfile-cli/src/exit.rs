@@ -35,7 +35,9 @@ Exit codes:
 Environment:
   ENVFILE_CONFIG   config file (as --config)
   ENVFILE_PROFILE  profile (as --profile)
-  ENVFILE_LOG      log filter (tracing syntax, e.g. `info` or `envfile_aws=debug`); --log-level wins";
+  ENVFILE_LOG      log filter (tracing syntax, e.g. `info` or `envfile_aws=debug`); --log-level wins
+  ENVFILE_LOG_FORMAT  `text` or `json` (as --log-format)
+  NO_COLOR         any non-empty value: no colour in log lines (there is none unless stderr is a terminal)";
 
 /// The exit code for one error kind.
 pub fn code_for_kind(kind: ErrorKind) -> u8 {

@@ -24,7 +24,9 @@ mod context;
 mod dotenv_read;
 mod ecs_taskdef;
 mod exit;
+mod logging;
 mod output;
+mod progress;
 mod supervise;
 mod wiring;
 
@@ -69,6 +71,12 @@ pub enum Command {
     Policy(cmd::policy::Args),
     /// Run the broker: serve env files and secrets over loopback HTTP and a unix socket.
     Serve(cmd::serve::Args),
+    /// Ask a running broker whether it is ready (exit 0) or not (exit 3): for exec probes.
+    Ready(cmd::ready::Args),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completions(cmd::completions::Args),
+    /// Print the manual page (roff), generated from the same definitions as --help.
+    Man(cmd::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -109,5 +117,8 @@ async fn dispatch(cli: Cli) -> Result<(), exit::Failure> {
         Command::Import(args) => cmd::import::run(args, &global).await,
         Command::Policy(args) => cmd::policy::run(args, &global).await,
         Command::Serve(args) => cmd::serve::run(args, &global).await,
+        Command::Ready(args) => cmd::ready::run(args, &global).await,
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man(args) => cmd::man::run(args),
     }
 }

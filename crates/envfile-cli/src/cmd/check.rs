@@ -5,6 +5,7 @@
 
 use crate::context::GlobalArgs;
 use crate::exit::{self, Failure};
+use crate::progress::Progress;
 use envfile_core::Problem;
 use serde::Serialize;
 use std::io::Write;
@@ -75,12 +76,16 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
 
     let mut found: Vec<(&str, Problem)> = Vec::new();
     let mut var_count = 0usize;
+    let mut progress = Progress::stderr("checking", "env files", specs.len());
+    progress.show();
     for (name, spec) in &specs {
         match resolver.resolve_envfile(spec).await {
             Ok(resolved) => var_count += resolved.vars.len(),
             Err(problems) => found.extend(problems.0.into_iter().map(|p| (*name, p))),
         }
+        progress.step();
     }
+    drop(progress);
 
     let mut out = std::io::stdout().lock();
     let written = match args.format {

@@ -8,6 +8,7 @@
 use crate::context::GlobalArgs;
 use crate::dotenv_read;
 use crate::exit::Failure;
+use crate::progress::Progress;
 use envfile_core::{Backend, Error, ErrorKind, Locator, PutOutcome, SecretJson, SecretValue};
 use std::collections::HashMap;
 use std::io::Write;
@@ -156,6 +157,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     refuse_empty_values(backend.as_ref(), backend_name, &targets)?;
 
     let mut plan = Vec::with_capacity(targets.len());
+    let mut progress = Progress::stderr("comparing", "secrets", targets.len());
+    progress.show();
     for (path, value, is_json) in &targets {
         let step = match backend.get(&Locator::new(path)).await {
             Ok(cur) if same(&cur.value, value, *is_json) => Step::Unchanged,
@@ -169,7 +172,9 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
             Err(e) => return Err(e.or_reference(path.clone()).into()),
         };
         plan.push(step);
+        progress.step();
     }
+    drop(progress);
 
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| Failure::from(Error::from(e));
@@ -184,6 +189,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     )
     .map_err(io)?;
     let mut counts = [0usize; 3];
+    let writes = plan.iter().filter(|s| **s != Step::Unchanged).count();
+    let mut progress = Progress::stderr("writing", "secrets", if args.apply { writes } else { 0 });
     for ((path, value, _), step) in targets.iter().zip(&plan) {
         let word = if args.apply && *step != Step::Unchanged {
             let done = backend
@@ -193,6 +200,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
             if value.is_empty() {
                 check_empty_stored(backend.as_ref(), backend_name, path).await?;
             }
+            progress.step();
             match done {
                 PutOutcome::Created => "created",
                 PutOutcome::Updated => "updated",
@@ -202,7 +210,11 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
             step.word()
         };
         counts[*step as usize] += 1;
+        // The line goes to stdout, which may be the same terminal: erase the counter first
+        // (the next step draws it again).
+        progress.clear();
         writeln!(out, "  {word:<10} {path}").map_err(io)?;
+        progress.show();
     }
     let [c, u, n] = counts;
     if args.apply {
