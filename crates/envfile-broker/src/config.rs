@@ -3,8 +3,8 @@
 //! into typed settings, so a typo fails at start-up (and on reload) naming the key path.
 
 use crate::auth::{Token, TokenSource};
-use envfile_core::template::Template;
 use envfile_core::{Error, Format, LoadedConfig, Result};
+use envfile_template::Template;
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;

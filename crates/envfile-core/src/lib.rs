@@ -19,7 +19,6 @@ pub mod resolver;
 pub mod retry;
 pub mod secret;
 mod suggest;
-pub mod template;
 
 pub use backend::{Backend, Backends, Capabilities, Fetched, Lease, PutOutcome};
 pub use config::{Config, EnvfileSpec, LoadedConfig};

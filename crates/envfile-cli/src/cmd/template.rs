@@ -4,7 +4,7 @@
 use crate::context::GlobalArgs;
 use crate::exit::Failure;
 use crate::output;
-use envfile_core::template::Template;
+use envfile_template::Template;
 use std::path::{Path, PathBuf};
 
 /// Render the template at `path` with the configured backends; write it to `out` (atomically,

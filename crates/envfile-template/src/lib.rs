@@ -37,21 +37,19 @@
 //! Errors name the template file, line and column (1-based, columns in characters) and never
 //! contain a value.
 
-mod eval;
+mod exec;
 mod funcs;
-mod lexer;
-mod parser;
+pub mod limits;
+mod parse;
+mod source;
 mod value;
 
-use crate::backend::Fetched;
-use crate::error::{Error, ErrorKind, Result};
-use crate::reference::{BackendSel, Locator, RefForm, Reference};
-use crate::resolver::Resolver;
-use crate::secret::{SecretString, SecretValue};
-use std::collections::{BTreeMap, HashMap};
+use envfile_core::{Error, Resolver, Result, SecretString};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
-use value::{Map, Value};
+use value::Value;
+
+pub use funcs::names as function_names;
 
 /// How many rounds of "execute, fetch what was missing" a render may take. Each round fetches
 /// every secret it found at once, so only secrets whose path depends on another secret's value
@@ -66,35 +64,12 @@ enum Pass {
     Needs(Vec<String>),
 }
 
-/// A parse error at a byte offset.
-#[derive(Debug, Clone)]
-pub(crate) struct SyntaxError {
-    pub pos: usize,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl SyntaxError {
-    pub(crate) fn new(pos: usize, message: impl Into<String>) -> Self {
-        Self {
-            pos,
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
 /// A parsed template.
 #[derive(Clone)]
 pub struct Template {
     name: String,
     src: String,
-    nodes: Vec<parser::Node>,
+    nodes: Vec<parse::Node>,
 }
 
 impl std::fmt::Debug for Template {
@@ -112,7 +87,7 @@ impl Template {
     pub fn parse(name: impl Into<String>, src: impl Into<String>) -> Result<Self> {
         let name = name.into();
         let src = src.into();
-        let nodes = lexer::lex(&src).and_then(parser::parse).map_err(|e| {
+        let nodes = parse::parse(&src).map_err(|e| {
             let (line, col) = line_col(&src, e.pos);
             let err = Error::config(format!("template {name}:{line}:{col}: {}", e.message));
             match e.hint {
@@ -150,7 +125,7 @@ impl Template {
                 Pass::Done(out) => return out,
                 Pass::Needs(paths) => paths,
             };
-            let values = fetch(resolver, &paths).await;
+            let values = source::fetch(resolver, &paths).await;
             known.extend(paths.into_iter().zip(values));
         }
         Err(self.too_deep())
@@ -182,11 +157,11 @@ impl Template {
 
     /// Execute once with the secrets `known` so far.
     fn pass(&self, known: &HashMap<String, Result<Value>>) -> Pass {
-        let mut secrets = eval::Secrets {
+        let mut secrets = exec::Secrets {
             known,
             pending: Default::default(),
         };
-        let result = eval::execute(&self.nodes, &mut secrets);
+        let result = exec::execute(&self.nodes, &mut secrets);
         if secrets.pending.is_empty() {
             return Pass::Done(result.map(SecretString::new).map_err(|f| self.fail(f)));
         }
@@ -202,10 +177,10 @@ impl Template {
         ))
     }
 
-    fn fail(&self, f: eval::Fail) -> Error {
+    fn fail(&self, f: exec::Fail) -> Error {
         match f {
-            eval::Fail::Secret(e) => e,
-            eval::Fail::At {
+            exec::Fail::Secret(e) => e,
+            exec::Fail::At {
                 start,
                 end,
                 message,
@@ -238,143 +213,6 @@ fn line_col(src: &str, pos: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, before[line_start..].chars().count() + 1)
-}
-
-/// How one `secret` argument is read.
-enum Source {
-    /// A bare Vault path: the agent's `.Data` shape.
-    Vault(Reference),
-    /// An envfile reference without a key: the whole secret.
-    Whole(Reference),
-    /// An envfile reference with `#KEY`: the selected value.
-    Keyed(Reference),
-}
-
-fn classify(arg: &str) -> Result<Source> {
-    let foreign = ["arn:", "sm://", "ref+", "secretref+"]
-        .iter()
-        .any(|p| arg.starts_with(p));
-    let canonical = matches!(arg.find(':'), Some(i) if i > 0 && !arg[..i].contains('/'));
-    if foreign || canonical {
-        let r = Reference::parse(arg)?;
-        return Ok(if r.key.is_some() {
-            Source::Keyed(r)
-        } else {
-            Source::Whole(r)
-        });
-    }
-    let (path, query) = arg.split_once('?').unwrap_or((arg, ""));
-    let path = path.trim_matches('/');
-    if path.is_empty() || path.chars().any(char::is_control) {
-        return Err(Error::new(
-            ErrorKind::InvalidRef,
-            "a Vault path must be non-empty and free of control characters",
-        )
-        .with_reference(arg)
-        .with_hint("write the path as in a Vault Agent template, e.g. secret \"kv/data/app\""));
-    }
-    let mut locator = Locator::new(path);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some(("version", v)) => locator.version = Some(v.to_owned()),
-            _ => {
-                return Err(Error::new(
-                    ErrorKind::InvalidRef,
-                    format!("unsupported query parameter `{pair}` (only `version=N`)"),
-                )
-                .with_reference(arg))
-            }
-        }
-    }
-    Ok(Source::Vault(Reference {
-        backend: BackendSel::Kind("vault".into()),
-        locator,
-        key: None,
-        form: RefForm::Canonical,
-        raw: arg.to_owned(),
-    }))
-}
-
-/// Fetch every argument's secret: whole secrets in one `fetch_many` (deduplicated, batched per
-/// backend), keyed references concurrently with it.
-async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Value>> {
-    let mut out: Vec<Option<Result<Value>>> = Vec::with_capacity(args.len());
-    let mut whole: Vec<(usize, Reference, bool)> = Vec::new();
-    let mut keyed: Vec<(usize, Reference)> = Vec::new();
-    for (i, a) in args.iter().enumerate() {
-        match classify(a) {
-            Ok(Source::Vault(r)) => whole.push((i, r, true)),
-            Ok(Source::Whole(r)) => whole.push((i, r, false)),
-            Ok(Source::Keyed(r)) => keyed.push((i, r)),
-            Err(e) => {
-                out.push(Some(Err(e)));
-                continue;
-            }
-        }
-        out.push(None);
-    }
-    let refs: Vec<Reference> = whole.iter().map(|(_, r, _)| r.clone()).collect();
-    let (fetched, selected) = futures::join!(
-        resolver.fetch_many(&refs),
-        futures::future::join_all(keyed.iter().map(|(_, r)| resolver.get(r)))
-    );
-    for ((i, r, vault), f) in whole.iter().zip(fetched) {
-        out[*i] = Some(f.and_then(|f| {
-            if *vault {
-                vault_data(&f, r)
-            } else {
-                ref_data(&f.value, r)
-            }
-        }));
-    }
-    for ((i, r), v) in keyed.iter().zip(selected) {
-        out[*i] = Some(v.and_then(|v| ref_data(&v, r)));
-    }
-    out.into_iter()
-        .map(|v| v.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "secret was not fetched"))))
-        .collect()
-}
-
-fn parse_object(v: &SecretValue) -> Option<Value> {
-    let j = v.parse_json().ok()?;
-    j.is_object().then(|| Value::from_json(j.expose()))
-}
-
-/// The agent's `.Data` for a Vault read: KV v2 (the backend reports a version) nests the object
-/// under `data` next to `metadata`; KV v1 is the object itself.
-fn vault_data(f: &Fetched, r: &Reference) -> Result<Value> {
-    let obj = parse_object(&f.value).ok_or_else(|| {
-        Error::new(ErrorKind::NotJson, "the Vault secret is not a JSON object")
-            .with_reference(r.raw.clone())
-    })?;
-    Ok(match &f.version {
-        Some(v) => {
-            let meta = BTreeMap::from([("version".to_owned(), Value::Number(v.as_str().into()))]);
-            Value::map(BTreeMap::from([
-                ("data".to_owned(), obj),
-                ("metadata".to_owned(), Value::map(meta)),
-            ]))
-        }
-        None => obj,
-    })
-}
-
-/// `.Data` for an envfile reference: a JSON object (with the `.data` alias) or the text.
-fn ref_data(v: &SecretValue, r: &Reference) -> Result<Value> {
-    if let Some(Value::Map(m)) = parse_object(v) {
-        return Ok(Value::Map(Arc::new(Map {
-            entries: m.entries.clone(),
-            data_alias: true,
-        })));
-    }
-    match v.expose_str() {
-        Some(s) => Ok(Value::str(s)),
-        None => Err(Error::new(
-            ErrorKind::NotUtf8,
-            "the secret is binary; a template can only use text or JSON secrets",
-        )
-        .with_reference(r.raw.clone())),
-    }
 }
 
 #[cfg(test)]

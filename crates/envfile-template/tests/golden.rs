@@ -4,8 +4,8 @@
 //! itself on the KV v1 mount `kv1`). The end-to-end comparison with a live agent is
 //! tests/tests/template_agent.rs; this one runs in `cargo test` and pins the goldens.
 
-use envfile_core::template::Template;
 use envfile_core::{Error, ErrorKind};
+use envfile_template::Template;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 

@@ -32,8 +32,11 @@ pub(crate) enum Value {
     Number(Arc<str>),
     /// A string.
     Str(SecretText),
-    /// A JSON array.
+    /// A JSON array (Go's `[]interface {}`).
     List(Arc<Vec<Value>>),
+    /// A `[]string`, as `split` returns: every element is a `Str`. Go keeps the two apart
+    /// (`join` takes only this one).
+    Strings(Arc<Vec<Value>>),
     /// A JSON object (keys sorted byte-wise, as Go sorts `map[string]…` keys).
     Map(Arc<Map>),
     /// What `secret` returns: a record whose only field envfile fills is `.Data`.
@@ -90,6 +93,7 @@ impl Value {
             Value::Number(_) => "json.Number",
             Value::Str(_) => "string",
             Value::List(_) => "[]interface {}",
+            Value::Strings(_) => "[]string",
             Value::Map(_) => "map[string]interface {}",
             Value::Secret(_) => "*dependency.Secret",
         }
@@ -105,7 +109,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Number(n) => !n.is_empty(),
             Value::Str(s) => !s.is_empty(),
-            Value::List(l) => !l.is_empty(),
+            Value::List(l) | Value::Strings(l) => !l.is_empty(),
             Value::Map(m) => !m.entries.is_empty(),
             Value::Secret(_) => true,
         }
@@ -195,7 +199,7 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
         Value::Float(f) => out.push_str(&go_fmt_float(*f)),
         Value::Number(n) => out.push_str(n),
         Value::Str(s) => out.push_str(s),
-        Value::List(l) => {
+        Value::List(l) | Value::Strings(l) => {
             out.push('[');
             for (i, e) in l.iter().enumerate() {
                 if i > 0 {

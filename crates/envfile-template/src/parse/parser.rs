@@ -1,9 +1,9 @@
 //! Builds the syntax tree from tokens, with Go's checks done at parse time: unknown functions,
 //! undefined variables, `else`/`end` without a matching action, `break` outside `range`.
 
-use super::funcs;
 use super::lexer::{Tok, Token};
 use super::SyntaxError;
+use crate::funcs;
 
 /// A node of the template body.
 #[derive(Debug, Clone)]
@@ -378,10 +378,19 @@ impl Parser {
                 "nil" => Arg::Nil,
                 _ if funcs::exists(&name) => Arg::Func(name),
                 _ => {
-                    return Err(
-                        SyntaxError::new(t.pos, format!("function \"{name}\" not defined"))
-                            .with_hint(format!("available functions: {}", funcs::NAMES.join(", "))),
+                    if let Some(why) = funcs::unsupported(&name) {
+                        return Err(SyntaxError::new(t.pos, why).with_hint(
+                            "envfile renders the Vault parts of Vault Agent templates; \
+                             move Consul/Nomad reads to a consul-template of their own",
+                        ));
+                    }
+                    return Err(SyntaxError::new(
+                        t.pos,
+                        format!("function \"{name}\" not defined"),
                     )
+                    .with_hint(
+                        "`envfile template functions` lists the functions envfile supports",
+                    ));
                 }
             },
             other => {

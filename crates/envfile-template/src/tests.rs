@@ -1,7 +1,7 @@
 //! Engine tests: parse and execute templates against in-memory secrets.
 
 use super::Template;
-use crate::error::{Error, ErrorKind};
+use envfile_core::{Error, ErrorKind};
 use serde_json::json;
 
 fn render(src: &str, data: serde_json::Value) -> Result<String, Error> {

@@ -4,10 +4,10 @@
 //! and evaluates to nil (as consul-template does before its first fetch completes); the caller
 //! fetches every pending secret at once and executes again, until a pass needs nothing new.
 
-use super::funcs;
-use super::parser::{Arg, Branch, Cmd, Node, Pipe};
-use super::value::{fmt_v, Value};
-use crate::error::Error;
+use crate::funcs;
+use crate::parse::parser::{Arg, Branch, Cmd, Node, Pipe};
+use crate::value::{fmt_v, Value};
+use envfile_core::Error;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -130,7 +130,7 @@ impl Exec<'_, '_> {
                 .iter()
                 .map(|(k, e)| (Value::str(k.clone()), e.clone()))
                 .collect(),
-            Value::List(l) => l
+            Value::List(l) | Value::Strings(l) => l
                 .iter()
                 .enumerate()
                 .map(|(i, e)| (Value::Int(i as i64), e.clone()))
