@@ -5,6 +5,7 @@
 //! fetches every pending secret at once and executes again, until a pass needs nothing new.
 
 use crate::funcs;
+use crate::limits::{MAX_OUTPUT, MAX_RANGE, MAX_STEPS};
 use crate::parse::parser::{Arg, Branch, Cmd, Node, Pipe};
 use crate::value::{fmt_v, Value};
 use envfile_core::Error;
@@ -42,6 +43,8 @@ struct Exec<'a, 'k> {
     secrets: &'a mut Secrets<'k>,
     vars: Vec<(String, Value)>,
     out: Zeroizing<String>,
+    /// Evaluation steps so far, against [`MAX_STEPS`].
+    steps: u64,
 }
 
 /// Run `nodes` with an empty root (`.` and `$`). The output is zeroized if execution fails.
@@ -50,9 +53,18 @@ pub(crate) fn execute(nodes: &[Node], secrets: &mut Secrets<'_>) -> Result<Strin
         secrets,
         vars: vec![(String::new(), Value::Invalid)],
         out: Zeroizing::new(String::new()),
+        steps: 0,
     };
     x.walk(&Value::Invalid, nodes)?;
     Ok(std::mem::take(&mut *x.out))
+}
+
+fn at_pos(pos: usize, message: impl Into<String>) -> Fail {
+    Fail::At {
+        start: pos,
+        end: pos,
+        message: message.into(),
+    }
 }
 
 fn at(cmd: &Cmd, message: impl Into<String>) -> Fail {
@@ -67,14 +79,19 @@ impl Exec<'_, '_> {
     fn walk(&mut self, dot: &Value, nodes: &[Node]) -> Result<Flow, Fail> {
         for node in nodes {
             let flow = match node {
-                Node::Text(t) => {
+                Node::Text(t, pos) => {
+                    self.step(*pos)?;
                     self.out.push_str(t);
+                    self.check_output(*pos)?;
                     Flow::Normal
                 }
                 Node::Action(pipe) => {
+                    let start = pipe.cmds.first().map_or(0, |c| c.start);
+                    self.step(start)?;
                     let v = self.pipe(dot, pipe)?;
                     if pipe.decl.is_empty() {
                         self.print(&v, pipe)?;
+                        self.check_output(start)?;
                     }
                     Flow::Normal
                 }
@@ -89,6 +106,29 @@ impl Exec<'_, '_> {
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// Count one step; past [`MAX_STEPS`] the render stops (a template that loops for minutes
+    /// would hold a sink or a CLI run hostage).
+    fn step(&mut self, pos: usize) -> Result<(), Fail> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(at_pos(
+                pos,
+                format!("the template took more than {MAX_STEPS} evaluation steps"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_output(&self, pos: usize) -> Result<(), Fail> {
+        if self.out.len() > MAX_OUTPUT {
+            return Err(at_pos(
+                pos,
+                format!("the output exceeds {} MiB", MAX_OUTPUT / (1024 * 1024)),
+            ));
+        }
+        Ok(())
     }
 
     /// What an action prints: Go's `<no value>` for nil at the top, `fmt`'s `%v` otherwise.
@@ -124,21 +164,30 @@ impl Exec<'_, '_> {
     fn range(&mut self, dot: &Value, b: &Branch) -> Result<Flow, Fail> {
         let mark = self.vars.len();
         let v = self.pipe_value(dot, &b.pipe)?;
-        let items: Vec<(Value, Value)> = match &v {
-            Value::Map(m) => m
-                .entries
-                .iter()
-                .map(|(k, e)| (Value::str(k.clone()), e.clone()))
-                .collect(),
-            Value::List(l) | Value::Strings(l) => l
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (Value::Int(i as i64), e.clone()))
-                .collect(),
-            Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
-            Value::Nil | Value::Invalid => Vec::new(),
+        let cmd = b.pipe.cmds.last().expect("a pipeline has a command");
+        type Items<'v> = Box<dyn Iterator<Item = (Value, Value)> + 'v>;
+        let items: Items<'_> = match &v {
+            Value::Map(m) => Box::new(
+                m.entries
+                    .iter()
+                    .map(|(k, e)| (Value::str(k.clone()), e.clone())),
+            ),
+            Value::List(l) | Value::Strings(l) => Box::new(
+                l.iter()
+                    .enumerate()
+                    .map(|(i, e)| (Value::Int(i as i64), e.clone())),
+            ),
+            Value::Int(n) => {
+                if *n > MAX_RANGE {
+                    return Err(at(
+                        cmd,
+                        format!("range over {n}: more than {MAX_RANGE} iterations"),
+                    ));
+                }
+                Box::new((0..*n).map(|i| (Value::Int(i), Value::Int(i))))
+            }
+            Value::Nil | Value::Invalid => Box::new(std::iter::empty()),
             other => {
-                let cmd = b.pipe.cmds.last().expect("a pipeline has a command");
                 return Err(at(
                     cmd,
                     format!(
@@ -148,7 +197,8 @@ impl Exec<'_, '_> {
                 ));
             }
         };
-        if items.is_empty() {
+        let mut items = items.peekable();
+        if items.peek().is_none() {
             let flow = match &b.else_list {
                 Some(e) => self.walk(dot, e)?,
                 None => Flow::Normal,
@@ -158,6 +208,7 @@ impl Exec<'_, '_> {
             return Ok(flow);
         }
         for (key, elem) in items {
+            self.step(cmd.start)?;
             match b.pipe.decl.as_slice() {
                 [] => {}
                 [v] => self.declare(v, elem.clone(), b.pipe.assign),
@@ -235,7 +286,7 @@ impl Exec<'_, '_> {
         if name == "secret" {
             return self.secret(args, cmd);
         }
-        funcs::call(name, args).map_err(|m| at(cmd, format!("error calling {name}: {m}")))
+        call(name, args, cmd)
     }
 
     fn arg(&mut self, dot: &Value, a: &Arg, cmd: &Cmd) -> Result<Value, Fail> {
@@ -251,8 +302,7 @@ impl Exec<'_, '_> {
                 if name == "secret" {
                     return self.secret(Vec::new(), cmd);
                 }
-                let v = funcs::call(name, Vec::new())
-                    .map_err(|m| at(cmd, format!("error calling {name}: {m}")))?;
+                let v = call(name, Vec::new(), cmd)?;
                 (v, &[][..])
             }
             Arg::Field(chain) => (dot.clone(), chain.as_slice()),
@@ -303,6 +353,24 @@ impl Exec<'_, '_> {
             }
         }
     }
+}
+
+/// Call a library function; a string result larger than the output limit is an error, so a
+/// loop that doubles a variable cannot exhaust memory without printing it.
+fn call(name: &str, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+    let v = funcs::call(name, args).map_err(|m| at(cmd, format!("error calling {name}: {m}")))?;
+    if let Value::Str(s) = &v {
+        if s.len() > MAX_OUTPUT {
+            return Err(at(
+                cmd,
+                format!(
+                    "error calling {name}: the result exceeds {} MiB",
+                    MAX_OUTPUT / (1024 * 1024)
+                ),
+            ));
+        }
+    }
+    Ok(v)
 }
 
 /// `.name` on a value. A missing key is nil (Go's `<no value>`); a field of nil is Go's

@@ -187,6 +187,12 @@ impl Template {
             } => {
                 let (line, col) = line_col(&self.src, start);
                 let snippet = self.src.get(start..end).unwrap_or("").trim_end();
+                if snippet.is_empty() {
+                    return Error::config(format!(
+                        "template {}:{line}:{col}: {message}",
+                        self.name
+                    ));
+                }
                 Error::config(format!(
                     "template {}:{line}:{col}: executing `{snippet}`: {message}",
                     self.name

@@ -16,4 +16,4 @@ pub const MAX_DEPTH: usize = 256;
 pub const MAX_CALL_DEPTH: usize = 100;
 
 /// Most evaluation steps (actions, commands and loop iterations) one render may take.
-pub const MAX_STEPS: u64 = 10_000_000;
+pub const MAX_STEPS: u64 = 5_000_000;

@@ -235,3 +235,66 @@ fn a_secret_record_has_only_data() {
     let e = err(r#"{{ (secret "s").LeaseID }}"#, json!({"s": {}}));
     assert!(e.contains("only .Data"), "{e}");
 }
+
+/// Issue 14, item 9: templates that used to abort, exhaust memory or overflow the stack fail
+/// with an error naming the place.
+mod limits {
+    use super::*;
+
+    #[test]
+    fn a_huge_integer_range_is_refused_before_allocating() {
+        let e = err("x\n{{range 1000000000000}}{{end}}", json!({}));
+        assert!(e.contains("t.tmpl:2:9"), "{e}");
+        assert!(e.contains("more than 1000000 iterations"), "{e}");
+        let e = err("{{range 30000000}}x{{end}}", json!({}));
+        assert!(e.contains("t.tmpl:1:9"), "{e}");
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        let src = format!("{{{{range 1000000}}}}{}{{{{end}}}}", "x".repeat(100));
+        let e = err(&src, json!({}));
+        assert!(e.contains("the output exceeds 64 MiB"), "{e}");
+        assert!(e.contains("t.tmpl:1:18: the output"), "{e}");
+    }
+
+    #[test]
+    fn strings_built_without_printing_are_bounded() {
+        let e = err(
+            "{{$x := \"xxxxxxxx\"}}{{range 40}}{{$x = printf \"%s%s\" $x $x}}{{end}}",
+            json!({}),
+        );
+        assert!(
+            e.contains("error calling printf: the result exceeds 64 MiB"),
+            "{e}"
+        );
+        // Two wide fields are fine.
+        assert_eq!(
+            ok("{{printf \"%1000000d%1000000d\" 1 2 | len}}", json!({})),
+            "2000000"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_a_parse_error_not_a_stack_overflow() {
+        let parens = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = err(&parens, json!({}));
+        assert!(e.contains("nest more than 256 levels"), "{e}");
+        assert!(e.contains("t.tmpl:1:260"), "{e}");
+        let ifs = format!("{}x{}", "{{if 1}}".repeat(10_000), "{{end}}".repeat(10_000));
+        let e = err(&ifs, json!({}));
+        assert!(e.contains("nest more than 256 levels"), "{e}");
+        // 200 levels are fine.
+        let ok_ifs = format!("{}x{}", "{{if 1}}".repeat(200), "{{end}}".repeat(200));
+        assert_eq!(ok(&ok_ifs, json!({})), "x");
+    }
+
+    #[test]
+    fn endless_work_is_cut_off_by_steps() {
+        let e = err(
+            "{{range 1000000}}{{range 1000000}}{{end}}{{end}}",
+            json!({}),
+        );
+        assert!(e.contains("more than 5000000 evaluation steps"), "{e}");
+    }
+}

@@ -69,6 +69,10 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
     let mut argn = 0usize;
     let mut reordered = false;
     while i < f.len() {
+        // Stop once past the output limit: the caller turns an oversized result into an error.
+        if out.len() > crate::limits::MAX_OUTPUT {
+            break;
+        }
         if f[i] != '%' {
             out.push(f[i]);
             i += 1;
@@ -228,8 +232,15 @@ fn bad_verb(verb: char, v: &Value, out: &mut String) {
 /// Pad `body` to the width: spaces left (or right with `-`), or zeros when `zero` (numbers pad
 /// after their sign).
 fn pad(body: &str, s: &Spec, zero: bool, out: &mut String) {
-    let n = body.chars().count();
     let w = s.width.unwrap_or(0);
+    if body.len() >= w {
+        // At least as many characters as bytes/4, at least `w` bytes: no counting needed.
+        if w == 0 || body.len() >= 4 * w || body.chars().count() >= w {
+            out.push_str(body);
+            return;
+        }
+    }
+    let n = body.chars().count();
     if n >= w {
         out.push_str(body);
         return;

@@ -4,11 +4,13 @@
 use super::lexer::{Tok, Token};
 use super::SyntaxError;
 use crate::funcs;
+use crate::limits::MAX_DEPTH;
 
 /// A node of the template body.
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
-    Text(String),
+    /// Text and where it starts.
+    Text(String, usize),
     /// `{{ pipeline }}`: prints the value unless the pipeline declares variables.
     Action(Pipe),
     If(Branch),
@@ -68,6 +70,9 @@ struct Parser {
     /// Variables in scope (Go checks these at parse time).
     vars: Vec<String>,
     range_depth: usize,
+    /// Nesting of control bodies and parentheses, bounded so that a template of 10,000 `(` or
+    /// `{{if}}` is an error rather than a stack overflow (here or in the evaluator).
+    depth: usize,
 }
 
 /// What ended a list.
@@ -83,6 +88,7 @@ pub(crate) fn parse(toks: Vec<Token>) -> Result<Vec<Node>, SyntaxError> {
         i: 0,
         vars: vec![String::new()],
         range_depth: 0,
+        depth: 0,
     };
     let (list, end) = p.list()?;
     match end {
@@ -129,7 +135,7 @@ impl Parser {
             let t = self.next();
             match t.kind {
                 Tok::Eof => return Ok((nodes, (Stop::Eof, t.pos))),
-                Tok::Text(s) => nodes.push(Node::Text(s)),
+                Tok::Text(s) => nodes.push(Node::Text(s, t.pos)),
                 Tok::Open => {
                     let kw = match &self.peek().kind {
                         Tok::Ident(s) => s.clone(),
@@ -189,6 +195,26 @@ impl Parser {
     /// `if`/`with`/`range` after the keyword, through the matching `{{end}}`. `{{else if …}}` and
     /// `{{else with …}}` nest a new control in the else branch that shares this `{{end}}`.
     fn control(&mut self, kw: &str, pos: usize) -> Result<Node, SyntaxError> {
+        self.enter(pos)?;
+        let node = self.control_body(kw, pos);
+        self.depth -= 1;
+        node
+    }
+
+    /// One level deeper, or an error past [`MAX_DEPTH`].
+    fn enter(&mut self, pos: usize) -> Result<(), SyntaxError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SyntaxError::new(
+                pos,
+                format!("actions and parentheses nest more than {MAX_DEPTH} levels deep"),
+            )
+            .with_hint("flatten the template: split it with variables or {{define}}"));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn control_body(&mut self, kw: &str, pos: usize) -> Result<Node, SyntaxError> {
         let mark = self.vars.len();
         let pipe = self.pipeline(kw, kw == "range")?;
         if kw == "range" {
@@ -368,10 +394,12 @@ impl Parser {
                 }
                 Arg::Var(name, Vec::new())
             }
-            Tok::LParen => Arg::Sub(
-                Box::new(self.pipeline("parenthesized pipeline", false)?),
-                Vec::new(),
-            ),
+            Tok::LParen => {
+                self.enter(t.pos)?;
+                let pipe = self.pipeline("parenthesized pipeline", false);
+                self.depth -= 1;
+                Arg::Sub(Box::new(pipe?), Vec::new())
+            }
             Tok::Ident(name) => match name.as_str() {
                 "true" => Arg::Bool(true),
                 "false" => Arg::Bool(false),
