@@ -7,9 +7,15 @@
 //! here too, so the parser knows them, and evaluated in `exec`.
 
 mod builtins;
+mod collections;
+mod crypto;
 mod encoding;
+mod env;
 pub(crate) mod fmt;
+mod math;
+mod parsing;
 mod strings;
+mod time;
 mod vault;
 
 use crate::value::Value;
@@ -40,6 +46,12 @@ const FAMILIES: &[&[Def]] = &[
     fmt::FUNCS,
     strings::FUNCS,
     encoding::FUNCS,
+    collections::FUNCS,
+    math::FUNCS,
+    parsing::FUNCS,
+    time::FUNCS,
+    crypto::FUNCS,
+    env::FUNCS,
     vault::FUNCS,
 ];
 
