@@ -5,12 +5,11 @@
 //! fetches every pending secret at once and executes again, until a pass needs nothing new.
 
 use crate::funcs;
-use crate::limits::{MAX_OUTPUT, MAX_RANGE, MAX_STEPS};
-use crate::parse::parser::{Arg, Branch, Cmd, Node, Pipe};
+use crate::limits::{MAX_CALL_DEPTH, MAX_DEPTH, MAX_OUTPUT, MAX_RANGE, MAX_STEPS};
+use crate::parse::parser::{Arg, Branch, Cmd, Node, Parsed, Pipe};
 use crate::value::{fmt_v, Value};
 use envfile_core::Error;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// The secrets a pass may read (`secret` argument → its `.Data`), and those it asked for that
@@ -41,6 +40,11 @@ enum Flow {
 
 struct Exec<'a, 'k> {
     secrets: &'a mut Secrets<'k>,
+    defs: &'a HashMap<String, Vec<Node>>,
+    /// `{{template}}` calls in progress, against [`MAX_CALL_DEPTH`].
+    calls: usize,
+    /// Bodies being walked (nested actions across template calls), against [`MAX_DEPTH`] * 2.
+    depth: usize,
     vars: Vec<(String, Value)>,
     out: Zeroizing<String>,
     /// Evaluation steps so far, against [`MAX_STEPS`].
@@ -48,15 +52,28 @@ struct Exec<'a, 'k> {
 }
 
 /// Run `nodes` with an empty root (`.` and `$`). The output is zeroized if execution fails.
-pub(crate) fn execute(nodes: &[Node], secrets: &mut Secrets<'_>) -> Result<String, Fail> {
+pub(crate) fn execute(parsed: &Parsed, secrets: &mut Secrets<'_>) -> Result<String, Fail> {
     let mut x = Exec {
         secrets,
+        defs: &parsed.defs,
+        calls: 0,
+        depth: 0,
         vars: vec![(String::new(), Value::Invalid)],
         out: Zeroizing::new(String::new()),
         steps: 0,
     };
-    x.walk(&Value::Invalid, nodes)?;
+    x.walk(&Value::Invalid, &parsed.root)?;
     Ok(std::mem::take(&mut *x.out))
+}
+
+/// Where a node starts, for errors about it.
+fn node_pos(n: &Node) -> usize {
+    match n {
+        Node::Text(_, pos) | Node::Template { pos, .. } => *pos,
+        Node::Action(p) => p.cmds.first().map_or(0, |c| c.start),
+        Node::If(b) | Node::With(b) | Node::Range(b) => b.pipe.cmds.first().map_or(0, |c| c.start),
+        Node::Break | Node::Continue => 0,
+    }
 }
 
 fn at_pos(pos: usize, message: impl Into<String>) -> Fail {
@@ -77,6 +94,24 @@ fn at(cmd: &Cmd, message: impl Into<String>) -> Fail {
 
 impl Exec<'_, '_> {
     fn walk(&mut self, dot: &Value, nodes: &[Node]) -> Result<Flow, Fail> {
+        // Recursive `{{template}}` calls stack bodies beyond what one parse allows.
+        if self.depth >= 2 * MAX_DEPTH {
+            let pos = nodes.first().map_or(0, node_pos);
+            return Err(at_pos(
+                pos,
+                format!(
+                    "actions nest more than {} levels deep (through {{{{template}}}} calls)",
+                    2 * MAX_DEPTH
+                ),
+            ));
+        }
+        self.depth += 1;
+        let flow = self.walk_nodes(dot, nodes);
+        self.depth -= 1;
+        flow
+    }
+
+    fn walk_nodes(&mut self, dot: &Value, nodes: &[Node]) -> Result<Flow, Fail> {
         for node in nodes {
             let flow = match node {
                 Node::Text(t, pos) => {
@@ -98,6 +133,16 @@ impl Exec<'_, '_> {
                 Node::If(b) => self.if_with(dot, b, false)?,
                 Node::With(b) => self.if_with(dot, b, true)?,
                 Node::Range(b) => self.range(dot, b)?,
+                Node::Template { name, pipe, pos } => {
+                    self.step(*pos)?;
+                    let dot = match pipe {
+                        Some(p) => self.pipe(dot, p)?,
+                        None => Value::Nil,
+                    };
+                    self.call_template(name, dot, *pos)?;
+                    self.check_output(*pos)?;
+                    Flow::Normal
+                }
                 Node::Break => Flow::Break,
                 Node::Continue => Flow::Continue,
             };
@@ -106,6 +151,26 @@ impl Exec<'_, '_> {
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// Run a `{{define}}`d template with `dot` as its `.` and `$`, writing to the output.
+    fn call_template(&mut self, name: &str, dot: Value, pos: usize) -> Result<(), Fail> {
+        let defs = self.defs;
+        let Some(body) = defs.get(name) else {
+            return Err(at_pos(pos, format!("no such template \"{name}\"")));
+        };
+        if self.calls >= MAX_CALL_DEPTH {
+            return Err(at_pos(
+                pos,
+                format!("{{{{template}}}} calls nest more than {MAX_CALL_DEPTH} deep"),
+            ));
+        }
+        self.calls += 1;
+        let vars = std::mem::replace(&mut self.vars, vec![(String::new(), dot.clone())]);
+        let result = self.walk(&dot, body);
+        self.vars = vars;
+        self.calls -= 1;
+        result.map(drop)
     }
 
     /// Count one step; past [`MAX_STEPS`] the render stops (a template that loops for minutes
@@ -283,8 +348,21 @@ impl Exec<'_, '_> {
             args.push(self.arg(dot, a, cmd)?);
         }
         args.extend(fin);
-        if name == "secret" {
-            return self.secret(args, cmd);
+        self.stateful(name, args, cmd)
+    }
+
+    /// Functions that need the render's state; every other one goes to the library.
+    fn stateful(&mut self, name: &str, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        match name {
+            "secret" => return self.secret(args, cmd),
+            "secrets" => {
+                return Err(at(
+                    cmd,
+                    "error calling secrets: listing secret paths is not yet supported by envfile",
+                ))
+            }
+            "executeTemplate" => return self.execute_template(args, cmd),
+            _ => {}
         }
         call(name, args, cmd)
     }
@@ -298,13 +376,7 @@ impl Exec<'_, '_> {
             Arg::Float(f) => (Value::Float(*f), &[][..]),
             Arg::Str(s) => (Value::str(s.clone()), &[][..]),
             // A function name as an argument is called with no arguments.
-            Arg::Func(name) => {
-                if name == "secret" {
-                    return self.secret(Vec::new(), cmd);
-                }
-                let v = call(name, Vec::new(), cmd)?;
-                (v, &[][..])
-            }
+            Arg::Func(name) => (self.stateful(name, Vec::new(), cmd)?, &[][..]),
             Arg::Field(chain) => (dot.clone(), chain.as_slice()),
             Arg::Var(name, chain) => {
                 let v = self
@@ -323,27 +395,66 @@ impl Exec<'_, '_> {
             .try_fold(base, |v, f| field(&v, f).map_err(|m| at(cmd, m)))
     }
 
-    fn secret(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
-        let path =
-            match args.as_slice() {
-                [Value::Str(p)] => p.as_str(),
-                [other] => {
-                    return Err(at(
-                        cmd,
-                        format!(
-                            "error calling secret: the path must be a string, not {}",
-                            other.type_name()
-                        ),
-                    ))
-                }
-                [] => return Err(at(cmd, "wrong number of args for secret: want 1 got 0")),
-                _ => return Err(at(
+    /// `executeTemplate NAME [DOT]`: a `{{define}}`d template's output as a string.
+    fn execute_template(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let mut it = args.into_iter();
+        let name = match it.next() {
+            Some(Value::Str(s)) => s.to_string(),
+            Some(other) => {
+                return Err(at(
                     cmd,
-                    "secret with KEY=VALUE arguments writes to Vault; envfile templates only read",
-                )),
-            };
+                    format!(
+                    "error calling executeTemplate: wrong type for value; expected string; got {}",
+                    other.type_name()
+                ),
+                ))
+            }
+            None => {
+                return Err(at(
+                    cmd,
+                    "wrong number of args for executeTemplate: want at least 1 got 0",
+                ))
+            }
+        };
+        let dot = it.next().unwrap_or(Value::Nil);
+        if it.next().is_some() {
+            return Err(at(
+                cmd,
+                "error calling executeTemplate: wrong number of arguments, expected 1 or 2",
+            ));
+        }
+        let outer = std::mem::replace(&mut self.out, Zeroizing::new(String::new()));
+        let result = self.call_template(&name, dot, cmd.start);
+        let inner = std::mem::replace(&mut self.out, outer);
+        result?;
+        Ok(Value::str(inner.as_str()))
+    }
+
+    fn secret(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let path = match args.as_slice() {
+            [Value::Str(p)] => p.as_str(),
+            [other] => {
+                return Err(at(
+                    cmd,
+                    format!(
+                        "error calling secret: the path must be a string, not {}",
+                        other.type_name()
+                    ),
+                ))
+            }
+            [] => return Err(at(cmd, "wrong number of args for secret: want 1 got 0")),
+            _ => {
+                return Err(at(
+                    cmd,
+                    format!(
+                        "error calling secret: {}",
+                        funcs::not_yet("secret with KEY=VALUE arguments (a write)")
+                    ),
+                ))
+            }
+        };
         match self.secrets.known.get(path) {
-            Some(Ok(data)) => Ok(Value::Secret(Arc::new(data.clone()))),
+            Some(Ok(record)) => Ok(record.clone()),
             Some(Err(e)) => Err(Fail::Secret(e.clone())),
             None => {
                 self.secrets.pending.insert(path.to_owned());
@@ -382,10 +493,7 @@ fn field(v: &Value, name: &str) -> Result<Value, String> {
             None if m.data_alias && name == "data" => v.clone(),
             None => Value::Nil,
         }),
-        Value::Secret(data) if name == "Data" => Ok((**data).clone()),
-        Value::Secret(_) => Err(format!(
-            "can't evaluate field {name} of a secret: envfile fills only .Data"
-        )),
+        Value::Secret(r) => r.field(name),
         Value::Invalid => Ok(Value::Invalid),
         Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
         other => Err(format!(

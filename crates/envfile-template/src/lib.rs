@@ -69,7 +69,7 @@ enum Pass {
 pub struct Template {
     name: String,
     src: String,
-    nodes: Vec<parse::Node>,
+    parsed: parse::Parsed,
 }
 
 impl std::fmt::Debug for Template {
@@ -87,7 +87,7 @@ impl Template {
     pub fn parse(name: impl Into<String>, src: impl Into<String>) -> Result<Self> {
         let name = name.into();
         let src = src.into();
-        let nodes = parse::parse(&src).map_err(|e| {
+        let parsed = parse::parse(&src).map_err(|e| {
             let (line, col) = line_col(&src, e.pos);
             let err = Error::config(format!("template {name}:{line}:{col}: {}", e.message));
             match e.hint {
@@ -98,7 +98,7 @@ impl Template {
                 ),
             }
         })?;
-        Ok(Self { name, src, nodes })
+        Ok(Self { name, src, parsed })
     }
 
     /// Read and parse a template file.
@@ -145,7 +145,13 @@ impl Template {
             };
             for p in paths {
                 let mut v = lookup(&p);
-                let data = v.as_ref().map(Value::from_json).map_err(Clone::clone);
+                let data = v
+                    .as_ref()
+                    .map(|j| {
+                        let record = value::SecretRecord::plain(Value::from_json(j));
+                        Value::Secret(std::sync::Arc::new(record))
+                    })
+                    .map_err(Clone::clone);
                 if let Ok(j) = v.as_mut() {
                     zeroize_json(j);
                 }
@@ -161,7 +167,7 @@ impl Template {
             known,
             pending: Default::default(),
         };
-        let result = exec::execute(&self.nodes, &mut secrets);
+        let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {
             return Pass::Done(result.map(SecretString::new).map_err(|f| self.fail(f)));
         }

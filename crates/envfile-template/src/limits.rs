@@ -10,7 +10,7 @@ pub const MAX_OUTPUT: usize = 64 * 1024 * 1024;
 
 /// Deepest nesting of actions (`if`/`with`/`range`/`define` bodies) and parentheses the parser
 /// accepts; the evaluator recurses at most this deep per template, plus template calls.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 100;
 
 /// Deepest chain of `{{template}}` calls (Go's own limit is 100,000, far beyond a thread's stack).
 pub const MAX_CALL_DEPTH: usize = 100;

@@ -2,7 +2,7 @@
 //! reference, fetched through core's [`Resolver`] — the one interface the engine uses to reach
 //! backends.
 
-use crate::value::{Map, Value};
+use crate::value::{Map, SecretRecord, Value};
 use envfile_core::{
     BackendSel, Error, ErrorKind, Fetched, Locator, RefForm, Reference, Resolver, Result,
     SecretValue,
@@ -46,6 +46,8 @@ fn classify(arg: &str) -> Result<Source> {
     let mut locator = Locator::new(path);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
+            // The agent reads the latest version for `version=0`.
+            Some(("version", "0")) => locator.version = None,
             Some(("version", v)) => locator.version = Some(v.to_owned()),
             _ => {
                 return Err(Error::new(
@@ -90,15 +92,25 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
     );
     for ((i, r, vault), f) in whole.iter().zip(fetched) {
         out[*i] = Some(f.and_then(|f| {
-            if *vault {
-                vault_data(&f, r)
+            let data = if *vault {
+                vault_data(&f, r)?
             } else {
-                ref_data(&f.value, r)
+                ref_data(&f.value, r)?
+            };
+            let mut record = SecretRecord::plain(data);
+            if let Some(lease) = &f.lease {
+                record.lease_id = lease.id.clone();
+                record.lease_duration = i64::try_from(lease.ttl.as_secs()).unwrap_or(i64::MAX);
+                record.renewable = lease.renewable;
             }
+            Ok(Value::Secret(Arc::new(record)))
         }));
     }
     for ((i, r), v) in keyed.iter().zip(selected) {
-        out[*i] = Some(v.and_then(|v| ref_data(&v, r)));
+        out[*i] = Some(
+            v.and_then(|v| ref_data(&v, r))
+                .map(|d| Value::Secret(Arc::new(SecretRecord::plain(d)))),
+        );
     }
     out.into_iter()
         .map(|v| v.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "secret was not fetched"))))

@@ -231,9 +231,14 @@ fn fetch_errors_surface_with_the_reference() {
 }
 
 #[test]
-fn a_secret_record_has_only_data() {
-    let e = err(r#"{{ (secret "s").LeaseID }}"#, json!({"s": {}}));
-    assert!(e.contains("only .Data"), "{e}");
+fn a_secret_record_has_the_agents_fields() {
+    // A read without a lease, as the agent shows a KV v2 read.
+    let src = r#"{{ with secret "s" }}[{{ .LeaseID }}|{{ .LeaseDuration }}|{{ .Renewable }}|{{ .Warnings }}|{{ .Auth }}|{{ .WrapInfo }}]{{ end }}"#;
+    assert_eq!(ok(src, json!({"s": {}})), "[|0|false|[]|<nil>|<nil>]");
+    let e = err(r#"{{ (secret "s").RequestID }}"#, json!({"s": {}}));
+    assert!(e.contains("request id"), "{e}");
+    let e = err(r#"{{ (secret "s").Nope }}"#, json!({"s": {}}));
+    assert!(e.contains("can't evaluate field Nope"), "{e}");
 }
 
 /// Issue 14, item 9: templates that used to abort, exhaust memory or overflow the stack fail
@@ -279,14 +284,34 @@ mod limits {
     fn deep_nesting_is_a_parse_error_not_a_stack_overflow() {
         let parens = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
         let e = err(&parens, json!({}));
-        assert!(e.contains("nest more than 256 levels"), "{e}");
-        assert!(e.contains("t.tmpl:1:260"), "{e}");
+        assert!(e.contains("nest more than 100 levels"), "{e}");
+        assert!(e.contains("t.tmpl:1:104"), "{e}");
         let ifs = format!("{}x{}", "{{if 1}}".repeat(10_000), "{{end}}".repeat(10_000));
         let e = err(&ifs, json!({}));
-        assert!(e.contains("nest more than 256 levels"), "{e}");
-        // 200 levels are fine.
-        let ok_ifs = format!("{}x{}", "{{if 1}}".repeat(200), "{{end}}".repeat(200));
+        assert!(e.contains("nest more than 100 levels"), "{e}");
+        // 90 levels are fine.
+        let ok_ifs = format!("{}x{}", "{{if 1}}".repeat(90), "{{end}}".repeat(90));
         assert_eq!(ok(&ok_ifs, json!({})), "x");
+    }
+
+    #[test]
+    fn recursive_templates_stop_before_the_stack_does() {
+        let nest = format!(
+            "{}{{{{template \"r\" .}}}}{}",
+            "{{if 1}}".repeat(90),
+            "{{end}}".repeat(90)
+        );
+        let src = format!("{{{{define \"r\"}}}}{nest}{{{{end}}}}x{{{{template \"r\" 1}}}}");
+        let e = err(&src, json!({}));
+        assert!(
+            e.contains("levels deep (through {{template}} calls)"),
+            "{e}"
+        );
+        let e = err(
+            "{{define \"r\"}}{{template \"r\"}}{{end}}{{template \"r\"}}",
+            json!({}),
+        );
+        assert!(e.contains("calls nest more than"), "{e}");
     }
 
     #[test]

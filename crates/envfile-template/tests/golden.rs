@@ -56,10 +56,15 @@ fn template_goldens_match_the_agent_output() {
     let tmpls = templates(Path::new(FIXTURES));
     assert!(tmpls.len() >= 8, "fixtures missing");
     let mut failures = Vec::new();
+    let mut checked = 0;
     for t in &tmpls {
         let name = t.file_stem().unwrap().to_string_lossy().into_owned();
-        let golden = std::fs::read(t.with_extension("golden"))
-            .unwrap_or_else(|e| panic!("{name}.golden: {e}"));
+        // Fixtures without a committed golden are compared with the live agent only
+        // (tests/tests/template_agent.rs).
+        let Ok(golden) = std::fs::read(t.with_extension("golden")) else {
+            continue;
+        };
+        checked += 1;
         match render(t, &all) {
             Err(e) => failures.push(format!("{name}: {e}")),
             Ok(got) if got.as_bytes() != golden.as_slice() => {
@@ -82,6 +87,7 @@ fn template_goldens_match_the_agent_output() {
             Ok(_) => {}
         }
     }
+    assert!(checked >= 8, "goldens missing: {checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -37,6 +37,9 @@ pub struct Args {
     /// Render this Vault Agent (Go text/template) template instead of an env file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["envfile", "name", "namespace"])]
     pub template: Option<PathBuf>,
+    /// List the functions --template supports (one per line) and exit.
+    #[arg(long, exclusive = true)]
+    pub template_functions: bool,
     /// Render what an ECS task would see: its container's `secrets` and `environment`.
     #[arg(long, value_name = "TASKDEF.json", conflicts_with = "envfile")]
     pub from_ecs_task_definition: Option<PathBuf>,
@@ -52,6 +55,11 @@ pub fn format_parser() -> impl TypedValueParser<Value = Format> {
 
 /// Run `envfile render`.
 pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
+    if args.template_functions {
+        let mut list = envfile_template::function_names().join("\n");
+        list.push('\n');
+        return Ok(output::write_stdout(list.as_bytes())?);
+    }
     if let Some(t) = &args.template {
         return super::template::run(t, args.out.as_ref(), args.mode, global).await;
     }

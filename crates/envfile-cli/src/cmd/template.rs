@@ -1,5 +1,5 @@
 //! `envfile render --template FILE`: render a Vault Agent (consul-template) compatible template
-//! instead of an env file. The engine is `envfile_core::template`.
+//! instead of an env file. The engine is the `envfile-template` crate.
 
 use crate::context::GlobalArgs;
 use crate::exit::Failure;

@@ -74,7 +74,7 @@ pub(crate) fn to_json(
         }
     };
     match v {
-        Value::Nil | Value::Invalid => out.push_str("null"),
+        Value::Nil | Value::Invalid | Value::NilPointer(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) if f.is_finite() => out.push_str(&go_json_float(*f)),

@@ -29,47 +29,31 @@ pub(crate) const FUNCS: &[Def] = &[
         let [path] = strs_n("file", &a)?;
         read_file(path).map(Value::str)
     }),
-    Def::new("writeToFile", |_| {
-        Err(refused(
-            "writeToFile",
-            "writes files other than the template's destination",
-        ))
-    }),
-    Def::new("plugin", |_| Err(refused("plugin", "runs a program"))),
-    Def::new("sockaddr", |_| {
-        Err(refused(
-            "sockaddr",
-            "inspects the host's network interfaces",
-        ))
-    }),
-    Def::new("spew_dump", |_| {
-        Err(refused(
-            "spew_dump",
-            "is a debugging aid that prints Go internals",
-        ))
-    }),
-    Def::new("spew_sdump", |_| {
-        Err(refused(
-            "spew_sdump",
-            "is a debugging aid that prints Go internals",
-        ))
-    }),
-    Def::new("spew_printf", |_| {
-        Err(refused(
-            "spew_printf",
-            "is a debugging aid that prints Go internals",
-        ))
-    }),
-    Def::new("spew_sprintf", |_| {
-        Err(refused(
-            "spew_sprintf",
-            "is a debugging aid that prints Go internals",
-        ))
-    }),
 ];
 
-fn refused(name: &str, why: &str) -> String {
-    format!("{name} is not supported by envfile: it {why}")
+/// consul-template functions envfile refuses, and why.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "writeToFile",
+        "writes files other than the template's destination",
+    ),
+    ("plugin", "runs a program"),
+    ("sockaddr", "inspects the host's network interfaces"),
+    ("spew_dump", "is a debugging aid that prints Go internals"),
+    ("spew_sdump", "is a debugging aid that prints Go internals"),
+    ("spew_printf", "is a debugging aid that prints Go internals"),
+    (
+        "spew_sprintf",
+        "is a debugging aid that prints Go internals",
+    ),
+];
+
+/// Why `name` is refused, if it is.
+pub(crate) fn refused(name: &str) -> Option<String> {
+    REFUSED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, why)| format!("function \"{n}\" is not supported by envfile: it {why}"))
 }
 
 /// The file's text, at most the output limit.
@@ -106,6 +90,6 @@ mod tests {
             "d"
         );
         assert!(run("mustEnv", vec![s("ENVFILE_TEMPLATE_SURELY_UNSET")]).contains("is empty"));
-        assert!(run("plugin", vec![s("x")]).contains("runs a program"));
+        assert!(super::refused("plugin").unwrap().contains("runs a program"));
     }
 }

@@ -215,7 +215,8 @@ fn is_nil(v: &Value) -> bool {
 }
 
 /// Go's `%!verb(type=value)` for a verb the operand's type does not take.
-fn bad_verb(verb: char, v: &Value, out: &mut String) {
+/// The value prints as `%v` under the directive's own flags, width and precision, as Go does.
+fn bad_verb(verb: char, v: &Value, s: &Spec, out: &mut String) {
     out.push_str("%!");
     out.push(verb);
     out.push('(');
@@ -224,7 +225,7 @@ fn bad_verb(verb: char, v: &Value, out: &mut String) {
     } else {
         out.push_str(v.type_name());
         out.push('=');
-        fmt_v(v, out);
+        fmt_arg(v, 'v', s, out, 0);
     }
     out.push(')');
 }
@@ -278,16 +279,18 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
         return;
     }
     match v {
+        Value::NilPointer(_) if verb == 'v' => pad("<nil>", s, false, out),
+        Value::NilPointer(_) => bad_verb(verb, v, s, out),
         Value::Nil | Value::Invalid => {
             if verb == 'v' || depth > 0 {
                 pad("<nil>", s, false, out)
             } else {
-                bad_verb(verb, v, out)
+                bad_verb(verb, v, s, out)
             }
         }
         Value::Bool(b) => match verb {
             'v' | 't' => pad(if *b { "true" } else { "false" }, s, false, out),
-            _ => bad_verb(verb, v, out),
+            _ => bad_verb(verb, v, s, out),
         },
         Value::Int(i) => fmt_int(*i, verb, s, v, out),
         Value::Float(f) => fmt_float(*f, verb, s, v, out),
@@ -403,7 +406,7 @@ fn fmt_int(i: i64, verb: char, s: &Spec, v: &Value, out: &mut String) {
             }
             return pad(&body, s, false, out);
         }
-        _ => return bad_verb(verb, v, out),
+        _ => return bad_verb(verb, v, s, out),
     };
     let mut digits = digits;
     if let Some(p) = s.prec {
@@ -453,6 +456,15 @@ fn fmt_float(f: f64, verb: char, s: &Spec, v: &Value, out: &mut String) {
         'g' => float_g(f, s.prec, 'e'),
         'G' => float_g(f, s.prec, 'E'),
         'e' | 'E' => float_e(f, s.prec.unwrap_or(6), verb),
+        'x' | 'X' => {
+            let h = float_hex(f);
+            if verb == 'X' {
+                h.to_uppercase()
+            } else {
+                h
+            }
+        }
+        'b' => float_bin(f),
         'f' | 'F' => {
             if f.is_finite() {
                 format!("{:.*}", s.prec.unwrap_or(6), f)
@@ -460,7 +472,7 @@ fn fmt_float(f: f64, verb: char, s: &Spec, v: &Value, out: &mut String) {
                 go_fmt_float(f)
             }
         }
-        _ => return bad_verb(verb, v, out),
+        _ => return bad_verb(verb, v, s, out),
     };
     let mut body = body;
     if !body.starts_with(['-', '+']) {
@@ -473,6 +485,53 @@ fn fmt_float(f: f64, verb: char, s: &Spec, v: &Value, out: &mut String) {
         // +Inf keeps its sign only under `+`; Go prints `+Inf` for %v as well.
     }
     pad(&body, s, s.zero && f.is_finite(), out)
+}
+
+/// The sign, 53-bit integer mantissa and binary exponent of a finite float: `f = m * 2^e`.
+fn float_parts(f: f64) -> (bool, u64, i64) {
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        (neg, mant, -1074)
+    } else {
+        (neg, mant | (1 << 52), exp - 1075)
+    }
+}
+
+/// `%b` of a float: `4503599627370496p-52`.
+fn float_bin(f: f64) -> String {
+    if !f.is_finite() {
+        return go_fmt_float(f);
+    }
+    let (neg, m, e) = float_parts(f);
+    let sign = if neg { "-" } else { "" };
+    let esign = if e < 0 { '-' } else { '+' };
+    format!("{sign}{m}p{esign}{}", e.abs())
+}
+
+/// `%x` of a float (shortest): `0x1.cp+01`.
+fn float_hex(f: f64) -> String {
+    if !f.is_finite() {
+        return go_fmt_float(f);
+    }
+    let (neg, mut m, mut e) = float_parts(f);
+    let sign = if neg { "-" } else { "" };
+    if m == 0 {
+        return format!("{sign}0x0p+00");
+    }
+    // Normalise to a leading 1 in bit 52.
+    while m < (1 << 52) {
+        m <<= 1;
+        e -= 1;
+    }
+    let e = e + 52;
+    let frac = format!("{:013x}", m & ((1 << 52) - 1));
+    let frac = frac.trim_end_matches('0');
+    let dot = if frac.is_empty() { "" } else { "." };
+    let esign = if e < 0 { '-' } else { '+' };
+    format!("{sign}0x1{dot}{frac}p{esign}{:02}", e.abs())
 }
 
 /// Go's exponent: a sign and at least two digits.
@@ -602,7 +661,7 @@ fn fmt_str(t: &str, verb: char, s: &Spec, v: &Value, out: &mut String) {
             }
             pad(&h, s, s.zero, out)
         }
-        _ => bad_verb(verb, v, out),
+        _ => bad_verb(verb, v, s, out),
     }
 }
 

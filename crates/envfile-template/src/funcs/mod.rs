@@ -18,6 +18,8 @@ mod strings;
 mod time;
 mod vault;
 
+pub(crate) use vault::not_yet;
+
 use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -40,8 +42,14 @@ impl Def {
     }
 }
 
+/// Functions `exec` evaluates because they need the render's state.
+const STATEFUL: &[Def] = &[Def::new("executeTemplate", |_| {
+    Err("internal: evaluated by the executor".into())
+})];
+
 /// The function families, in lookup order.
 const FAMILIES: &[&[Def]] = &[
+    STATEFUL,
     builtins::FUNCS,
     fmt::FUNCS,
     strings::FUNCS,
@@ -73,7 +81,7 @@ pub(crate) fn exists(name: &str) -> bool {
 
 /// Why a function consul-template defines is not available, for the parse error.
 pub(crate) fn unsupported(name: &str) -> Option<String> {
-    vault::unsupported(name)
+    vault::unsupported(name).or_else(|| env::refused(name))
 }
 
 /// Every function a template may call, sorted (for `--help` and error hints).

@@ -77,25 +77,22 @@ fn map_chars<I: ExactSizeIterator<Item = char>>(s: &str, f: impl Fn(char) -> I) 
         .collect()
 }
 
-/// `cases.Title(language.Und, cases.NoLower)`: the first letter of each word upper-cased (title
-/// case), the rest untouched. A word starts after a character that is not a letter, digit,
-/// apostrophe or combining mark.
+/// `cases.Title(language.Und, cases.NoLower)`: the first cased letter of each word upper-cased
+/// (title case), the rest untouched. Words are runs of letters, digits, `_` and apostrophes
+/// (`x_y` → `X_y`, `3d` → `3D`).
 fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut in_word = false;
+    let mut need_upper = true;
     for c in s.chars() {
-        if c.is_alphanumeric() {
-            if !in_word {
-                out.extend(c.to_uppercase().take(1));
-                // A character whose title case is several letters keeps the rest.
-                out.extend(c.to_uppercase().skip(1));
-            } else {
-                out.push(c);
-            }
-            in_word = true;
+        let word = c.is_alphanumeric() || matches!(c, '_' | '\'' | '’');
+        if !word {
+            need_upper = true;
+            out.push(c);
+        } else if need_upper && c.is_alphabetic() {
+            out.extend(c.to_uppercase());
+            need_upper = false;
         } else {
             out.push(c);
-            in_word = matches!(c, '\'' | '’') && in_word;
         }
     }
     out

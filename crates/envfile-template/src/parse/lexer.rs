@@ -223,12 +223,7 @@ impl<'a> Lexer<'a> {
                     self.terminator(at)?;
                     Tok::Ident(name)
                 }
-                '\'' => {
-                    return Err(SyntaxError::new(
-                        at,
-                        "character constants ('x') are not supported; use a string",
-                    ))
-                }
+                '\'' => Tok::Number(self.char_constant(at)?.to_string()),
                 other => {
                     return Err(SyntaxError::new(
                         at,
@@ -291,6 +286,42 @@ impl<'a> Lexer<'a> {
         }
         self.pos += len;
         Tok::Number(rest[..len].to_owned())
+    }
+
+    /// A character constant (`'a'`, `'\n'`, `'\u00e9'`): its code point, an integer as in Go.
+    fn char_constant(&mut self, at: usize) -> Result<u32, SyntaxError> {
+        let rest = self.rest();
+        let end = rest[1..]
+            .char_indices()
+            .scan(false, |esc, (i, c)| {
+                let stop = c == '\'' && !*esc;
+                *esc = c == '\\' && !*esc;
+                Some((i, stop, c))
+            })
+            .take_while(|(_, _, c)| *c != '\n')
+            .find(|(_, stop, _)| *stop)
+            .map(|(i, _, _)| i + 1)
+            .ok_or_else(|| SyntaxError::new(at, "unterminated character constant"))?;
+        let inner = &rest[1..end];
+        // Reuse the string unescaper on the body written as a string.
+        let as_string = format!("\"{}\"", inner.replace("\\'", "'").replace('"', "\\\""));
+        let mut sub = Lexer {
+            src: &as_string,
+            pos: 0,
+            out: Vec::new(),
+            trim_next: false,
+        };
+        let text = sub
+            .quoted(0)
+            .map_err(|e| SyntaxError::new(at + e.pos, e.message))?;
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                self.pos += end + 1;
+                Ok(c as u32)
+            }
+            _ => Err(SyntaxError::new(at, "malformed character constant")),
+        }
     }
 
     /// A Go interpreted string literal (`strconv.Unquote` escapes).

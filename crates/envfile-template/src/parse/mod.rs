@@ -3,7 +3,7 @@
 mod lexer;
 pub(crate) mod parser;
 
-pub(crate) use parser::Node;
+pub(crate) use parser::Parsed;
 
 /// A parse error at a byte offset.
 #[derive(Debug, Clone)]
@@ -29,6 +29,6 @@ impl SyntaxError {
 }
 
 /// Tokenize and parse `src`.
-pub(crate) fn parse(src: &str) -> Result<Vec<Node>, SyntaxError> {
+pub(crate) fn parse(src: &str) -> Result<Parsed, SyntaxError> {
     lexer::lex(src).and_then(parser::parse)
 }

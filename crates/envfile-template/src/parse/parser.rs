@@ -18,6 +18,19 @@ pub(crate) enum Node {
     Range(Branch),
     Break,
     Continue,
+    /// `{{template "name" pipeline}}` (and the call half of `{{block}}`).
+    Template {
+        name: String,
+        pipe: Option<Pipe>,
+        pos: usize,
+    },
+}
+
+/// A parsed template: the main body and the `{{define}}`d (and `{{block}}`) templates.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parsed {
+    pub root: Vec<Node>,
+    pub defs: std::collections::HashMap<String, Vec<Node>>,
 }
 
 /// `if`/`with`/`range`: the pipeline, the body, and the `else` body.
@@ -73,6 +86,7 @@ struct Parser {
     /// Nesting of control bodies and parentheses, bounded so that a template of 10,000 `(` or
     /// `{{if}}` is an error rather than a stack overflow (here or in the evaluator).
     depth: usize,
+    defs: std::collections::HashMap<String, Vec<Node>>,
 }
 
 /// What ended a list.
@@ -82,17 +96,21 @@ enum Stop {
     Else,
 }
 
-pub(crate) fn parse(toks: Vec<Token>) -> Result<Vec<Node>, SyntaxError> {
+pub(crate) fn parse(toks: Vec<Token>) -> Result<Parsed, SyntaxError> {
     let mut p = Parser {
         toks,
         i: 0,
         vars: vec![String::new()],
         range_depth: 0,
         depth: 0,
+        defs: Default::default(),
     };
     let (list, end) = p.list()?;
     match end {
-        (Stop::Eof, _) => Ok(list),
+        (Stop::Eof, _) => Ok(Parsed {
+            root: list,
+            defs: p.defs,
+        }),
         (Stop::End, pos) => Err(SyntaxError::new(pos, "unexpected {{end}}")),
         (Stop::Else, pos) => Err(SyntaxError::new(pos, "unexpected {{else}}")),
     }
@@ -170,11 +188,20 @@ impl Parser {
                                 Node::Continue
                             });
                         }
-                        "define" | "template" | "block" => {
-                            return Err(SyntaxError::new(
-                                self.peek().pos,
-                                format!("`{kw}` is not supported by envfile templates"),
-                            ))
+                        "define" | "block" => {
+                            self.next();
+                            if let Some(call) = self.definition(&kw, t.pos)? {
+                                nodes.push(call);
+                            }
+                        }
+                        "template" => {
+                            self.next();
+                            let (name, pipe) = self.template_head("template", true)?;
+                            nodes.push(Node::Template {
+                                name,
+                                pipe,
+                                pos: t.pos,
+                            });
                         }
                         _ => {
                             let pipe = self.pipeline("command", false)?;
@@ -272,6 +299,73 @@ impl Parser {
             "with" => Node::With(branch),
             _ => Node::Range(branch),
         })
+    }
+
+    /// `{{define "name"}}…{{end}}` or `{{block "name" pipeline}}…{{end}}` after the keyword; a
+    /// block also returns its call. Kept out of `list` so the recursive frames stay small.
+    #[inline(never)]
+    fn definition(&mut self, kw: &str, pos: usize) -> Result<Option<Node>, SyntaxError> {
+        if self.depth > 0 && kw == "define" {
+            return Err(SyntaxError::new(
+                pos,
+                "{{define}} is only allowed at the top level",
+            ));
+        }
+        let (name, pipe) = self.template_head(kw, kw == "block")?;
+        self.enter(pos)?;
+        // A definition sees only `$` (its dot) and is no loop body.
+        let vars = std::mem::replace(&mut self.vars, vec![String::new()]);
+        let ranges = std::mem::take(&mut self.range_depth);
+        let body = self.list();
+        self.vars = vars;
+        self.range_depth = ranges;
+        self.depth -= 1;
+        let (body, end) = body?;
+        match end {
+            (Stop::End, _) => {}
+            (Stop::Else, p) => {
+                return Err(SyntaxError::new(
+                    p,
+                    format!("unexpected {{{{else}}}} in {kw}"),
+                ))
+            }
+            (Stop::Eof, _) => {
+                return Err(SyntaxError::new(
+                    pos,
+                    format!("unexpected EOF: {{{{{kw}}}}} has no {{{{end}}}}"),
+                ))
+            }
+        }
+        self.defs.insert(name.clone(), body);
+        Ok((kw == "block").then_some(Node::Template { name, pipe, pos }))
+    }
+
+    /// `"name" [pipeline]}}` after `define`, `template` or `block`.
+    fn template_head(
+        &mut self,
+        kw: &str,
+        pipe_allowed: bool,
+    ) -> Result<(String, Option<Pipe>), SyntaxError> {
+        let t = self.next();
+        let Tok::Str(name) = t.kind else {
+            return Err(SyntaxError::new(
+                t.pos,
+                format!("unexpected {} in {kw} clause", describe(&t.kind)),
+            ));
+        };
+        if self.peek().kind == Tok::Close {
+            self.next();
+            return Ok((name, None));
+        }
+        if !pipe_allowed {
+            let t = self.peek();
+            return Err(SyntaxError::new(
+                t.pos,
+                format!("unexpected {} in {kw} clause", describe(&t.kind)),
+            ));
+        }
+        let pipe = self.pipeline(&format!("{kw} clause"), false)?;
+        Ok((name, Some(pipe)))
     }
 
     /// A pipeline through its closing `}}` (or `)` when `context` is "parenthesized pipeline").
@@ -417,7 +511,7 @@ impl Parser {
                         format!("function \"{name}\" not defined"),
                     )
                     .with_hint(
-                        "`envfile template functions` lists the functions envfile supports",
+                        "`envfile render --template-functions` lists the functions envfile supports",
                     ));
                 }
             },
