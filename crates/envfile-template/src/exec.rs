@@ -17,6 +17,10 @@ use zeroize::Zeroizing;
 pub(crate) struct Secrets<'a> {
     pub known: &'a HashMap<String, Result<Value, Error>>,
     pub pending: BTreeSet<String>,
+    /// Answers a secret synchronously during the pass (`render_with`), so one pass suffices.
+    pub lookup: Option<&'a mut dyn FnMut(&str) -> Result<Value, Error>>,
+    /// What `lookup` answered in this pass.
+    pub looked_up: HashMap<String, Result<Value, Error>>,
 }
 
 /// Why execution stopped.
@@ -355,12 +359,6 @@ impl Exec<'_, '_> {
     fn stateful(&mut self, name: &str, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
         match name {
             "secret" => return self.secret(args, cmd),
-            "secrets" => {
-                return Err(at(
-                    cmd,
-                    "error calling secrets: listing secret paths is not yet supported by envfile",
-                ))
-            }
             "executeTemplate" => return self.execute_template(args, cmd),
             _ => {}
         }
@@ -453,7 +451,18 @@ impl Exec<'_, '_> {
                 ))
             }
         };
-        match self.secrets.known.get(path) {
+        if let (None, Some(lookup)) = (self.secrets.known.get(path), self.secrets.lookup.as_mut()) {
+            if !self.secrets.looked_up.contains_key(path) {
+                let v = lookup(path);
+                self.secrets.looked_up.insert(path.to_owned(), v);
+            }
+        }
+        let known = self
+            .secrets
+            .known
+            .get(path)
+            .or_else(|| self.secrets.looked_up.get(path));
+        match known {
             Some(Ok(record)) => Ok(record.clone()),
             Some(Err(e)) => Err(Fail::Secret(e.clone())),
             None => {

@@ -121,7 +121,7 @@ impl Template {
     pub async fn render(&self, resolver: &Resolver) -> Result<SecretString> {
         let mut known: HashMap<String, Result<Value>> = HashMap::new();
         for _ in 0..MAX_ROUNDS {
-            let paths = match self.pass(&known) {
+            let paths = match self.pass(&known, None) {
                 Pass::Done(out) => return out,
                 Pass::Needs(paths) => paths,
             };
@@ -137,35 +137,36 @@ impl Template {
         &self,
         lookup: &mut dyn FnMut(&str) -> Result<serde_json::Value>,
     ) -> Result<SecretString> {
-        let mut known: HashMap<String, Result<Value>> = HashMap::new();
-        for _ in 0..MAX_ROUNDS {
-            let paths = match self.pass(&known) {
-                Pass::Done(out) => return out,
-                Pass::Needs(paths) => paths,
-            };
-            for p in paths {
-                let mut v = lookup(&p);
-                let data = v
-                    .as_ref()
-                    .map(|j| {
-                        let record = value::SecretRecord::plain(Value::from_json(j));
-                        Value::Secret(std::sync::Arc::new(record))
-                    })
-                    .map_err(Clone::clone);
-                if let Ok(j) = v.as_mut() {
-                    zeroize_json(j);
-                }
-                known.insert(p, data);
+        let mut answer = |p: &str| -> Result<Value> {
+            let mut v = lookup(p);
+            let data = v.as_ref().map(|j| {
+                let record = value::SecretRecord::plain(Value::from_json(j));
+                Value::Secret(std::sync::Arc::new(record))
+            });
+            let data = data.map_err(Clone::clone);
+            if let Ok(j) = v.as_mut() {
+                zeroize_json(j);
             }
+            data
+        };
+        match self.pass(&HashMap::new(), Some(&mut answer)) {
+            Pass::Done(out) => out,
+            // Unreachable: the lookup answers every secret within the pass.
+            Pass::Needs(_) => Err(self.too_deep()),
         }
-        Err(self.too_deep())
     }
 
     /// Execute once with the secrets `known` so far.
-    fn pass(&self, known: &HashMap<String, Result<Value>>) -> Pass {
+    fn pass<'a>(
+        &self,
+        known: &'a HashMap<String, Result<Value>>,
+        lookup: Option<&'a mut dyn FnMut(&str) -> Result<Value>>,
+    ) -> Pass {
         let mut secrets = exec::Secrets {
             known,
             pending: Default::default(),
+            lookup,
+            looked_up: HashMap::new(),
         };
         let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {
