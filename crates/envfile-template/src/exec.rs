@@ -14,11 +14,14 @@ use zeroize::Zeroizing;
 
 /// The secrets a pass may read (`secret` argument → its `.Data`), and those it asked for that
 /// are not fetched yet.
+/// Answers a `secret` argument with its record, synchronously.
+pub(crate) type Lookup<'a> = &'a mut dyn FnMut(&str) -> Result<Value, Error>;
+
 pub(crate) struct Secrets<'a> {
     pub known: &'a HashMap<String, Result<Value, Error>>,
     pub pending: BTreeSet<String>,
     /// Answers a secret synchronously during the pass (`render_with`), so one pass suffices.
-    pub lookup: Option<&'a mut dyn FnMut(&str) -> Result<Value, Error>>,
+    pub lookup: Option<Lookup<'a>>,
     /// What `lookup` answered in this pass.
     pub looked_up: HashMap<String, Result<Value, Error>>,
 }

@@ -160,7 +160,7 @@ impl Template {
     fn pass<'a>(
         &self,
         known: &'a HashMap<String, Result<Value>>,
-        lookup: Option<&'a mut dyn FnMut(&str) -> Result<Value>>,
+        lookup: Option<exec::Lookup<'a>>,
     ) -> Pass {
         let mut secrets = exec::Secrets {
             known,
