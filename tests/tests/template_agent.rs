@@ -65,6 +65,34 @@ fn stem(p: &Path) -> String {
     p.file_stem().unwrap().to_string_lossy().into_owned()
 }
 
+/// The agent `template {}` options of a fixture: `NAME.opts` next to it, `key = value` lines
+/// in HCL (`left_delimiter = "[["`, `error_on_missing_key = true`).
+fn options(t: &Path) -> Vec<(String, String)> {
+    let Ok(text) = std::fs::read_to_string(t.with_extension("opts")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// The same options as `envfile render` flags.
+fn option_flags(t: &Path) -> Vec<String> {
+    let mut flags = Vec::new();
+    for (k, v) in options(t) {
+        match (k.as_str(), v.as_str()) {
+            ("error_on_missing_key", "true") => flags.push("--error-on-missing-key".to_owned()),
+            ("left_delimiter" | "right_delimiter", v) => {
+                flags.push(format!("--{}", k.replace('_', "-")));
+                flags.push(serde_json::from_str::<String>(v).expect("a quoted delimiter"));
+            }
+            other => panic!("fixture option {other:?} has no envfile flag in this test"),
+        }
+    }
+    flags
+}
+
 /// Write each localized template into `work` and an agent config rendering them all into
 /// `work/NAME.agent`; return the config path.
 fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
@@ -82,8 +110,12 @@ fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
         let name = stem(t);
         let src = work.join(format!("{name}.tmpl"));
         std::fs::write(&src, localize(&std::fs::read_to_string(t).unwrap(), m)).unwrap();
+        let extra: String = options(t)
+            .iter()
+            .map(|(k, v)| format!("  {k} = {v}\n"))
+            .collect();
         hcl.push_str(&format!(
-            "template {{\n  source = \"{}\"\n  destination = \"{}\"\n}}\n",
+            "template {{\n  source = \"{}\"\n  destination = \"{}\"\n{extra}}}\n",
             src.display(),
             work.join(format!("{name}.agent")).display()
         ));
@@ -144,7 +176,7 @@ fn envfile_config(work: &Path) -> PathBuf {
 }
 
 /// `envfile --config CONFIG render --template TEMPLATE`, token from `VAULT_TOKEN`.
-fn envfile_render(config: &Path, template: &Path) -> std::process::Output {
+fn envfile_render(config: &Path, template: &Path, flags: &[String]) -> std::process::Output {
     let mut c = Command::new(envfile_bin());
     for (k, _) in std::env::vars() {
         if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("ENVFILE_") {
@@ -157,6 +189,7 @@ fn envfile_render(config: &Path, template: &Path) -> std::process::Output {
         .arg("render")
         .arg("--template")
         .arg(template)
+        .args(flags)
         .stdin(Stdio::null())
         .output()
         .expect("run envfile")
@@ -213,7 +246,11 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
                 ));
             }
         }
-        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        let out = envfile_render(
+            &econfig,
+            &work.path().join(format!("{name}.tmpl")),
+            &option_flags(t),
+        );
         if !out.status.success() {
             failures.push(format!(
                 "{name}: envfile failed: {}",
@@ -254,7 +291,11 @@ async fn templates_the_agent_rejects_fail_in_envfile_too() {
                 "{name}: bao agent rendered it; the fixture should fail"
             ));
         }
-        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        let out = envfile_render(
+            &econfig,
+            &work.path().join(format!("{name}.tmpl")),
+            &option_flags(t),
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() || !out.stdout.is_empty() {
             failures.push(format!("{name}: envfile rendered it"));

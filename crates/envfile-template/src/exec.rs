@@ -24,6 +24,8 @@ pub(crate) struct Secrets<'a> {
     pub lookup: Option<Lookup<'a>>,
     /// What `lookup` answered in this pass.
     pub looked_up: HashMap<String, Result<Value, Error>>,
+    /// `error_on_missing_key`: Go's `missingkey=error`.
+    pub missing_key_error: bool,
 }
 
 /// Why execution stopped.
@@ -375,7 +377,7 @@ impl Exec<'_, '_> {
             Arg::Bool(b) => (Value::Bool(*b), &[][..]),
             Arg::Int(i) => (Value::Int(*i), &[][..]),
             Arg::Float(f) => (Value::Float(*f), &[][..]),
-            Arg::Str(s) => (Value::str(s.clone()), &[][..]),
+            Arg::Str(s) => (Value::Str(s.clone()), &[][..]),
             // A function name as an argument is called with no arguments.
             Arg::Func(name) => (self.stateful(name, Vec::new(), cmd)?, &[][..]),
             Arg::Field(chain) => (dot.clone(), chain.as_slice()),
@@ -391,9 +393,9 @@ impl Exec<'_, '_> {
             }
             Arg::Sub(p, chain) => (self.pipe(dot, p)?, chain.as_slice()),
         };
-        chain
-            .iter()
-            .try_fold(base, |v, f| field(&v, f).map_err(|m| at(cmd, m)))
+        chain.iter().try_fold(base, |v, f| {
+            field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
+        })
     }
 
     /// `executeTemplate NAME [DOT]`: a `{{define}}`d template's output as a string.
@@ -498,11 +500,14 @@ fn call(name: &str, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
 
 /// `.name` on a value. A missing key is nil (Go's `<no value>`); a field of nil is Go's
 /// "nil pointer" error; any field of the root is the root.
-fn field(v: &Value, name: &str) -> Result<Value, String> {
+fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String> {
     match v {
         Value::Map(m) => Ok(match m.entries.get(name) {
             Some(e) => e.clone(),
             None if m.data_alias && name == "data" => v.clone(),
+            None if missing_key_error => {
+                return Err(format!("map has no entry for key \"{name}\""))
+            }
             None => Value::Nil,
         }),
         Value::Secret(r) => r.field(name),

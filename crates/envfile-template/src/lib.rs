@@ -64,11 +64,34 @@ enum Pass {
     Needs(Vec<String>),
 }
 
+/// The agent's `template {}` options that change how a template parses and executes.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `left_delimiter` (default `{{`).
+    pub left_delimiter: String,
+    /// `right_delimiter` (default `}}`).
+    pub right_delimiter: String,
+    /// `error_on_missing_key`: a field of a map that has no such key is an error instead of
+    /// `<no value>`.
+    pub error_on_missing_key: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            left_delimiter: "{{".into(),
+            right_delimiter: "}}".into(),
+            error_on_missing_key: false,
+        }
+    }
+}
+
 /// A parsed template.
 #[derive(Clone)]
 pub struct Template {
     name: String,
     src: String,
+    missing_key_error: bool,
     parsed: parse::Parsed,
 }
 
@@ -85,9 +108,24 @@ impl Template {
     /// an unknown function or an undefined variable is an [`ErrorKind::Config`] error naming
     /// `name:line:col`.
     pub fn parse(name: impl Into<String>, src: impl Into<String>) -> Result<Self> {
+        Self::parse_with(name, src, &Options::default())
+    }
+
+    /// [`Template::parse`] with the agent's template options.
+    pub fn parse_with(
+        name: impl Into<String>,
+        src: impl Into<String>,
+        options: &Options,
+    ) -> Result<Self> {
         let name = name.into();
         let src = src.into();
-        let parsed = parse::parse(&src).map_err(|e| {
+        let (ld, rd) = (&options.left_delimiter, &options.right_delimiter);
+        if ld.is_empty() || rd.is_empty() {
+            return Err(Error::config(format!(
+                "template {name}: the left and right delimiters must not be empty"
+            )));
+        }
+        let parsed = parse::parse(&src, ld, rd).map_err(|e| {
             let (line, col) = line_col(&src, e.pos);
             let err = Error::config(format!("template {name}:{line}:{col}: {}", e.message));
             match e.hint {
@@ -98,17 +136,27 @@ impl Template {
                 ),
             }
         })?;
-        Ok(Self { name, src, parsed })
+        Ok(Self {
+            name,
+            src,
+            missing_key_error: options.error_on_missing_key,
+            parsed,
+        })
     }
 
     /// Read and parse a template file.
     pub fn from_file(path: &Path) -> Result<Self> {
+        Self::from_file_with(path, &Options::default())
+    }
+
+    /// Read and parse a template file with the agent's template options.
+    pub fn from_file_with(path: &Path, options: &Options) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::from(e)
                 .with_reference(path.display().to_string())
                 .with_hint("--template takes the path of a template file")
         })?;
-        Self::parse(path.display().to_string(), text)
+        Self::parse_with(path.display().to_string(), text, options)
     }
 
     /// The name given at parse time.
@@ -167,6 +215,7 @@ impl Template {
             pending: Default::default(),
             lookup,
             looked_up: HashMap::new(),
+            missing_key_error: self.missing_key_error,
         };
         let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {

@@ -323,3 +323,31 @@ mod limits {
         assert!(e.contains("more than 5000000 evaluation steps"), "{e}");
     }
 }
+
+#[test]
+fn agent_options_delimiters_and_missing_keys() {
+    let opts = crate::Options {
+        left_delimiter: "[[".into(),
+        right_delimiter: "]]".into(),
+        error_on_missing_key: true,
+    };
+    let t =
+        Template::parse_with("t.tmpl", "{{ x }} [[- \" y\" -]] [[/* c */]][[ 1 ]]", &opts).unwrap();
+    let out = t.render_with(&mut |_: &str| Ok(json!({}))).unwrap();
+    assert_eq!(out.expose(), "{{ x }} y1");
+    let t = Template::parse_with("t.tmpl", "[[ (secret \"s\").Data.nope ]]", &opts).unwrap();
+    let e = t
+        .render_with(&mut |_: &str| Ok(json!({"a": 1})))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("t.tmpl:1:4") && e.contains("map has no entry for key \"nope\""),
+        "{e}"
+    );
+    let empty = crate::Options {
+        left_delimiter: String::new(),
+        ..Default::default()
+    };
+    assert!(Template::parse_with("t.tmpl", "x", &empty).is_err());
+}

@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 /// with `mode`) or stdout.
 pub async fn run(
     path: &Path,
+    options: &envfile_template::Options,
     out: Option<&PathBuf>,
     mode: u32,
     global: &GlobalArgs,
 ) -> Result<(), Failure> {
     // Parse before loading the config so a template typo is reported without touching a backend.
-    let template = Template::from_file(path)?;
+    let template = Template::from_file_with(path, options)?;
     let (_cfg, resolver) = global.resolver().await?;
     let text = template.render(&resolver).await?;
     match out {

@@ -64,7 +64,8 @@ struct Spec {
 /// `fmt.Sprintf`.
 pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
-    let f: Vec<char> = format.chars().collect();
+    // Directives are ASCII: scan bytes, copy literal runs as slices.
+    let f = format.as_bytes();
     let mut i = 0;
     let mut argn = 0usize;
     let mut reordered = false;
@@ -73,20 +74,24 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
         if out.len() > crate::limits::MAX_OUTPUT {
             break;
         }
-        if f[i] != '%' {
-            out.push(f[i]);
-            i += 1;
+        if f[i] != b'%' {
+            let j = f[i..]
+                .iter()
+                .position(|&c| c == b'%')
+                .map_or(f.len(), |k| i + k);
+            out.push_str(&format[i..j]);
+            i = j;
             continue;
         }
         i += 1;
         let mut s = Spec::default();
         while i < f.len() {
             match f[i] {
-                '+' => s.plus = true,
-                '-' => s.minus = true,
-                '#' => s.sharp = true,
-                '0' => s.zero = true,
-                ' ' => s.space = true,
+                b'+' => s.plus = true,
+                b'-' => s.minus = true,
+                b'#' => s.sharp = true,
+                b'0' => s.zero = true,
+                b' ' => s.space = true,
                 _ => break,
             }
             i += 1;
@@ -94,11 +99,11 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
         let mut good_index = true;
         // An explicit argument index, then width.
         let mut index = |i: &mut usize, argn: &mut usize, reordered: &mut bool| {
-            if *i < f.len() && f[*i] == '[' {
+            if *i < f.len() && f[*i] == b'[' {
                 *reordered = true;
-                let close = f[*i..].iter().position(|&c| c == ']');
+                let close = f[*i..].iter().position(|&c| c == b']');
                 let parsed = close.and_then(|c| {
-                    let digits: String = f[*i + 1..*i + c].iter().collect();
+                    let digits = std::str::from_utf8(&f[*i + 1..*i + c]).unwrap_or("");
                     *i += c + 1;
                     digits
                         .parse::<usize>()
@@ -117,7 +122,7 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
             }
         };
         index(&mut i, &mut argn, &mut reordered);
-        if i < f.len() && f[i] == '*' {
+        if i < f.len() && f[i] == b'*' {
             i += 1;
             match args.get(argn).and_then(int_of) {
                 Some(w) if w.unsigned_abs() <= 1_000_000 => {
@@ -130,12 +135,12 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
             }
             argn += 1;
         } else {
-            s.width = digits(&f, &mut i);
+            s.width = digits(f, &mut i);
         }
-        if i < f.len() && f[i] == '.' {
+        if i < f.len() && f[i] == b'.' {
             i += 1;
             index(&mut i, &mut argn, &mut reordered);
-            if i < f.len() && f[i] == '*' {
+            if i < f.len() && f[i] == b'*' {
                 i += 1;
                 match args.get(argn).and_then(int_of) {
                     Some(p) if (0..=1_000_000).contains(&p) => s.prec = Some(p as usize),
@@ -143,15 +148,15 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
                 }
                 argn += 1;
             } else {
-                s.prec = Some(digits(&f, &mut i).unwrap_or(0));
+                s.prec = Some(digits(f, &mut i).unwrap_or(0));
             }
         }
         index(&mut i, &mut argn, &mut reordered);
-        let Some(&verb) = f.get(i) else {
+        let Some(verb) = format.get(i..).and_then(|r| r.chars().next()) else {
             out.push_str("%!(NOVERB)");
             break;
         };
-        i += 1;
+        i += verb.len_utf8();
         if verb == '%' {
             out.push('%');
             continue;
@@ -190,13 +195,13 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
     out
 }
 
-fn digits(f: &[char], i: &mut usize) -> Option<usize> {
+fn digits(f: &[u8], i: &mut usize) -> Option<usize> {
     let start = *i;
     let mut n: usize = 0;
     while *i < f.len() && f[*i].is_ascii_digit() {
         n = n
             .saturating_mul(10)
-            .saturating_add(f[*i] as usize - '0' as usize);
+            .saturating_add(usize::from(f[*i] - b'0'));
         *i += 1;
     }
     // fmt caps widths at 1e6 ("too large" is then a bad width); a template cannot ask for more.

@@ -28,7 +28,7 @@ impl SyntaxError {
     }
 }
 
-/// Tokenize and parse `src`.
-pub(crate) fn parse(src: &str) -> Result<Parsed, SyntaxError> {
-    lexer::lex(src).and_then(parser::parse)
+/// Tokenize and parse `src` with the action delimiters `ld` and `rd`.
+pub(crate) fn parse(src: &str, ld: &str, rd: &str) -> Result<Parsed, SyntaxError> {
+    lexer::lex_with(src, ld, rd).and_then(parser::parse)
 }

@@ -66,7 +66,8 @@ pub(crate) enum Arg {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    /// A string constant, shared so that evaluating it does not allocate.
+    Str(crate::value::SecretText),
     /// A function name.
     Func(String),
     /// `$name` (`$` is the root) followed by fields.
@@ -475,7 +476,7 @@ impl Parser {
         let t = self.next();
         let base = match t.kind {
             Tok::Dot => Arg::Dot,
-            Tok::Str(s) => Arg::Str(s),
+            Tok::Str(s) => Arg::Str(std::sync::Arc::new(zeroize::Zeroizing::new(s))),
             Tok::Number(n) => number(&n)
                 .ok_or_else(|| SyntaxError::new(t.pos, format!("bad number syntax: {n:?}")))?,
             Tok::Field(f) => Arg::Field(vec![f]),
