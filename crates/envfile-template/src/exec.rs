@@ -54,20 +54,24 @@ struct Exec<'a, 'k> {
     calls: usize,
     /// Bodies being walked (nested actions across template calls), against [`MAX_DEPTH`] * 2.
     depth: usize,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, named by the template text they were declared in.
+    vars: Vec<(&'a str, Value)>,
     out: Zeroizing<String>,
     /// Evaluation steps so far, against [`MAX_STEPS`].
     steps: u64,
 }
 
 /// Run `nodes` with an empty root (`.` and `$`). The output is zeroized if execution fails.
-pub(crate) fn execute(parsed: &Parsed, secrets: &mut Secrets<'_>) -> Result<String, Fail> {
+pub(crate) fn execute<'a>(
+    parsed: &'a Parsed,
+    secrets: &'a mut Secrets<'_>,
+) -> Result<String, Fail> {
     let mut x = Exec {
         secrets,
         defs: &parsed.defs,
         calls: 0,
         depth: 0,
-        vars: vec![(String::new(), Value::Invalid)],
+        vars: vec![("", Value::Invalid)],
         out: Zeroizing::new(String::new()),
         steps: 0,
     };
@@ -101,8 +105,8 @@ fn at(cmd: &Cmd, message: impl Into<String>) -> Fail {
     }
 }
 
-impl Exec<'_, '_> {
-    fn walk(&mut self, dot: &Value, nodes: &[Node]) -> Result<Flow, Fail> {
+impl<'a> Exec<'a, '_> {
+    fn walk(&mut self, dot: &Value, nodes: &'a [Node]) -> Result<Flow, Fail> {
         // Recursive `{{template}}` calls stack bodies beyond what one parse allows.
         if self.depth >= 2 * MAX_DEPTH {
             let pos = nodes.first().map_or(0, node_pos);
@@ -120,7 +124,7 @@ impl Exec<'_, '_> {
         flow
     }
 
-    fn walk_nodes(&mut self, dot: &Value, nodes: &[Node]) -> Result<Flow, Fail> {
+    fn walk_nodes(&mut self, dot: &Value, nodes: &'a [Node]) -> Result<Flow, Fail> {
         for node in nodes {
             let flow = match node {
                 Node::Text(t, pos) => {
@@ -175,7 +179,7 @@ impl Exec<'_, '_> {
             ));
         }
         self.calls += 1;
-        let vars = std::mem::replace(&mut self.vars, vec![(String::new(), dot.clone())]);
+        let vars = std::mem::replace(&mut self.vars, vec![("", dot.clone())]);
         let result = self.walk(&dot, body);
         self.vars = vars;
         self.calls -= 1;
@@ -221,7 +225,7 @@ impl Exec<'_, '_> {
         Ok(())
     }
 
-    fn if_with(&mut self, dot: &Value, b: &Branch, with: bool) -> Result<Flow, Fail> {
+    fn if_with(&mut self, dot: &Value, b: &'a Branch, with: bool) -> Result<Flow, Fail> {
         let mark = self.vars.len();
         let v = self.pipe(dot, &b.pipe)?;
         let flow = if v.truthy() {
@@ -235,7 +239,7 @@ impl Exec<'_, '_> {
         Ok(flow)
     }
 
-    fn range(&mut self, dot: &Value, b: &Branch) -> Result<Flow, Fail> {
+    fn range(&mut self, dot: &Value, b: &'a Branch) -> Result<Flow, Fail> {
         let mark = self.vars.len();
         let v = self.pipe_value(dot, &b.pipe)?;
         let cmd = b.pipe.cmds.last().expect("a pipeline has a command");
@@ -300,17 +304,17 @@ impl Exec<'_, '_> {
         Ok(Flow::Normal)
     }
 
-    fn declare(&mut self, name: &str, v: Value, assign: bool) {
+    fn declare(&mut self, name: &'a str, v: Value, assign: bool) {
         if assign {
-            if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
                 slot.1 = v;
                 return;
             }
         }
-        self.vars.push((name.to_owned(), v));
+        self.vars.push((name, v));
     }
 
-    fn pipe(&mut self, dot: &Value, p: &Pipe) -> Result<Value, Fail> {
+    fn pipe(&mut self, dot: &Value, p: &'a Pipe) -> Result<Value, Fail> {
         let v = self.pipe_value(dot, p)?;
         for name in &p.decl {
             self.declare(name, v.clone(), p.assign);
@@ -318,7 +322,7 @@ impl Exec<'_, '_> {
         Ok(v)
     }
 
-    fn pipe_value(&mut self, dot: &Value, p: &Pipe) -> Result<Value, Fail> {
+    fn pipe_value(&mut self, dot: &Value, p: &'a Pipe) -> Result<Value, Fail> {
         let mut prev = None;
         for cmd in &p.cmds {
             prev = Some(self.cmd(dot, cmd, prev)?);
@@ -326,8 +330,8 @@ impl Exec<'_, '_> {
         Ok(prev.unwrap_or(Value::Nil))
     }
 
-    fn cmd(&mut self, dot: &Value, cmd: &Cmd, fin: Option<Value>) -> Result<Value, Fail> {
-        let Arg::Func(name) = &cmd.args[0] else {
+    fn cmd(&mut self, dot: &Value, cmd: &'a Cmd, fin: Option<Value>) -> Result<Value, Fail> {
+        let Arg::Func(name, f) = &cmd.args[0] else {
             if cmd.args.len() > 1 || fin.is_some() {
                 return Err(at(cmd, "can't give argument to non-function"));
             }
@@ -357,20 +361,28 @@ impl Exec<'_, '_> {
             args.push(self.arg(dot, a, cmd)?);
         }
         args.extend(fin);
-        self.stateful(name, args, cmd)
+        self.stateful(name, *f, args, cmd)
     }
 
     /// Functions that need the render's state; every other one goes to the library.
-    fn stateful(&mut self, name: &str, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
-        match name {
-            "secret" => return self.secret(args, cmd),
-            "executeTemplate" => return self.execute_template(args, cmd),
-            _ => {}
+    fn stateful(
+        &mut self,
+        name: &str,
+        f: Option<funcs::Func>,
+        args: Vec<Value>,
+        cmd: &Cmd,
+    ) -> Result<Value, Fail> {
+        if let Some(f) = f {
+            return call(name, f, args, cmd);
         }
-        call(name, args, cmd)
+        match name {
+            "secret" => self.secret(args, cmd),
+            "executeTemplate" => self.execute_template(args, cmd),
+            _ => Err(at(cmd, format!("function \"{name}\" not defined"))),
+        }
     }
 
-    fn arg(&mut self, dot: &Value, a: &Arg, cmd: &Cmd) -> Result<Value, Fail> {
+    fn arg(&mut self, dot: &Value, a: &'a Arg, cmd: &'a Cmd) -> Result<Value, Fail> {
         let (base, chain) = match a {
             Arg::Dot => (dot.clone(), &[][..]),
             Arg::Nil => (Value::Nil, &[][..]),
@@ -379,7 +391,7 @@ impl Exec<'_, '_> {
             Arg::Float(f) => (Value::Float(*f), &[][..]),
             Arg::Str(s) => (Value::Str(s.clone()), &[][..]),
             // A function name as an argument is called with no arguments.
-            Arg::Func(name) => (self.stateful(name, Vec::new(), cmd)?, &[][..]),
+            Arg::Func(name, f) => (self.stateful(name, *f, Vec::new(), cmd)?, &[][..]),
             Arg::Field(chain) => (dot.clone(), chain.as_slice()),
             Arg::Var(name, chain) => {
                 let v = self
@@ -482,8 +494,8 @@ impl Exec<'_, '_> {
 
 /// Call a library function; a string result larger than the output limit is an error, so a
 /// loop that doubles a variable cannot exhaust memory without printing it.
-fn call(name: &str, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
-    let v = funcs::call(name, args).map_err(|m| at(cmd, format!("error calling {name}: {m}")))?;
+fn call(name: &str, f: funcs::Func, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+    let v = f(args).map_err(|m| at(cmd, format!("error calling {name}: {m}")))?;
     if let Value::Str(s) = &v {
         if s.len() > MAX_OUTPUT {
             return Err(at(

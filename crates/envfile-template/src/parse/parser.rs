@@ -68,8 +68,9 @@ pub(crate) enum Arg {
     Float(f64),
     /// A string constant, shared so that evaluating it does not allocate.
     Str(crate::value::SecretText),
-    /// A function name.
-    Func(String),
+    /// A function name, and its implementation looked up once at parse time (None for the
+    /// ones `exec` evaluates itself).
+    Func(String, Option<funcs::Func>),
     /// `$name` (`$` is the root) followed by fields.
     Var(String, Vec<String>),
     /// `.a.b` — fields of dot.
@@ -499,7 +500,10 @@ impl Parser {
                 "true" => Arg::Bool(true),
                 "false" => Arg::Bool(false),
                 "nil" => Arg::Nil,
-                _ if funcs::exists(&name) => Arg::Func(name),
+                _ if funcs::exists(&name) => {
+                    let f = funcs::lookup(&name);
+                    Arg::Func(name, f)
+                }
                 _ => {
                     if let Some(why) = funcs::unsupported(&name) {
                         return Err(SyntaxError::new(t.pos, why).with_hint(
