@@ -37,7 +37,7 @@ pub(crate) enum Fail {
         message: String,
     },
     /// Fetching a secret failed; the error names the reference and backend.
-    Secret(Error),
+    Secret(Box<Error>),
 }
 
 #[derive(PartialEq, Eq)]
@@ -481,7 +481,7 @@ impl<'a> Exec<'a, '_> {
             .or_else(|| self.secrets.looked_up.get(path));
         match known {
             Some(Ok(record)) => Ok(record.clone()),
-            Some(Err(e)) => Err(Fail::Secret(e.clone())),
+            Some(Err(e)) => Err(Fail::Secret(Box::new(e.clone()))),
             None => {
                 self.secrets.pending.insert(path.to_owned());
                 // Invalid rather than nil: its fields are not errors, so the rest of this pass

@@ -235,7 +235,7 @@ impl Template {
 
     fn fail(&self, f: exec::Fail) -> Error {
         match f {
-            exec::Fail::Secret(e) => e,
+            exec::Fail::Secret(e) => *e,
             exec::Fail::At {
                 start,
                 end,
