@@ -186,16 +186,10 @@ impl Template {
         lookup: &mut dyn FnMut(&str) -> Result<serde_json::Value>,
     ) -> Result<SecretString> {
         let mut answer = |p: &str| -> Result<Value> {
-            let mut v = lookup(p);
-            let data = v.as_ref().map(|j| {
-                let record = value::SecretRecord::plain(Value::from_json(j));
-                Value::Secret(std::sync::Arc::new(record))
-            });
-            let data = data.map_err(Clone::clone);
-            if let Ok(j) = v.as_mut() {
-                zeroize_json(j);
-            }
-            data
+            let data = Value::from_json_owned(lookup(p)?);
+            Ok(Value::Secret(std::sync::Arc::new(
+                value::SecretRecord::plain(data),
+            )))
         };
         match self.pass(&HashMap::new(), Some(&mut answer)) {
             Pass::Done(out) => out,
@@ -255,16 +249,6 @@ impl Template {
                 ))
             }
         }
-    }
-}
-
-fn zeroize_json(v: &mut serde_json::Value) {
-    use zeroize::Zeroize;
-    match v {
-        serde_json::Value::String(s) => s.zeroize(),
-        serde_json::Value::Array(a) => a.iter_mut().for_each(zeroize_json),
-        serde_json::Value::Object(m) => m.values_mut().for_each(zeroize_json),
-        _ => {}
     }
 }
 

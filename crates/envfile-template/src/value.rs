@@ -132,6 +132,23 @@ impl Value {
         }
     }
 
+    /// [`Value::from_json`] taking ownership: strings move into their zeroizing cells instead
+    /// of being copied (and the originals zeroized), which halves the cost of reading a secret.
+    pub fn from_json_owned(v: serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::String(s) => Value::Str(Arc::new(Zeroizing::new(s))),
+            serde_json::Value::Array(a) => Value::List(Arc::new(
+                a.into_iter().map(Value::from_json_owned).collect(),
+            )),
+            serde_json::Value::Object(o) => Value::map(
+                o.into_iter()
+                    .map(|(k, v)| (k, Value::from_json_owned(v)))
+                    .collect(),
+            ),
+            other => Value::from_json(&other),
+        }
+    }
+
     /// Go's type name, for error messages and `%!verb(type=…)` output.
     pub fn type_name(&self) -> &'static str {
         match self {
