@@ -52,6 +52,8 @@ struct Exec<'a, 'k> {
     defs: &'a HashMap<String, Vec<Node>>,
     /// `{{template}}` calls in progress, against [`MAX_CALL_DEPTH`].
     calls: usize,
+    /// consul-template's `scratch`: a per-render key/value store.
+    scratch: std::collections::BTreeMap<String, Value>,
     /// Bodies being walked (nested actions across template calls), against [`MAX_DEPTH`] * 2.
     depth: usize,
     /// Variables in scope, named by the template text they were declared in.
@@ -71,6 +73,7 @@ pub(crate) fn execute<'a>(
         defs: &parsed.defs,
         calls: 0,
         depth: 0,
+        scratch: Default::default(),
         vars: vec![("", Value::Invalid)],
         out: Zeroizing::new(String::new()),
         steps: 0,
@@ -331,6 +334,14 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn cmd(&mut self, dot: &Value, cmd: &'a Cmd, fin: Option<Value>) -> Result<Value, Fail> {
+        if let Arg::FuncChain(name, chain) = &cmd.args[0] {
+            let mut args = Vec::with_capacity(cmd.args.len());
+            for a in &cmd.args[1..] {
+                args.push(self.arg(dot, a, cmd)?);
+            }
+            args.extend(fin);
+            return self.method(name, chain, args, cmd);
+        }
         let Arg::Func(name, f) = &cmd.args[0] else {
             if cmd.args.len() > 1 || fin.is_some() {
                 return Err(at(cmd, "can't give argument to non-function"));
@@ -392,6 +403,7 @@ impl<'a> Exec<'a, '_> {
             Arg::Str(s) => (Value::Str(s.clone()), &[][..]),
             // A function name as an argument is called with no arguments.
             Arg::Func(name, f) => (self.stateful(name, *f, Vec::new(), cmd)?, &[][..]),
+            Arg::FuncChain(name, chain) => (self.method(name, chain, Vec::new(), cmd)?, &[][..]),
             Arg::Field(chain) => (dot.clone(), chain.as_slice()),
             Arg::Var(name, chain) => {
                 let v = self
@@ -408,6 +420,90 @@ impl<'a> Exec<'a, '_> {
         chain.iter().try_fold(base, |v, f| {
             field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
         })
+    }
+
+    /// `fn.Method ARGS`: only `scratch` returns a value with methods.
+    fn method(
+        &mut self,
+        name: &str,
+        chain: &[String],
+        args: Vec<Value>,
+        cmd: &Cmd,
+    ) -> Result<Value, Fail> {
+        match (name, chain) {
+            ("scratch", [m]) => self
+                .scratch_call(m, args)
+                .map_err(|e| at(cmd, format!("error calling {m}: {e}"))),
+            _ => Err(at(
+                cmd,
+                format!(
+                    "can't evaluate field {} of the result of {name}",
+                    chain.join(".")
+                ),
+            )),
+        }
+    }
+
+    /// The `*Scratch` methods: `Key Get Set SetX MapSet MapSetX MapValues`.
+    fn scratch_call(&mut self, m: &str, args: Vec<Value>) -> Result<Value, String> {
+        let want = |n: usize| {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(format!(
+                    "wrong number of args for {m}: want {n} got {}",
+                    args.len()
+                ))
+            }
+        };
+        let key = |v: &Value| funcs::string_arg(v).map(str::to_owned);
+        let empty = || Value::str("");
+        match m {
+            "Key" => {
+                want(1)?;
+                Ok(Value::Bool(self.scratch.contains_key(&key(&args[0])?)))
+            }
+            "Get" => {
+                want(1)?;
+                Ok(self
+                    .scratch
+                    .get(&key(&args[0])?)
+                    .cloned()
+                    .unwrap_or(Value::Nil))
+            }
+            "Set" | "SetX" => {
+                want(2)?;
+                let k = key(&args[0])?;
+                if m == "Set" || !self.scratch.contains_key(&k) {
+                    self.scratch.insert(k, args[1].clone());
+                }
+                Ok(empty())
+            }
+            "MapSet" | "MapSetX" => {
+                want(3)?;
+                let (k, mk) = (key(&args[0])?, key(&args[1])?);
+                let mut entries = match self.scratch.get(&k) {
+                    Some(Value::Map(existing)) => existing.entries.clone(),
+                    _ => Default::default(),
+                };
+                if m == "MapSet" || !entries.contains_key(&mk) {
+                    entries.insert(mk, args[2].clone());
+                }
+                self.scratch.insert(k, Value::map(entries));
+                Ok(empty())
+            }
+            "MapValues" => {
+                want(1)?;
+                let values = match self.scratch.get(&key(&args[0])?) {
+                    Some(Value::Map(mm)) => mm.entries.values().cloned().collect(),
+                    _ => Vec::new(),
+                };
+                Ok(Value::List(std::sync::Arc::new(values)))
+            }
+            other => Err(format!(
+                "can't evaluate field {other} in type *template.Scratch"
+            )),
+        }
     }
 
     /// `executeTemplate NAME [DOT]`: a `{{define}}`d template's output as a string.

@@ -351,3 +351,13 @@ fn agent_options_delimiters_and_missing_keys() {
     };
     assert!(Template::parse_with("t.tmpl", "x", &empty).is_err());
 }
+
+#[test]
+fn scratch_methods() {
+    let src = "{{ scratch.Set \"a\" 1 }}{{ scratch.SetX \"a\" 2 }}{{ scratch.Get \"a\" }} \
+               {{ scratch.MapSet \"m\" \"z\" 26 }}{{ scratch.MapSet \"m\" \"b\" 2 }}{{ scratch.MapValues \"m\" }} \
+               {{ scratch.Key \"nope\" }}";
+    assert_eq!(ok(src, json!({})), "1 [2 26] false");
+    let e = err("{{ scratch.Nope }}", json!({}));
+    assert!(e.contains("can't evaluate field Nope"), "{e}");
+}

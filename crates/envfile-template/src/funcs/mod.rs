@@ -43,9 +43,14 @@ impl Def {
 }
 
 /// Functions `exec` evaluates because they need the render's state.
-const STATEFUL: &[Def] = &[Def::new("executeTemplate", |_| {
-    Err("internal: evaluated by the executor".into())
-})];
+const STATEFUL: &[Def] = &[
+    Def::new("executeTemplate", |_| {
+        Err("internal: evaluated by the executor".into())
+    }),
+    Def::new("scratch", |_| {
+        Err("internal: evaluated by the executor".into())
+    }),
+];
 
 /// The function families, in lookup order.
 const FAMILIES: &[&[Def]] = &[

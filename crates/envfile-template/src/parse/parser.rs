@@ -77,6 +77,8 @@ pub(crate) enum Arg {
     Field(Vec<String>),
     /// `(pipeline).a.b`
     Sub(Box<Pipe>, Vec<String>),
+    /// `fn.Method` — a method of what a function returns (`scratch.Set "k" "v"`).
+    FuncChain(String, Vec<String>),
 }
 
 struct Parser {
@@ -546,6 +548,7 @@ impl Parser {
             }
             Arg::Var(n, _) => Arg::Var(n, chain),
             Arg::Sub(p, _) => Arg::Sub(p, chain),
+            Arg::Func(name, _) => Arg::FuncChain(name, chain),
             _ => return Err(SyntaxError::new(t.pos, "unexpected . after term")),
         })
     }
