@@ -14,6 +14,7 @@ mod env;
 pub(crate) mod fmt;
 mod math;
 mod parsing;
+mod sprig;
 mod strings;
 mod time;
 mod vault;
@@ -65,6 +66,7 @@ const FAMILIES: &[&[Def]] = &[
     time::FUNCS,
     crypto::FUNCS,
     env::FUNCS,
+    sprig::FUNCS,
     vault::FUNCS,
 ];
 
