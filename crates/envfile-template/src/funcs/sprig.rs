@@ -1,7 +1,7 @@
 //! Sprig functions, which consul-template exposes with a `sprig_` prefix. This file holds the
 //! string helpers agent templates use most; the rest of sprig comes as further entries here.
 
-use super::{args_n, strs_n, Def, R};
+use super::{args_n, strs_n, Def};
 use crate::value::Value;
 use base64::Engine as _;
 
