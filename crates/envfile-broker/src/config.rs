@@ -4,8 +4,8 @@
 
 use crate::auth::{Token, TokenSource};
 use envfile_core::duration::{self, Bare};
-use envfile_core::template::Template;
 use envfile_core::{Error, Format, LoadedConfig, Result};
+use envfile_template::Template;
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -72,6 +72,12 @@ struct RawClient {
 struct RawSink {
     envfile: Option<String>,
     template: Option<PathBuf>,
+    /// An inline template (the agent's `contents`), instead of `template = FILE`.
+    contents: Option<String>,
+    left_delimiter: Option<String>,
+    right_delimiter: Option<String>,
+    #[serde(default)]
+    error_on_missing_key: bool,
     path: PathBuf,
     format: Option<String>,
     mode: Option<String>,
@@ -301,7 +307,8 @@ impl Settings {
         let raw_sinks: Vec<RawSink> = if cfg.config.sinks.is_some() {
             cfg.extract("sinks").map_err(|e| {
                 e.with_hint(
-                    "each [[sinks]] entry takes envfile (+ format) or template, path, mode, \
+                    "each [[sinks]] entry takes envfile (+ format) or template (or contents, \
+                     left_delimiter, right_delimiter, error_on_missing_key), path, mode, \
                      owner, group, and command or signal + pidfile",
                 )
             })?
@@ -533,7 +540,26 @@ fn sink_mode(at: &str, path: &std::path::Path, text: &str) -> Result<u32> {
 
 fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
     let at = format!("sinks[{i}]");
-    let source = match (s.envfile, s.template) {
+    let options = envfile_template::Options {
+        left_delimiter: s.left_delimiter.unwrap_or_else(|| "{{".into()),
+        right_delimiter: s.right_delimiter.unwrap_or_else(|| "}}".into()),
+        error_on_missing_key: s.error_on_missing_key,
+    };
+    let template = match (s.template, s.contents) {
+        (Some(t), None) => Some(load_template(&at, &t, &options)?),
+        (None, Some(text)) => Some(Template::parse_with(
+            format!("{at}.contents"),
+            text,
+            &options,
+        )?),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(Error::config(format!(
+                "{at}: set either template or contents, not both"
+            )))
+        }
+    };
+    let source = match (s.envfile, template) {
         (Some(name), None) => {
             if !cfg.config.envfiles.contains_key(&name) {
                 return Err(Error::config(format!(
@@ -555,7 +581,7 @@ fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
                 ))
                 .with_hint("remove format, or render an env file with envfile = \"NAME\""));
             }
-            SinkSource::Template(Arc::new(load_template(&at, &t)?))
+            SinkSource::Template(Arc::new(t))
         }
         (None, None) => {
             return Err(
@@ -617,7 +643,11 @@ fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
 
 /// Read and parse a sink's template (a syntax error names the file, line and column). Read at
 /// load time so a broken template fails start-up and a reload, never a refresh.
-fn load_template(at: &str, path: &std::path::Path) -> Result<Template> {
+fn load_template(
+    at: &str,
+    path: &std::path::Path,
+    options: &envfile_template::Options,
+) -> Result<Template> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::from(e)
             .with_reference(path.display().to_string())
@@ -626,7 +656,7 @@ fn load_template(at: &str, path: &std::path::Path) -> Result<Template> {
                 path.display()
             ))
     })?;
-    Template::parse(path.display().to_string(), text)
+    Template::parse_with(path.display().to_string(), text, options)
 }
 
 /// A signal by name (`HUP`, `SIGUSR1`) or number.
@@ -850,6 +880,18 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.message().contains("sinks[0].format"), "{e}");
+
+        // The agent's options: inline contents and delimiters; a syntax error names the sink.
+        let s = sink("contents = \"[[ 1 ]] {{ x }}\"\nleft_delimiter = \"[[\"\nright_delimiter = \"]]\"\nerror_on_missing_key = true\n".into()).unwrap();
+        assert!(matches!(&s.sinks[0].source, SinkSource::Template(_)));
+        let e = sink("contents = \"{{ if }}\"\n".into()).unwrap_err();
+        assert!(e.message().contains("sinks[0].contents:1:"), "{e}");
+        let e = sink(format!(
+            "contents = \"x\"\ntemplate = \"{}\"\n",
+            good.display()
+        ))
+        .unwrap_err();
+        assert!(e.message().contains("template or contents"), "{e}");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::cache::Key;
 use crate::config::{SinkSource, SinkSpec};
 use crate::sinks;
 use async_trait::async_trait;
-use envfile_core::template::Template;
 use envfile_core::{Backend, Backends, Capabilities, Config, Fetched, Locator, Resolver, Result};
+use envfile_template::Template;
 use std::sync::{Arc, Mutex};
 
 /// One template sink and what its last render read.

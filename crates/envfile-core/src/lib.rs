@@ -20,7 +20,6 @@ pub mod resolver;
 pub mod retry;
 pub mod secret;
 mod suggest;
-pub mod template;
 
 pub use backend::{
     Backend, Backends, Capabilities, Fetched, Lease, Native, PutOutcome, SecretMeta,

@@ -37,6 +37,29 @@ pub struct Args {
     /// Render this Vault Agent (Go text/template) template instead of an env file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["envfile", "name", "namespace"])]
     pub template: Option<PathBuf>,
+    /// With --template: the left action delimiter (the agent's `left_delimiter`).
+    #[arg(
+        long,
+        value_name = "DELIM",
+        default_value = "{{",
+        requires = "template"
+    )]
+    pub left_delimiter: String,
+    /// With --template: the right action delimiter (the agent's `right_delimiter`).
+    #[arg(
+        long,
+        value_name = "DELIM",
+        default_value = "}}",
+        requires = "template"
+    )]
+    pub right_delimiter: String,
+    /// With --template: a missing map key is an error, not `<no value>` (the agent's
+    /// `error_on_missing_key`).
+    #[arg(long, requires = "template")]
+    pub error_on_missing_key: bool,
+    /// List the functions --template supports (one per line) and exit.
+    #[arg(long, exclusive = true)]
+    pub template_functions: bool,
     /// Render what an ECS task would see: its container's `secrets` and `environment`.
     #[arg(long, value_name = "TASKDEF.json", conflicts_with = "envfile")]
     pub from_ecs_task_definition: Option<PathBuf>,
@@ -52,8 +75,18 @@ pub fn format_parser() -> impl TypedValueParser<Value = Format> {
 
 /// Run `envfile render`.
 pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
+    if args.template_functions {
+        let mut list = envfile_template::function_names().join("\n");
+        list.push('\n');
+        return Ok(output::write_stdout(list.as_bytes())?);
+    }
     if let Some(t) = &args.template {
-        return super::template::run(t, args.out.as_ref(), args.mode, global).await;
+        let options = envfile_template::Options {
+            left_delimiter: args.left_delimiter.clone(),
+            right_delimiter: args.right_delimiter.clone(),
+            error_on_missing_key: args.error_on_missing_key,
+        };
+        return super::template::run(t, &options, args.out.as_ref(), args.mode, global).await;
     }
     let (cfg, resolver) = global.resolver().await?;
     let ecs = match &args.from_ecs_task_definition {

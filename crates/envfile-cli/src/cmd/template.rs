@@ -1,22 +1,23 @@
 //! `envfile render --template FILE`: render a Vault Agent (consul-template) compatible template
-//! instead of an env file. The engine is `envfile_core::template`.
+//! instead of an env file. The engine is the `envfile-template` crate.
 
 use crate::context::GlobalArgs;
 use crate::exit::Failure;
 use crate::output;
-use envfile_core::template::Template;
+use envfile_template::Template;
 use std::path::{Path, PathBuf};
 
 /// Render the template at `path` with the configured backends; write it to `out` (atomically,
 /// with `mode`) or stdout.
 pub async fn run(
     path: &Path,
+    options: &envfile_template::Options,
     out: Option<&PathBuf>,
     mode: u32,
     global: &GlobalArgs,
 ) -> Result<(), Failure> {
     // Parse before loading the config so a template typo is reported without touching a backend.
-    let template = Template::from_file(path)?;
+    let template = Template::from_file_with(path, options)?;
     let (_cfg, resolver) = global.resolver().await?;
     let text = template.render(&resolver).await?;
     match out {

@@ -67,15 +67,30 @@ struct Lexer<'a> {
     out: Vec<Token>,
     /// The previous action ended with ` -}}`: trim the next text's leading whitespace.
     trim_next: bool,
+    /// The action delimiters (`{{` and `}}` unless the template's options say otherwise).
+    ld: &'a str,
+    rd: &'a str,
 }
 
-/// Tokenize `src`.
+/// Tokenize `src` with the default delimiters.
+#[cfg(test)]
 pub(crate) fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
+    lex_with(src, "{{", "}}")
+}
+
+/// Tokenize `src` with the action delimiters `ld` and `rd`.
+pub(crate) fn lex_with<'a>(
+    src: &'a str,
+    ld: &'a str,
+    rd: &'a str,
+) -> Result<Vec<Token>, SyntaxError> {
     let mut l = Lexer {
         src,
         pos: 0,
         out: Vec::new(),
         trim_next: false,
+        ld,
+        rd,
     };
     l.run()?;
     Ok(l.out)
@@ -84,6 +99,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
 impl<'a> Lexer<'a> {
     fn rest(&self) -> &'a str {
         &self.src[self.pos..]
+    }
+
+    /// Whether `rest` starts with ` -}}`'s `-}}` part.
+    fn at_trim_close(&self, rest: &str) -> bool {
+        rest.starts_with('-') && rest[1..].starts_with(self.rd)
     }
 
     fn push(&mut self, kind: Tok, pos: usize, space_before: bool) {
@@ -97,16 +117,17 @@ impl<'a> Lexer<'a> {
     fn run(&mut self) -> Result<(), SyntaxError> {
         loop {
             let start = self.pos;
-            let Some(off) = self.rest().find("{{") else {
+            let Some(off) = self.rest().find(self.ld) else {
                 self.text(start, self.src.len(), false);
                 self.push(Tok::Eof, self.src.len(), false);
                 return Ok(());
             };
             let open = start + off;
-            let after = &self.src[open + 2..];
+            let ldl = self.ld.len();
+            let after = &self.src[open + ldl..];
             let trim_left = after.starts_with('-') && after[1..].starts_with(is_space);
             self.text(start, open, trim_left);
-            self.pos = open + 2 + if trim_left { 1 } else { 0 };
+            self.pos = open + ldl + if trim_left { 1 } else { 0 };
             // A comment must open right after the delimiter (and its trim marker's space).
             let marker = if trim_left { 1 } else { 0 };
             if self.src[self.pos + marker..].starts_with("/*") {
@@ -139,12 +160,13 @@ impl<'a> Lexer<'a> {
         };
         self.pos = at + 2 + end + 2;
         let rest = self.rest();
-        if rest.starts_with("}}") {
-            self.pos += 2;
-        } else if rest.starts_with(is_space) && rest.trim_start_matches(is_space).starts_with("-}}")
+        if rest.starts_with(self.rd) {
+            self.pos += self.rd.len();
+        } else if rest.starts_with(is_space)
+            && self.at_trim_close(rest.trim_start_matches(is_space))
         {
             let ws = rest.len() - rest.trim_start_matches(is_space).len();
-            self.pos += ws + 3;
+            self.pos += ws + 1 + self.rd.len();
             self.trim_next = true;
         } else {
             return Err(SyntaxError::new(
@@ -167,8 +189,8 @@ impl<'a> Lexer<'a> {
             if is_space(c) {
                 let ws = rest.len() - rest.trim_start_matches(is_space).len();
                 self.pos += ws;
-                if self.rest().starts_with("-}}") {
-                    self.pos += 3;
+                if self.at_trim_close(self.rest()) {
+                    self.pos += 1 + self.rd.len();
                     self.trim_next = true;
                     self.push(Tok::Close, at, true);
                     return Ok(());
@@ -176,8 +198,8 @@ impl<'a> Lexer<'a> {
                 space = true;
                 continue;
             }
-            if rest.starts_with("}}") {
-                self.pos += 2;
+            if rest.starts_with(self.rd) {
+                self.pos += self.rd.len();
                 self.push(Tok::Close, at, space);
                 return Ok(());
             }
@@ -223,12 +245,7 @@ impl<'a> Lexer<'a> {
                     self.terminator(at)?;
                     Tok::Ident(name)
                 }
-                '\'' => {
-                    return Err(SyntaxError::new(
-                        at,
-                        "character constants ('x') are not supported; use a string",
-                    ))
-                }
+                '\'' => Tok::Number(self.char_constant(at)?.to_string()),
                 other => {
                     return Err(SyntaxError::new(
                         at,
@@ -261,7 +278,7 @@ impl<'a> Lexer<'a> {
         match rest.chars().next() {
             None => Ok(()),
             Some(c) if is_space(c) || matches!(c, '.' | ',' | '|' | ':' | ')' | '(') => Ok(()),
-            Some('}') if rest.starts_with("}}") => Ok(()),
+            Some(_) if rest.starts_with(self.rd) => Ok(()),
             Some(c) => Err(SyntaxError::new(
                 self.pos,
                 format!("bad character {c:?} after `{}`", &self.src[start..self.pos]),
@@ -291,6 +308,44 @@ impl<'a> Lexer<'a> {
         }
         self.pos += len;
         Tok::Number(rest[..len].to_owned())
+    }
+
+    /// A character constant (`'a'`, `'\n'`, `'\u00e9'`): its code point, an integer as in Go.
+    fn char_constant(&mut self, at: usize) -> Result<u32, SyntaxError> {
+        let rest = self.rest();
+        let end = rest[1..]
+            .char_indices()
+            .scan(false, |esc, (i, c)| {
+                let stop = c == '\'' && !*esc;
+                *esc = c == '\\' && !*esc;
+                Some((i, stop, c))
+            })
+            .take_while(|(_, _, c)| *c != '\n')
+            .find(|(_, stop, _)| *stop)
+            .map(|(i, _, _)| i + 1)
+            .ok_or_else(|| SyntaxError::new(at, "unterminated character constant"))?;
+        let inner = &rest[1..end];
+        // Reuse the string unescaper on the body written as a string.
+        let as_string = format!("\"{}\"", inner.replace("\\'", "'").replace('"', "\\\""));
+        let mut sub = Lexer {
+            src: &as_string,
+            pos: 0,
+            out: Vec::new(),
+            trim_next: false,
+            ld: "{{",
+            rd: "}}",
+        };
+        let text = sub
+            .quoted(0)
+            .map_err(|e| SyntaxError::new(at + e.pos, e.message))?;
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                self.pos += end + 1;
+                Ok(c as u32)
+            }
+            _ => Err(SyntaxError::new(at, "malformed character constant")),
+        }
     }
 
     /// A Go interpreted string literal (`strconv.Unquote` escapes).

@@ -3,8 +3,8 @@
 //! how a Vault path fails when no `vault` backend is configured.
 
 use envfile_core::file_backend::FileBackend;
-use envfile_core::template::Template;
 use envfile_core::{Backends, Config, ErrorKind, Resolver};
+use envfile_template::Template;
 use serde_json::json;
 use std::sync::Arc;
 

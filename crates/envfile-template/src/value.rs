@@ -19,6 +19,9 @@ pub(crate) enum Value {
     /// JSON null, a missing map key (consul-template runs Go templates with
     /// `missingkey=zero`), or a Go nil. A field of it is an error, as in Go.
     Nil,
+    /// A typed nil pointer (`.Auth` of a plain read is a nil `*api.SecretAuth`): prints `<nil>`
+    /// where an untyped nil prints `<no value>`; the name is its Go type.
+    NilPointer(&'static str),
     /// Go's invalid value: the template's root data (the agent executes with nil data). Every
     /// field of it is itself, so `{{ $.X.Y }}` prints `<no value>` rather than failing.
     Invalid,
@@ -32,12 +35,61 @@ pub(crate) enum Value {
     Number(Arc<str>),
     /// A string.
     Str(SecretText),
-    /// A JSON array.
+    /// A JSON array (Go's `[]interface {}`).
     List(Arc<Vec<Value>>),
+    /// A `[]string`, as `split` returns: every element is a `Str`. Go keeps the two apart
+    /// (`join` takes only this one).
+    Strings(Arc<Vec<Value>>),
     /// A JSON object (keys sorted byte-wise, as Go sorts `map[string]…` keys).
     Map(Arc<Map>),
-    /// What `secret` returns: a record whose only field envfile fills is `.Data`.
-    Secret(Arc<Value>),
+    /// What `secret` returns: the agent's secret record.
+    Secret(Arc<SecretRecord>),
+}
+
+/// The fields of the agent's `*dependency.Secret` that envfile fills: `.Data`, and the lease
+/// (`.LeaseID`, `.LeaseDuration`, `.Renewable`) when the backend reports one. `.Warnings` is an
+/// empty list and `.Auth`/`.WrapInfo` are nil, as on a plain read.
+pub(crate) struct SecretRecord {
+    pub data: Value,
+    pub lease_id: String,
+    pub lease_duration: i64,
+    pub renewable: bool,
+}
+
+impl SecretRecord {
+    /// A record for `data` without a lease.
+    pub fn plain(data: Value) -> Self {
+        Self {
+            data,
+            lease_id: String::new(),
+            lease_duration: 0,
+            renewable: false,
+        }
+    }
+
+    /// `.NAME` of the record.
+    pub fn field(&self, name: &str) -> Result<Value, String> {
+        Ok(match name {
+            "Data" => self.data.clone(),
+            "LeaseID" => Value::str(self.lease_id.clone()),
+            "LeaseDuration" => Value::Int(self.lease_duration),
+            "Renewable" => Value::Bool(self.renewable),
+            "Warnings" => Value::Strings(Arc::new(Vec::new())),
+            "Auth" => Value::NilPointer("*api.SecretAuth"),
+            "WrapInfo" => Value::NilPointer("*api.SecretWrapInfo"),
+            "RequestID" => {
+                return Err(
+                    "envfile does not keep the request id of a read: .RequestID is not available"
+                        .into(),
+                )
+            }
+            other => {
+                return Err(format!(
+                    "can't evaluate field {other} in type *dependency.Secret"
+                ))
+            }
+        })
+    }
 }
 
 /// A JSON object. `data_alias`: a lookup of the absent key `data` yields the map itself, so
@@ -80,16 +132,35 @@ impl Value {
         }
     }
 
+    /// [`Value::from_json`] taking ownership: strings move into their zeroizing cells instead
+    /// of being copied (and the originals zeroized), which halves the cost of reading a secret.
+    pub fn from_json_owned(v: serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::String(s) => Value::Str(Arc::new(Zeroizing::new(s))),
+            serde_json::Value::Array(a) => Value::List(Arc::new(
+                a.into_iter().map(Value::from_json_owned).collect(),
+            )),
+            serde_json::Value::Object(o) => Value::map(
+                o.into_iter()
+                    .map(|(k, v)| (k, Value::from_json_owned(v)))
+                    .collect(),
+            ),
+            other => Value::from_json(&other),
+        }
+    }
+
     /// Go's type name, for error messages and `%!verb(type=…)` output.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Nil | Value::Invalid => "<nil>",
+            Value::NilPointer(t) => t,
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
             Value::Float(_) => "float64",
             Value::Number(_) => "json.Number",
             Value::Str(_) => "string",
             Value::List(_) => "[]interface {}",
+            Value::Strings(_) => "[]string",
             Value::Map(_) => "map[string]interface {}",
             Value::Secret(_) => "*dependency.Secret",
         }
@@ -99,13 +170,13 @@ impl Value {
     /// non-empty string, so always true.
     pub fn truthy(&self) -> bool {
         match self {
-            Value::Nil | Value::Invalid => false,
+            Value::Nil | Value::Invalid | Value::NilPointer(_) => false,
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::Number(n) => !n.is_empty(),
             Value::Str(s) => !s.is_empty(),
-            Value::List(l) => !l.is_empty(),
+            Value::List(l) | Value::Strings(l) => !l.is_empty(),
             Value::Map(m) => !m.entries.is_empty(),
             Value::Secret(_) => true,
         }
@@ -189,13 +260,13 @@ fn split_exp(f: f64) -> (String, i32) {
 /// `fmt`'s `%v` for a value inside a composite (or as a `printf` argument): nil is `<nil>`.
 pub(crate) fn fmt_v(v: &Value, out: &mut String) {
     match v {
-        Value::Nil | Value::Invalid => out.push_str("<nil>"),
+        Value::Nil | Value::Invalid | Value::NilPointer(_) => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&go_fmt_float(*f)),
         Value::Number(n) => out.push_str(n),
         Value::Str(s) => out.push_str(s),
-        Value::List(l) => {
+        Value::List(l) | Value::Strings(l) => {
             out.push('[');
             for (i, e) in l.iter().enumerate() {
                 if i > 0 {
@@ -218,9 +289,9 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
             out.push(']');
         }
         // Go prints the struct's fields; envfile fills only Data.
-        Value::Secret(d) => {
+        Value::Secret(r) => {
             out.push_str("&{Data:");
-            fmt_v(d, out);
+            fmt_v(&r.data, out);
             out.push('}');
         }
     }

@@ -1,14 +1,16 @@
 //! Builds the syntax tree from tokens, with Go's checks done at parse time: unknown functions,
 //! undefined variables, `else`/`end` without a matching action, `break` outside `range`.
 
-use super::funcs;
 use super::lexer::{Tok, Token};
 use super::SyntaxError;
+use crate::funcs;
+use crate::limits::MAX_DEPTH;
 
 /// A node of the template body.
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
-    Text(String),
+    /// Text and where it starts.
+    Text(String, usize),
     /// `{{ pipeline }}`: prints the value unless the pipeline declares variables.
     Action(Pipe),
     If(Branch),
@@ -16,6 +18,19 @@ pub(crate) enum Node {
     Range(Branch),
     Break,
     Continue,
+    /// `{{template "name" pipeline}}` (and the call half of `{{block}}`).
+    Template {
+        name: String,
+        pipe: Option<Pipe>,
+        pos: usize,
+    },
+}
+
+/// A parsed template: the main body and the `{{define}}`d (and `{{block}}`) templates.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parsed {
+    pub root: Vec<Node>,
+    pub defs: std::collections::HashMap<String, Vec<Node>>,
 }
 
 /// `if`/`with`/`range`: the pipeline, the body, and the `else` body.
@@ -51,15 +66,19 @@ pub(crate) enum Arg {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    /// A function name.
-    Func(String),
+    /// A string constant, shared so that evaluating it does not allocate.
+    Str(crate::value::SecretText),
+    /// A function name, and its implementation looked up once at parse time (None for the
+    /// ones `exec` evaluates itself).
+    Func(String, Option<funcs::Func>),
     /// `$name` (`$` is the root) followed by fields.
     Var(String, Vec<String>),
     /// `.a.b` — fields of dot.
     Field(Vec<String>),
     /// `(pipeline).a.b`
     Sub(Box<Pipe>, Vec<String>),
+    /// `fn.Method` — a method of what a function returns (`scratch.Set "k" "v"`).
+    FuncChain(String, Vec<String>),
 }
 
 struct Parser {
@@ -68,6 +87,10 @@ struct Parser {
     /// Variables in scope (Go checks these at parse time).
     vars: Vec<String>,
     range_depth: usize,
+    /// Nesting of control bodies and parentheses, bounded so that a template of 10,000 `(` or
+    /// `{{if}}` is an error rather than a stack overflow (here or in the evaluator).
+    depth: usize,
+    defs: std::collections::HashMap<String, Vec<Node>>,
 }
 
 /// What ended a list.
@@ -77,16 +100,21 @@ enum Stop {
     Else,
 }
 
-pub(crate) fn parse(toks: Vec<Token>) -> Result<Vec<Node>, SyntaxError> {
+pub(crate) fn parse(toks: Vec<Token>) -> Result<Parsed, SyntaxError> {
     let mut p = Parser {
         toks,
         i: 0,
         vars: vec![String::new()],
         range_depth: 0,
+        depth: 0,
+        defs: Default::default(),
     };
     let (list, end) = p.list()?;
     match end {
-        (Stop::Eof, _) => Ok(list),
+        (Stop::Eof, _) => Ok(Parsed {
+            root: list,
+            defs: p.defs,
+        }),
         (Stop::End, pos) => Err(SyntaxError::new(pos, "unexpected {{end}}")),
         (Stop::Else, pos) => Err(SyntaxError::new(pos, "unexpected {{else}}")),
     }
@@ -129,7 +157,7 @@ impl Parser {
             let t = self.next();
             match t.kind {
                 Tok::Eof => return Ok((nodes, (Stop::Eof, t.pos))),
-                Tok::Text(s) => nodes.push(Node::Text(s)),
+                Tok::Text(s) => nodes.push(Node::Text(s, t.pos)),
                 Tok::Open => {
                     let kw = match &self.peek().kind {
                         Tok::Ident(s) => s.clone(),
@@ -164,11 +192,20 @@ impl Parser {
                                 Node::Continue
                             });
                         }
-                        "define" | "template" | "block" => {
-                            return Err(SyntaxError::new(
-                                self.peek().pos,
-                                format!("`{kw}` is not supported by envfile templates"),
-                            ))
+                        "define" | "block" => {
+                            self.next();
+                            if let Some(call) = self.definition(&kw, t.pos)? {
+                                nodes.push(call);
+                            }
+                        }
+                        "template" => {
+                            self.next();
+                            let (name, pipe) = self.template_head("template", true)?;
+                            nodes.push(Node::Template {
+                                name,
+                                pipe,
+                                pos: t.pos,
+                            });
                         }
                         _ => {
                             let pipe = self.pipeline("command", false)?;
@@ -189,6 +226,26 @@ impl Parser {
     /// `if`/`with`/`range` after the keyword, through the matching `{{end}}`. `{{else if …}}` and
     /// `{{else with …}}` nest a new control in the else branch that shares this `{{end}}`.
     fn control(&mut self, kw: &str, pos: usize) -> Result<Node, SyntaxError> {
+        self.enter(pos)?;
+        let node = self.control_body(kw, pos);
+        self.depth -= 1;
+        node
+    }
+
+    /// One level deeper, or an error past [`MAX_DEPTH`].
+    fn enter(&mut self, pos: usize) -> Result<(), SyntaxError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SyntaxError::new(
+                pos,
+                format!("actions and parentheses nest more than {MAX_DEPTH} levels deep"),
+            )
+            .with_hint("flatten the template: split it with variables or {{define}}"));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn control_body(&mut self, kw: &str, pos: usize) -> Result<Node, SyntaxError> {
         let mark = self.vars.len();
         let pipe = self.pipeline(kw, kw == "range")?;
         if kw == "range" {
@@ -246,6 +303,73 @@ impl Parser {
             "with" => Node::With(branch),
             _ => Node::Range(branch),
         })
+    }
+
+    /// `{{define "name"}}…{{end}}` or `{{block "name" pipeline}}…{{end}}` after the keyword; a
+    /// block also returns its call. Kept out of `list` so the recursive frames stay small.
+    #[inline(never)]
+    fn definition(&mut self, kw: &str, pos: usize) -> Result<Option<Node>, SyntaxError> {
+        if self.depth > 0 && kw == "define" {
+            return Err(SyntaxError::new(
+                pos,
+                "{{define}} is only allowed at the top level",
+            ));
+        }
+        let (name, pipe) = self.template_head(kw, kw == "block")?;
+        self.enter(pos)?;
+        // A definition sees only `$` (its dot) and is no loop body.
+        let vars = std::mem::replace(&mut self.vars, vec![String::new()]);
+        let ranges = std::mem::take(&mut self.range_depth);
+        let body = self.list();
+        self.vars = vars;
+        self.range_depth = ranges;
+        self.depth -= 1;
+        let (body, end) = body?;
+        match end {
+            (Stop::End, _) => {}
+            (Stop::Else, p) => {
+                return Err(SyntaxError::new(
+                    p,
+                    format!("unexpected {{{{else}}}} in {kw}"),
+                ))
+            }
+            (Stop::Eof, _) => {
+                return Err(SyntaxError::new(
+                    pos,
+                    format!("unexpected EOF: {{{{{kw}}}}} has no {{{{end}}}}"),
+                ))
+            }
+        }
+        self.defs.insert(name.clone(), body);
+        Ok((kw == "block").then_some(Node::Template { name, pipe, pos }))
+    }
+
+    /// `"name" [pipeline]}}` after `define`, `template` or `block`.
+    fn template_head(
+        &mut self,
+        kw: &str,
+        pipe_allowed: bool,
+    ) -> Result<(String, Option<Pipe>), SyntaxError> {
+        let t = self.next();
+        let Tok::Str(name) = t.kind else {
+            return Err(SyntaxError::new(
+                t.pos,
+                format!("unexpected {} in {kw} clause", describe(&t.kind)),
+            ));
+        };
+        if self.peek().kind == Tok::Close {
+            self.next();
+            return Ok((name, None));
+        }
+        if !pipe_allowed {
+            let t = self.peek();
+            return Err(SyntaxError::new(
+                t.pos,
+                format!("unexpected {} in {kw} clause", describe(&t.kind)),
+            ));
+        }
+        let pipe = self.pipeline(&format!("{kw} clause"), false)?;
+        Ok((name, Some(pipe)))
     }
 
     /// A pipeline through its closing `}}` (or `)` when `context` is "parenthesized pipeline").
@@ -355,7 +479,7 @@ impl Parser {
         let t = self.next();
         let base = match t.kind {
             Tok::Dot => Arg::Dot,
-            Tok::Str(s) => Arg::Str(s),
+            Tok::Str(s) => Arg::Str(std::sync::Arc::new(zeroize::Zeroizing::new(s))),
             Tok::Number(n) => number(&n)
                 .ok_or_else(|| SyntaxError::new(t.pos, format!("bad number syntax: {n:?}")))?,
             Tok::Field(f) => Arg::Field(vec![f]),
@@ -368,20 +492,34 @@ impl Parser {
                 }
                 Arg::Var(name, Vec::new())
             }
-            Tok::LParen => Arg::Sub(
-                Box::new(self.pipeline("parenthesized pipeline", false)?),
-                Vec::new(),
-            ),
+            Tok::LParen => {
+                self.enter(t.pos)?;
+                let pipe = self.pipeline("parenthesized pipeline", false);
+                self.depth -= 1;
+                Arg::Sub(Box::new(pipe?), Vec::new())
+            }
             Tok::Ident(name) => match name.as_str() {
                 "true" => Arg::Bool(true),
                 "false" => Arg::Bool(false),
                 "nil" => Arg::Nil,
-                _ if funcs::exists(&name) => Arg::Func(name),
+                _ if funcs::exists(&name) => {
+                    let f = funcs::lookup(&name);
+                    Arg::Func(name, f)
+                }
                 _ => {
-                    return Err(
-                        SyntaxError::new(t.pos, format!("function \"{name}\" not defined"))
-                            .with_hint(format!("available functions: {}", funcs::NAMES.join(", "))),
+                    if let Some(why) = funcs::unsupported(&name) {
+                        return Err(SyntaxError::new(t.pos, why).with_hint(
+                            "envfile renders the Vault parts of Vault Agent templates; \
+                             move Consul/Nomad reads to a consul-template of their own",
+                        ));
+                    }
+                    return Err(SyntaxError::new(
+                        t.pos,
+                        format!("function \"{name}\" not defined"),
                     )
+                    .with_hint(
+                        "`envfile render --template-functions` lists the functions envfile supports",
+                    ));
                 }
             },
             other => {
@@ -410,6 +548,7 @@ impl Parser {
             }
             Arg::Var(n, _) => Arg::Var(n, chain),
             Arg::Sub(p, _) => Arg::Sub(p, chain),
+            Arg::Func(name, _) => Arg::FuncChain(name, chain),
             _ => return Err(SyntaxError::new(t.pos, "unexpected . after term")),
         })
     }

@@ -4,8 +4,8 @@
 //! itself on the KV v1 mount `kv1`). The end-to-end comparison with a live agent is
 //! tests/tests/template_agent.rs; this one runs in `cargo test` and pins the goldens.
 
-use envfile_core::template::Template;
 use envfile_core::{Error, ErrorKind};
+use envfile_template::Template;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -56,10 +56,15 @@ fn template_goldens_match_the_agent_output() {
     let tmpls = templates(Path::new(FIXTURES));
     assert!(tmpls.len() >= 8, "fixtures missing");
     let mut failures = Vec::new();
+    let mut checked = 0;
     for t in &tmpls {
         let name = t.file_stem().unwrap().to_string_lossy().into_owned();
-        let golden = std::fs::read(t.with_extension("golden"))
-            .unwrap_or_else(|e| panic!("{name}.golden: {e}"));
+        // Fixtures without a committed golden are compared with the live agent only
+        // (tests/tests/template_agent.rs).
+        let Ok(golden) = std::fs::read(t.with_extension("golden")) else {
+            continue;
+        };
+        checked += 1;
         match render(t, &all) {
             Err(e) => failures.push(format!("{name}: {e}")),
             Ok(got) if got.as_bytes() != golden.as_slice() => {
@@ -82,6 +87,7 @@ fn template_goldens_match_the_agent_output() {
             Ok(_) => {}
         }
     }
+    assert!(checked >= 8, "goldens missing: {checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -90,6 +96,10 @@ fn template_fixtures_the_agent_rejects_are_errors_with_a_location() {
     let all = secrets();
     for t in templates(&Path::new(FIXTURES).join("fail")) {
         let name = t.file_name().unwrap().to_string_lossy().into_owned();
+        // Fixtures with agent options (`NAME.opts`) run in the live test only.
+        if t.with_extension("opts").exists() {
+            continue;
+        }
         match render(&t, &all) {
             Ok(_) => panic!("{name} rendered; the agent rejects it"),
             Err(e) => {

@@ -1,7 +1,7 @@
 //! Engine tests: parse and execute templates against in-memory secrets.
 
 use super::Template;
-use crate::error::{Error, ErrorKind};
+use envfile_core::{Error, ErrorKind};
 use serde_json::json;
 
 fn render(src: &str, data: serde_json::Value) -> Result<String, Error> {
@@ -231,7 +231,133 @@ fn fetch_errors_surface_with_the_reference() {
 }
 
 #[test]
-fn a_secret_record_has_only_data() {
-    let e = err(r#"{{ (secret "s").LeaseID }}"#, json!({"s": {}}));
-    assert!(e.contains("only .Data"), "{e}");
+fn a_secret_record_has_the_agents_fields() {
+    // A read without a lease, as the agent shows a KV v2 read.
+    let src = r#"{{ with secret "s" }}[{{ .LeaseID }}|{{ .LeaseDuration }}|{{ .Renewable }}|{{ .Warnings }}|{{ .Auth }}|{{ .WrapInfo }}]{{ end }}"#;
+    assert_eq!(ok(src, json!({"s": {}})), "[|0|false|[]|<nil>|<nil>]");
+    let e = err(r#"{{ (secret "s").RequestID }}"#, json!({"s": {}}));
+    assert!(e.contains("request id"), "{e}");
+    let e = err(r#"{{ (secret "s").Nope }}"#, json!({"s": {}}));
+    assert!(e.contains("can't evaluate field Nope"), "{e}");
+}
+
+/// Issue 14, item 9: templates that used to abort, exhaust memory or overflow the stack fail
+/// with an error naming the place.
+mod limits {
+    use super::*;
+
+    #[test]
+    fn a_huge_integer_range_is_refused_before_allocating() {
+        let e = err("x\n{{range 1000000000000}}{{end}}", json!({}));
+        assert!(e.contains("t.tmpl:2:9"), "{e}");
+        assert!(e.contains("more than 1000000 iterations"), "{e}");
+        let e = err("{{range 30000000}}x{{end}}", json!({}));
+        assert!(e.contains("t.tmpl:1:9"), "{e}");
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        let src = format!("{{{{range 1000000}}}}{}{{{{end}}}}", "x".repeat(100));
+        let e = err(&src, json!({}));
+        assert!(e.contains("the output exceeds 64 MiB"), "{e}");
+        assert!(e.contains("t.tmpl:1:18: the output"), "{e}");
+    }
+
+    #[test]
+    fn strings_built_without_printing_are_bounded() {
+        let e = err(
+            "{{$x := \"xxxxxxxx\"}}{{range 40}}{{$x = printf \"%s%s\" $x $x}}{{end}}",
+            json!({}),
+        );
+        assert!(
+            e.contains("error calling printf: the result exceeds 64 MiB"),
+            "{e}"
+        );
+        // Two wide fields are fine.
+        assert_eq!(
+            ok("{{printf \"%1000000d%1000000d\" 1 2 | len}}", json!({})),
+            "2000000"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_a_parse_error_not_a_stack_overflow() {
+        let parens = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = err(&parens, json!({}));
+        assert!(e.contains("nest more than 100 levels"), "{e}");
+        assert!(e.contains("t.tmpl:1:104"), "{e}");
+        let ifs = format!("{}x{}", "{{if 1}}".repeat(10_000), "{{end}}".repeat(10_000));
+        let e = err(&ifs, json!({}));
+        assert!(e.contains("nest more than 100 levels"), "{e}");
+        // 90 levels are fine.
+        let ok_ifs = format!("{}x{}", "{{if 1}}".repeat(90), "{{end}}".repeat(90));
+        assert_eq!(ok(&ok_ifs, json!({})), "x");
+    }
+
+    #[test]
+    fn recursive_templates_stop_before_the_stack_does() {
+        let nest = format!(
+            "{}{{{{template \"r\" .}}}}{}",
+            "{{if 1}}".repeat(90),
+            "{{end}}".repeat(90)
+        );
+        let src = format!("{{{{define \"r\"}}}}{nest}{{{{end}}}}x{{{{template \"r\" 1}}}}");
+        let e = err(&src, json!({}));
+        assert!(
+            e.contains("levels deep (through {{template}} calls)"),
+            "{e}"
+        );
+        let e = err(
+            "{{define \"r\"}}{{template \"r\"}}{{end}}{{template \"r\"}}",
+            json!({}),
+        );
+        assert!(e.contains("calls nest more than"), "{e}");
+    }
+
+    #[test]
+    fn endless_work_is_cut_off_by_steps() {
+        let e = err(
+            "{{range 1000000}}{{range 1000000}}{{end}}{{end}}",
+            json!({}),
+        );
+        assert!(e.contains("more than 5000000 evaluation steps"), "{e}");
+    }
+}
+
+#[test]
+fn agent_options_delimiters_and_missing_keys() {
+    let opts = crate::Options {
+        left_delimiter: "[[".into(),
+        right_delimiter: "]]".into(),
+        error_on_missing_key: true,
+    };
+    let t =
+        Template::parse_with("t.tmpl", "{{ x }} [[- \" y\" -]] [[/* c */]][[ 1 ]]", &opts).unwrap();
+    let out = t.render_with(&mut |_: &str| Ok(json!({}))).unwrap();
+    assert_eq!(out.expose(), "{{ x }} y1");
+    let t = Template::parse_with("t.tmpl", "[[ (secret \"s\").Data.nope ]]", &opts).unwrap();
+    let e = t
+        .render_with(&mut |_: &str| Ok(json!({"a": 1})))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("t.tmpl:1:4") && e.contains("map has no entry for key \"nope\""),
+        "{e}"
+    );
+    let empty = crate::Options {
+        left_delimiter: String::new(),
+        ..Default::default()
+    };
+    assert!(Template::parse_with("t.tmpl", "x", &empty).is_err());
+}
+
+#[test]
+fn scratch_methods() {
+    let src = "{{ scratch.Set \"a\" 1 }}{{ scratch.SetX \"a\" 2 }}{{ scratch.Get \"a\" }} \
+               {{ scratch.MapSet \"m\" \"z\" 26 }}{{ scratch.MapSet \"m\" \"b\" 2 }}{{ scratch.MapValues \"m\" }} \
+               {{ scratch.Key \"nope\" }}";
+    assert_eq!(ok(src, json!({})), "1 [2 26] false");
+    let e = err("{{ scratch.Nope }}", json!({}));
+    assert!(e.contains("can't evaluate field Nope"), "{e}");
 }

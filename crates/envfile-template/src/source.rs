@@ -1,0 +1,160 @@
+//! Where `secret "…"` reads from: a bare Vault path (the agent's `.Data` shape) or an envfile
+//! reference, fetched through core's [`Resolver`] — the one interface the engine uses to reach
+//! backends.
+
+use crate::value::{Map, SecretRecord, Value};
+use envfile_core::{
+    BackendSel, Error, ErrorKind, Fetched, Locator, RefForm, Reference, Resolver, Result,
+    SecretValue,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// How one `secret` argument is read.
+enum Source {
+    /// A bare Vault path: the agent's `.Data` shape.
+    Vault(Reference),
+    /// An envfile reference without a key: the whole secret.
+    Whole(Reference),
+    /// An envfile reference with `#KEY`: the selected value.
+    Keyed(Reference),
+}
+
+fn classify(arg: &str) -> Result<Source> {
+    let foreign = ["arn:", "sm://", "ref+", "secretref+"]
+        .iter()
+        .any(|p| arg.starts_with(p));
+    let canonical = matches!(arg.find(':'), Some(i) if i > 0 && !arg[..i].contains('/'));
+    if foreign || canonical {
+        let r = Reference::parse(arg)?;
+        return Ok(if r.key.is_some() {
+            Source::Keyed(r)
+        } else {
+            Source::Whole(r)
+        });
+    }
+    let (path, query) = arg.split_once('?').unwrap_or((arg, ""));
+    let path = path.trim_matches('/');
+    if path.is_empty() || path.chars().any(char::is_control) {
+        return Err(Error::new(
+            ErrorKind::InvalidRef,
+            "a Vault path must be non-empty and free of control characters",
+        )
+        .with_reference(arg)
+        .with_hint("write the path as in a Vault Agent template, e.g. secret \"kv/data/app\""));
+    }
+    let mut locator = Locator::new(path);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            // The agent reads the latest version for `version=0`.
+            Some(("version", "0")) => locator.version = None,
+            Some(("version", v)) => locator.version = Some(v.to_owned()),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidRef,
+                    format!("unsupported query parameter `{pair}` (only `version=N`)"),
+                )
+                .with_reference(arg))
+            }
+        }
+    }
+    Ok(Source::Vault(Reference {
+        backend: BackendSel::Kind("vault".into()),
+        locator,
+        key: None,
+        form: RefForm::Canonical,
+        raw: arg.to_owned(),
+    }))
+}
+
+/// Fetch every argument's secret: whole secrets in one `fetch_many` (deduplicated, batched per
+/// backend), keyed references concurrently with it.
+pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Value>> {
+    let mut out: Vec<Option<Result<Value>>> = Vec::with_capacity(args.len());
+    let mut whole: Vec<(usize, Reference, bool)> = Vec::new();
+    let mut keyed: Vec<(usize, Reference)> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        match classify(a) {
+            Ok(Source::Vault(r)) => whole.push((i, r, true)),
+            Ok(Source::Whole(r)) => whole.push((i, r, false)),
+            Ok(Source::Keyed(r)) => keyed.push((i, r)),
+            Err(e) => {
+                out.push(Some(Err(e)));
+                continue;
+            }
+        }
+        out.push(None);
+    }
+    let refs: Vec<Reference> = whole.iter().map(|(_, r, _)| r.clone()).collect();
+    let (fetched, selected) = futures::join!(
+        resolver.fetch_many(&refs),
+        futures::future::join_all(keyed.iter().map(|(_, r)| resolver.get(r)))
+    );
+    for ((i, r, vault), f) in whole.iter().zip(fetched) {
+        out[*i] = Some(f.and_then(|f| {
+            let data = if *vault {
+                vault_data(&f, r)?
+            } else {
+                ref_data(&f.value, r)?
+            };
+            let mut record = SecretRecord::plain(data);
+            if let Some(lease) = &f.lease {
+                record.lease_id = lease.id.clone();
+                record.lease_duration = i64::try_from(lease.ttl.as_secs()).unwrap_or(i64::MAX);
+                record.renewable = lease.renewable;
+            }
+            Ok(Value::Secret(Arc::new(record)))
+        }));
+    }
+    for ((i, r), v) in keyed.iter().zip(selected) {
+        out[*i] = Some(
+            v.and_then(|v| ref_data(&v, r))
+                .map(|d| Value::Secret(Arc::new(SecretRecord::plain(d)))),
+        );
+    }
+    out.into_iter()
+        .map(|v| v.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "secret was not fetched"))))
+        .collect()
+}
+
+fn parse_object(v: &SecretValue) -> Option<Value> {
+    let j = v.parse_json().ok()?;
+    j.is_object().then(|| Value::from_json(j.expose()))
+}
+
+/// The agent's `.Data` for a Vault read: KV v2 (the backend reports a version) nests the object
+/// under `data` next to `metadata`; KV v1 is the object itself.
+fn vault_data(f: &Fetched, r: &Reference) -> Result<Value> {
+    let obj = parse_object(&f.value).ok_or_else(|| {
+        Error::new(ErrorKind::NotJson, "the Vault secret is not a JSON object")
+            .with_reference(r.raw.clone())
+    })?;
+    Ok(match &f.version {
+        Some(v) => {
+            let meta = BTreeMap::from([("version".to_owned(), Value::Number(v.as_str().into()))]);
+            Value::map(BTreeMap::from([
+                ("data".to_owned(), obj),
+                ("metadata".to_owned(), Value::map(meta)),
+            ]))
+        }
+        None => obj,
+    })
+}
+
+/// `.Data` for an envfile reference: a JSON object (with the `.data` alias) or the text.
+fn ref_data(v: &SecretValue, r: &Reference) -> Result<Value> {
+    if let Some(Value::Map(m)) = parse_object(v) {
+        return Ok(Value::Map(Arc::new(Map {
+            entries: m.entries.clone(),
+            data_alias: true,
+        })));
+    }
+    match v.expose_str() {
+        Some(s) => Ok(Value::str(s)),
+        None => Err(Error::new(
+            ErrorKind::NotUtf8,
+            "the secret is binary; a template can only use text or JSON secrets",
+        )
+        .with_reference(r.raw.clone())),
+    }
+}
