@@ -9,6 +9,7 @@
 mod builtins;
 mod encoding;
 pub(crate) mod fmt;
+mod sprig;
 mod strings;
 mod vault;
 
@@ -41,6 +42,7 @@ const FAMILIES: &[&[Def]] = &[
     strings::FUNCS,
     encoding::FUNCS,
     vault::FUNCS,
+    sprig::FUNCS,
 ];
 
 fn table() -> &'static HashMap<&'static str, Func> {
