@@ -5,6 +5,9 @@
 //! (a new sprig) shows up as a reviewed diff. Regenerate with
 //! `ENVFILE_UPDATE_GOLDEN=1 scripts/test -p envfile-tests --test template_sprig`.
 //!
+//! Templates under `fail/` must make both fail, with the same `error calling NAME: …` text (sprig's
+//! panics and errors, e.g. `runtime error: integer divide by zero`).
+//!
 //! Only deterministic functions are compared here; random ones (`uuidv4`, `rand*`, `bcrypt`,
 //! `encryptAES`) are checked by shape in the crate's unit tests. The fixture secret is test
 //! data, so a mismatch is reported by position, never by content.
@@ -17,8 +20,8 @@ use std::time::{Duration, Instant};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sprig");
 
-fn templates() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+fn templates(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "tmpl"))
@@ -63,8 +66,9 @@ fn clean_env(c: &mut Command) {
     }
 }
 
-/// Render all templates with one `bao agent` run (`exit_after_auth`), into `work/NAME.agent`.
-fn run_agent(work: &Path, tmpls: &[PathBuf]) {
+/// Render all templates with one `bao agent` run (`exit_after_auth`), into `work/NAME.agent`;
+/// whether it succeeded, and its log.
+fn run_agent(work: &Path, tmpls: &[PathBuf]) -> (bool, String) {
     let token = work.join("token");
     std::fs::write(&token, vault_root_token()).unwrap();
     let mut hcl = format!(
@@ -107,11 +111,33 @@ fn run_agent(work: &Path, tmpls: &[PathBuf]) {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(
+    (
         status.success(),
-        "bao agent failed: {}",
-        std::fs::read_to_string(&log_path).unwrap_or_default()
-    );
+        std::fs::read_to_string(&log_path).unwrap_or_default(),
+    )
+}
+
+/// Each template with this run's mount, written to `work`.
+fn localize(work: &Path, tmpls: &[PathBuf], mount: &str) {
+    for t in tmpls {
+        let src = std::fs::read_to_string(t)
+            .unwrap()
+            .replace("\"secret/data/app\"", &format!("\"{mount}/data/app\""));
+        std::fs::write(work.join(format!("{}.tmpl", stem(t))), src).unwrap();
+    }
+}
+
+fn envfile_config(work: &Path) -> PathBuf {
+    let path = work.join("envfile.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[default.backends.vault]\nkind = \"vault\"\naddress = \"{}\"\n",
+            vault_addr()
+        ),
+    )
+    .unwrap();
+    path
 }
 
 fn envfile_render(config: &Path, template: &Path) -> std::process::Output {
@@ -140,25 +166,13 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
     bao.kv_put(&mount, 2, "app", &secret).await;
 
     let work = tempfile::tempdir().unwrap();
-    let tmpls = templates();
+    let tmpls = templates(Path::new(FIXTURES));
     assert!(tmpls.len() >= 5, "fixtures missing: {}", tmpls.len());
-    for t in &tmpls {
-        let src = std::fs::read_to_string(t)
-            .unwrap()
-            .replace("\"secret/data/app\"", &format!("\"{mount}/data/app\""));
-        std::fs::write(work.path().join(format!("{}.tmpl", stem(t))), src).unwrap();
-    }
-    run_agent(work.path(), &tmpls);
+    localize(work.path(), &tmpls, &mount);
+    let (ok, log) = run_agent(work.path(), &tmpls);
+    assert!(ok, "bao agent failed: {log}");
 
-    let econfig = work.path().join("envfile.toml");
-    std::fs::write(
-        &econfig,
-        format!(
-            "[default.backends.vault]\nkind = \"vault\"\naddress = \"{}\"\n",
-            vault_addr()
-        ),
-    )
-    .unwrap();
+    let econfig = envfile_config(work.path());
     let update = std::env::var_os("ENVFILE_UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for t in &tmpls {
@@ -183,6 +197,53 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
         }
         if let Some(m) = mismatch(&agent, &out.stdout) {
             failures.push(format!("{name}: envfile differs from bao agent: {m}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The agent's `error calling NAME: MESSAGE` from its log (where the message ends at the quote
+/// closing the logged error).
+fn agent_error(log: &str) -> Option<&str> {
+    let start = log.find("error calling ")?;
+    let rest = &log[start..];
+    Some(&rest[..rest.find('"').unwrap_or(rest.len())])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sprig_errors_match_bao_agent() {
+    let tmpls = templates(&Path::new(FIXTURES).join("fail"));
+    assert!(tmpls.len() >= 5, "fixtures missing: {}", tmpls.len());
+    let econfig_dir = tempfile::tempdir().unwrap();
+    let econfig = envfile_config(econfig_dir.path());
+    // One agent per template (a failing template stops the agent), on parallel threads.
+    let runs: Vec<_> = tmpls
+        .iter()
+        .map(|t| {
+            let work = tempfile::tempdir().unwrap();
+            localize(work.path(), std::slice::from_ref(t), "unused");
+            let dir = work.path().to_owned();
+            let t2 = t.clone();
+            let handle = std::thread::spawn(move || run_agent(&dir, &[t2]));
+            (t, work, handle)
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (t, work, handle) in runs {
+        let name = stem(t);
+        let (ok, log) = handle.join().unwrap();
+        let Some(want) = agent_error(&log).filter(|_| !ok) else {
+            failures.push(format!(
+                "{name}: bao agent did not fail with `error calling`"
+            ));
+            continue;
+        };
+        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || !out.stdout.is_empty() {
+            failures.push(format!("{name}: envfile rendered it"));
+        } else if !stderr.contains(want) {
+            failures.push(format!("{name}: envfile's error lacks `{want}`: {stderr}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
