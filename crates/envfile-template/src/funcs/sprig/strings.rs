@@ -429,29 +429,169 @@ fn is_connector(c: char) -> bool {
     c == '_' || c == '-' || go_space(c)
 }
 
-/// xstrings `ToSnakeCase`/`ToKebabCase` for words of letters: each connector (`_`, `-`, space)
-/// becomes one `sep`, a new word starts at a lower-to-upper change or before the last capital
-/// of an acronym (`HTTPServer` → `http_server`), and everything is lower-cased.
-/// Digits continue the word they follow.
-fn words_joined(s: &str, sep: char) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    for (i, &c) in chars.iter().enumerate() {
+/// How xstrings classifies the runs of a string it re-cases.
+#[derive(Clone, Copy, PartialEq)]
+enum Word {
+    End,
+    Number,
+    Upper,
+    Alpha,
+    Connector,
+    Punct,
+    Other,
+}
+
+/// Go's `unicode.IsPunct` (category P): ASCII punctuation that is not a symbol (`$+<=>^`|~`
+/// are symbols), and the common non-ASCII punctuation blocks.
+fn is_punct(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_punctuation() && !"$+<=>^`|~".contains(c);
+    }
+    matches!(c as u32, 0xa1 | 0xa7 | 0xab | 0xb6 | 0xb7 | 0xbb | 0xbf | 0x2010..=0x2027
+        | 0x2030..=0x205e | 0x3001..=0x3003 | 0x3008..=0x3011 | 0xff01..=0xff0f)
+}
+
+/// xstrings' `isAlphabet`: a letter that is not a CJK ideograph.
+fn is_alphabet(c: char) -> bool {
+    c.is_alphabetic() && !matches!(c as u32, 0x4e00..=0x9fcc | 0x3400..=0x4d85 | 0x20000..=0x2b81d)
+}
+
+/// The next word of `s` (xstrings' `nextWord`): a run of connectors, of punctuation, of digits,
+/// a lower-case run, a capitalised word (`Phone`), or an acronym (`HTTP` in `HTTPServer`).
+fn next_word(s: &str) -> (Word, &str, &str) {
+    let Some(first) = s.chars().next() else {
+        return (Word::End, "", "");
+    };
+    let mut end = first.len_utf8();
+    let extend = |end: &mut usize, keep: &dyn Fn(char) -> bool| {
+        for c in s[*end..].chars() {
+            if !keep(c) {
+                break;
+            }
+            *end += c.len_utf8();
+        }
+    };
+    let wt = if is_connector(first) {
+        extend(&mut end, &is_connector);
+        Word::Connector
+    } else if is_punct(first) {
+        extend(&mut end, &is_punct);
+        Word::Punct
+    } else if first.is_uppercase() {
+        match s[end..].chars().next() {
+            Some(n) if n.is_uppercase() => {
+                let mut last = n.len_utf8();
+                end += last;
+                let mut after = None;
+                for c in s[end..].chars() {
+                    if !c.is_uppercase() {
+                        after = Some(c);
+                        break;
+                    }
+                    last = c.len_utf8();
+                    end += last;
+                }
+                // The acronym's last capital starts the next word (`HTTPServer`).
+                if after.is_some_and(is_alphabet) {
+                    end -= last;
+                }
+            }
+            Some(n) if is_alphabet(n) => {
+                end += n.len_utf8();
+                extend(&mut end, &|c| is_alphabet(c) && !c.is_uppercase());
+            }
+            _ => {}
+        }
+        Word::Upper
+    } else if is_alphabet(first) {
+        extend(&mut end, &|c| is_alphabet(c) && !c.is_uppercase());
+        Word::Alpha
+    } else if first.is_numeric() {
+        extend(&mut end, &char::is_numeric);
+        Word::Number
+    } else {
+        extend(&mut end, &|c| {
+            !(is_connector(c) || is_alphabet(c) || c.is_numeric() || is_punct(c))
+        });
+        Word::Other
+    };
+    (wt, &s[..end], &s[end..])
+}
+
+/// xstrings' `toLower`: acronyms and capitalised words lower-cased, connectors replaced.
+fn push_lower(out: &mut String, wt: Word, word: &str, sep: char) {
+    if wt != Word::Upper && wt != Word::Connector {
+        out.push_str(word);
+        return;
+    }
+    for c in word.chars() {
         if is_connector(c) {
             out.push(sep);
-            continue;
+        } else if c.is_uppercase() {
+            out.push(case_char(c, Case::Lower));
+        } else {
+            out.push(c);
         }
-        if c.is_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let boundary =
-                prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
-            if boundary && !out.ends_with(sep) {
+    }
+}
+
+/// xstrings `ToSnakeCase`/`ToKebabCase` (`camelCaseToLowerCase`): words joined by `sep`, each
+/// connector replaced by one `sep`; a number sticks to the word before it unless letters
+/// follow it (`ipv4Address` → `ipv4_address`, `HTTP2xx` → `http_2xx`, `a1b2` → `a_1b2`).
+fn words_joined(s: &str, sep: char) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let (mut wt, mut word, mut rest) = next_word(s);
+    let boundary = |w: Word| !matches!(w, Word::End | Word::Connector | Word::Punct);
+    while !rest.is_empty() {
+        if wt != Word::Connector {
+            push_lower(&mut out, wt, word, sep);
+        }
+        let (prev, last) = (wt, word);
+        (wt, word, rest) = next_word(rest);
+        match prev {
+            Word::Number => {
+                while matches!(wt, Word::Alpha | Word::Number) {
+                    push_lower(&mut out, wt, word, sep);
+                    (wt, word, rest) = next_word(rest);
+                }
+                if boundary(wt) {
+                    out.push(sep);
+                }
+            }
+            Word::Connector => push_lower(&mut out, prev, last, sep),
+            Word::Punct => {}
+            _ => {
+                if wt != Word::Number {
+                    if boundary(wt) {
+                        out.push(sep);
+                    }
+                    continue;
+                }
+                if rest.is_empty() {
+                    continue;
+                }
+                let number = word;
+                (wt, word, rest) = next_word(rest);
+                if wt != Word::Alpha {
+                    push_lower(&mut out, Word::Number, number, sep);
+                    if boundary(wt) {
+                        out.push(sep);
+                    }
+                    continue;
+                }
                 out.push(sep);
+                push_lower(&mut out, Word::Number, number, sep);
+                while matches!(wt, Word::Alpha | Word::Number) {
+                    push_lower(&mut out, wt, word, sep);
+                    (wt, word, rest) = next_word(rest);
+                }
+                if boundary(wt) {
+                    out.push(sep);
+                }
             }
         }
-        out.push(case_char(c, Case::Lower));
     }
+    push_lower(&mut out, wt, word, sep);
     out
 }
 
@@ -721,6 +861,31 @@ mod tests {
             assert_eq!(run("sprig_title", vec![s(input)]), title, "{input}");
             assert_eq!(run("sprig_swapcase", vec![s(input)]), swap, "{input}");
             assert_eq!(run("sprig_initials", vec![s(input)]), init, "{input}");
+        }
+    }
+
+    #[test]
+    fn snake_and_kebab_keep_numbers_as_xstrings_does() {
+        // Expected values are bao agent 2.7.2's output.
+        for (input, snake, kebab) in [
+            ("a1b2", "a_1b2", "a-1b2"),
+            ("aB1cD", "a_b_1c_d", "a-b-1c-d"),
+            ("ipv4Address", "ipv4_address", "ipv4-address"),
+            ("base64Encode", "base64_encode", "base64-encode"),
+            ("Http2Server", "http2_server", "http2-server"),
+            ("HTTP2xx", "http_2xx", "http-2xx"),
+            ("Bld4Floor", "bld4_floor", "bld4-floor"),
+            ("foo.bar", "foo.bar", "foo.bar"),
+            ("a$b", "a_$_b", "a-$-b"),
+            ("x--y", "x__y", "x--y"),
+            ("version 1.2.3", "version_1.2.3", "version-1.2.3"),
+            ("ID42", "id42", "id42"),
+            ("v2", "v2", "v2"),
+            ("中文Name", "中文_name", "中文-name"),
+            ("user@host", "user@host", "user@host"),
+        ] {
+            assert_eq!(run("sprig_snakecase", vec![s(input)]), snake, "{input}");
+            assert_eq!(run("sprig_kebabcase", vec![s(input)]), kebab, "{input}");
         }
     }
 
