@@ -147,6 +147,8 @@ pub(super) const FUNCS: &[Def] = &[
         let places = int_arg(&a[1])? as f64;
         let on = match a.get(2) {
             Some(Value::Float(f)) => *f,
+            // An integer constant converts to a float64 parameter.
+            Some(Value::Int(i)) => *i as f64,
             Some(other) => {
                 return Err(format!(
                     "wrong type for value; expected float64; got {}",
@@ -431,6 +433,7 @@ mod tests {
         assert_eq!(run("sprig_round", vec![f(1.2345), i(2)]), "1.23");
         assert_eq!(run("sprig_round", vec![f(2.5), i(0)]), "3");
         assert_eq!(run("sprig_round", vec![f(1.5), i(0), f(0.6)]), "1");
+        assert_eq!(run("sprig_round", vec![f(1.5), i(0), i(1)]), "1");
         assert_eq!(run("sprig_float64", vec![f(1e7)]), "1e+07");
     }
 
