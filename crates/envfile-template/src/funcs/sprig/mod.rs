@@ -164,12 +164,22 @@ pub(super) fn list_value(v: Vec<Value>) -> Value {
 pub(super) fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
-        // Go's float-to-int conversion truncates; `as` also saturates where Go's is undefined.
-        Value::Float(f) => *f as i64,
+        Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::Str(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
         Value::Number(n) => parse_go_int(trim_zero_decimal(n)).unwrap_or(0),
         _ => 0,
+    }
+}
+
+/// Go's `int64(f)`: truncation; out of range (or NaN) it is what x86-64's conversion yields,
+/// the "integer indefinite" `-9223372036854775808` (Rust's `as` would saturate instead).
+pub(super) fn float_to_int64(f: f64) -> i64 {
+    // 2^63 is exactly representable; every f64 below it and at or above -2^63 fits.
+    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        f as i64
     }
 }
 
@@ -297,6 +307,9 @@ mod tests {
             (s("0b101"), 5),
             (s("99999999999999999999"), 0),
             (Value::Float(1.9), 1),
+            (Value::Float(-1.9), -1),
+            (Value::Float(1e19), i64::MIN),
+            (Value::Float(f64::NAN), i64::MIN),
             (Value::Bool(true), 1),
             (Value::Nil, 0),
             (Value::Number("12".into()), 12),

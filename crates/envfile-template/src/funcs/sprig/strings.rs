@@ -358,6 +358,13 @@ fn map_case(s: &str, case: Case) -> String {
 }
 
 fn case_char(c: char, case: Case) -> char {
+    // The one character whose full lower-case mapping is longer than its simple one (Go's).
+    if c == '\u{130}' {
+        return match case {
+            Case::Upper => c,
+            Case::Lower => 'i',
+        };
+    }
     let one = |mut it: &mut dyn ExactSizeIterator<Item = char>| {
         if it.len() == 1 {
             it.next().unwrap_or(c)
@@ -919,6 +926,8 @@ mod tests {
             "...5678..."
         );
         assert_eq!(run("sprig_repeat", vec![i(3), s("ab")]), "ababab");
+        assert_eq!(run("sprig_lower", vec![s("İI")]), "ii");
+        assert_eq!(run("sprig_upper", vec![s("straße")]), "STRAßE");
         assert_eq!(
             run("sprig_repeat", vec![i(-1), s("ab")]),
             "ERR: strings: negative Repeat count"
