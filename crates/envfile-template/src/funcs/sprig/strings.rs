@@ -418,10 +418,17 @@ fn initials(s: &str) -> String {
     out
 }
 
+/// Unicode's title-case letters (category Lt: `ǅ`, `ǈ`, `ǋ`, `ǲ` and the Greek ones).
+fn is_titlecase(c: char) -> bool {
+    matches!(c as u32, 0x1c5 | 0x1c8 | 0x1cb | 0x1f2 | 0x1f88..=0x1f8f | 0x1f98..=0x1f9f
+        | 0x1fa8..=0x1faf | 0x1fbc | 0x1fcc | 0x1ffc)
+}
+
+/// goutils `SwapCase`: upper- and title-case letters lowered, lower-case ones raised.
 fn swapcase(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_uppercase() {
+            if c.is_uppercase() || is_titlecase(c) {
                 case_char(c, Case::Lower)
             } else if c.is_lowercase() {
                 case_char(c, Case::Upper)
@@ -927,6 +934,7 @@ mod tests {
         );
         assert_eq!(run("sprig_repeat", vec![i(3), s("ab")]), "ababab");
         assert_eq!(run("sprig_lower", vec![s("İI")]), "ii");
+        assert_eq!(run("sprig_swapcase", vec![s("ǅ x")]), "ǆ X");
         assert_eq!(run("sprig_upper", vec![s("straße")]), "STRAßE");
         assert_eq!(
             run("sprig_repeat", vec![i(-1), s("ab")]),
