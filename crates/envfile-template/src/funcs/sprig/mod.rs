@@ -176,7 +176,8 @@ pub(super) fn to_int64(v: &Value) -> i64 {
 /// the "integer indefinite" `-9223372036854775808` (Rust's `as` would saturate instead).
 pub(super) fn float_to_int64(f: f64) -> i64 {
     // 2^63 is exactly representable; every f64 below it and at or above -2^63 fits.
-    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if !(-TWO_63..TWO_63).contains(&f) {
         i64::MIN
     } else {
         f as i64
