@@ -8,7 +8,7 @@
 //! `keys` and `values` come in key order; Go's map order is random, so any order is the agent's.
 
 use super::defaults::empty;
-use super::{arity, at_least, list_value, str_arg, strings_value, strval};
+use super::{arity, at_least, check_nesting, list_value, str_arg, strings_value, strval};
 use crate::funcs::{Def, R};
 use crate::value::{Map, Value};
 use std::collections::BTreeMap;
@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_dict", |a| {
+        check_nesting("sprig_dict", a.len() / 2, a.iter().skip(1).step_by(2))?;
         let mut m = BTreeMap::new();
         for pair in a.chunks(2) {
             let v = pair.get(1).cloned().unwrap_or_else(|| Value::str(""));
@@ -31,6 +32,7 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_set", |a| {
         arity("sprig_set", &a, 3)?;
         let (m, k) = (map_arg(&a[0])?, str_arg(&a[1])?);
+        check_nesting("sprig_set", m.entries.len() + 1, [&a[2]])?;
         let mut out = m.clone();
         out.entries.insert(k.to_owned(), a[2].clone());
         Ok(Value::Map(Arc::new(out)))
@@ -56,6 +58,7 @@ pub(super) const FUNCS: &[Def] = &[
                 out.push(v.clone());
             }
         }
+        check_nesting("sprig_pluck", out.len(), &out)?;
         Ok(list_value(out))
     }),
     Def::new("sprig_keys", |a| {

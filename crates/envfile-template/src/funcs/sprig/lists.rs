@@ -3,14 +3,20 @@
 //! returns an error, both with the same text (`Cannot find first on type string`).
 
 use super::reflect::{deep_equal, kind_name};
-use super::{arity, at_least, int_arg, is_nil, list_value, to_int64};
+use super::{arity, at_least, check_nesting, int_arg, is_nil, list_value, to_int64};
 use crate::funcs::{Def, R};
 use crate::value::Value;
 use std::sync::Arc;
 
 pub(super) const FUNCS: &[Def] = &[
-    Def::new("sprig_list", |a| Ok(list_value(a))),
-    Def::new("sprig_tuple", |a| Ok(list_value(a))),
+    Def::new("sprig_list", |a| {
+        check_nesting("sprig_list", a.len(), &a)?;
+        Ok(list_value(a))
+    }),
+    Def::new("sprig_tuple", |a| {
+        check_nesting("sprig_tuple", a.len(), &a)?;
+        Ok(list_value(a))
+    }),
     Def::new("sprig_append", |a| push("sprig_append", a)),
     Def::new("sprig_push", |a| push("sprig_push", a)),
     Def::new("sprig_mustAppend", |a| push("sprig_mustAppend", a)),
@@ -52,7 +58,9 @@ fn elems<'a>(v: &'a Value, what: &str) -> Result<&'a Arc<Vec<Value>>, String> {
 
 fn push(name: &str, a: Vec<Value>) -> R {
     arity(name, &a, 2)?;
-    let mut l = elems(&a[0], "Cannot push on type")?.to_vec();
+    let l = elems(&a[0], "Cannot push on type")?;
+    check_nesting(name, l.len() + 1, [&a[1]])?;
+    let mut l = l.to_vec();
     l.push(a[1].clone());
     Ok(list_value(l))
 }
@@ -60,6 +68,7 @@ fn push(name: &str, a: Vec<Value>) -> R {
 fn prepend(name: &str, a: Vec<Value>) -> R {
     arity(name, &a, 2)?;
     let l = elems(&a[0], "Cannot prepend on type")?;
+    check_nesting(name, l.len() + 1, [&a[1]])?;
     let mut out = Vec::with_capacity(l.len() + 1);
     out.push(a[1].clone());
     out.extend(l.iter().cloned());
@@ -170,6 +179,8 @@ fn chunk(name: &str, a: Vec<Value>) -> R {
     if size <= 0 {
         return Err(format!("{name}: the chunk size must be positive"));
     }
+    // The chunks nest the elements one level deeper.
+    check_nesting(name, l.len(), l.iter())?;
     Ok(list_value(
         l.chunks(size as usize)
             .map(|c| list_value(c.to_vec()))
@@ -181,7 +192,10 @@ fn concat(a: Vec<Value>) -> R {
     let mut out = Vec::new();
     for v in &a {
         match v {
-            Value::List(l) | Value::Strings(l) => out.extend(l.iter().cloned()),
+            Value::List(l) | Value::Strings(l) => {
+                check_nesting("sprig_concat", out.len() + l.len(), [])?;
+                out.extend(l.iter().cloned());
+            }
             other => return Err(format!("Cannot concat type {} as list", kind_name(other)?)),
         }
     }

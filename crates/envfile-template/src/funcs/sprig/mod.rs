@@ -278,6 +278,56 @@ pub(super) fn not_supported(name: &str, why: &str) -> String {
     format!("{name} is not supported by envfile yet ({why})")
 }
 
+/// Most levels of lists and dicts a value built by sprig may nest: printing, comparing and
+/// encoding recurse once per level, so a template looping `$x = list $x` must stop with an error
+/// long before it could overflow the stack. (Decoded JSON is limited to 128 levels.)
+pub(super) const MAX_NESTING: usize = crate::limits::MAX_DEPTH;
+
+/// Most elements a list built by sprig may hold (doubling a list in a loop grows fast).
+pub(super) const MAX_ELEMENTS: usize = crate::limits::MAX_RANGE as usize;
+
+/// Nesting depth of `v`, counting no further than `cap`.
+fn depth(v: &Value, cap: usize) -> usize {
+    let inner = |items: &mut dyn Iterator<Item = &Value>| {
+        let mut deepest = 0;
+        for e in items {
+            if deepest >= cap {
+                break;
+            }
+            deepest = deepest.max(depth(e, cap.saturating_sub(1)));
+        }
+        deepest
+    };
+    match v {
+        Value::List(l) | Value::Strings(l) => 1 + inner(&mut l.iter()),
+        Value::Map(m) => 1 + inner(&mut m.entries.values()),
+        Value::Secret(d) => depth(d, cap),
+        _ => 0,
+    }
+}
+
+/// Refuse to put `elems` inside a new list or dict if that would nest deeper than
+/// [`MAX_NESTING`], or hold more than [`MAX_ELEMENTS`].
+pub(super) fn check_nesting<'a>(
+    name: &str,
+    count: usize,
+    elems: impl IntoIterator<Item = &'a Value>,
+) -> Result<(), String> {
+    if count > MAX_ELEMENTS {
+        return Err(format!(
+            "{name}: the list would exceed {MAX_ELEMENTS} elements"
+        ));
+    }
+    for e in elems {
+        if depth(e, MAX_NESTING) >= MAX_NESTING {
+            return Err(format!(
+                "{name}: values would nest deeper than {MAX_NESTING} levels"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Refuse to build a string over the render's output limit.
 pub(super) fn check_size(name: &str, len: usize) -> Result<(), String> {
     if len > crate::limits::MAX_OUTPUT {
@@ -551,6 +601,45 @@ mod tests {
         let mut want = SPRIG_3_2_3.to_vec();
         want.sort_unstable();
         assert_eq!(have, want);
+    }
+
+    #[test]
+    fn nesting_and_size_are_bounded() {
+        use crate::funcs::test_util::run;
+        let mut v = Value::str("x");
+        let mut err = String::new();
+        for _ in 0..MAX_NESTING + 5 {
+            match crate::funcs::call("sprig_list", vec![v.clone()]) {
+                Ok(n) => v = n,
+                Err(e) => {
+                    err = e;
+                    break;
+                }
+            }
+        }
+        assert!(err.contains("nest deeper than"), "{err}");
+        let big = Value::str("x".repeat(1 << 20));
+        let many = run("sprig_until", vec![Value::Int(100)]);
+        assert!(many.starts_with('['));
+        let list = crate::funcs::call("sprig_until", vec![Value::Int(100)]).unwrap();
+        assert!(run("sprig_join", vec![big.clone(), list]).contains("output size limit"));
+        assert!(run(
+            "sprig_replace",
+            vec![Value::str(""), big.clone(), big.clone()]
+        )
+        .contains("output size limit"));
+        let mut l = crate::funcs::call("sprig_until", vec![Value::Int(1000)]).unwrap();
+        let mut err = String::new();
+        for _ in 0..20 {
+            match crate::funcs::call("sprig_concat", vec![l.clone(), l.clone()]) {
+                Ok(n) => l = n,
+                Err(e) => {
+                    err = e;
+                    break;
+                }
+            }
+        }
+        assert!(err.contains("exceed"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `\d \w \s \b` are ASCII-only there (Rust's are Unicode), so patterns are translated before
 //! compiling. A bad pattern panics in the plain form and is an error in the `must` form.
 
-use super::{arity, int_arg, str_arg, strings_value};
+use super::{arity, check_size, int_arg, str_arg, strings_value};
 use crate::funcs::{Def, R};
 use crate::value::Value;
 
@@ -165,12 +165,23 @@ fn replace(name: &str, a: Vec<Value>, must: bool, literal: bool) -> R {
     arity(name, &a, 3)?;
     let (re, s, with) = (str_arg(&a[0])?, str_arg(&a[1])?, str_arg(&a[2])?);
     let re = compile(re, must)?;
+    // Each match's replacement expands to at most the replacement plus, per `$` in it, the
+    // whole input.
+    let per_match = with
+        .len()
+        .saturating_add(with.matches('$').count().saturating_mul(s.len()));
+    check_size(
+        name,
+        re.find_iter(s)
+            .count()
+            .saturating_mul(per_match)
+            .saturating_add(s.len()),
+    )?;
     let out = if literal {
         re.replace_all(s, regex::NoExpand(with)).into_owned()
     } else {
         re.replace_all(s, with).into_owned()
     };
-    super::check_size(name, out.len())?;
     Ok(Value::str(out))
 }
 

@@ -5,6 +5,17 @@ use super::math::until_step;
 use super::{
     arity, check_size, int_arg, is_nil, not_supported, str_arg, strings_value, strslice, strval,
 };
+
+/// Join `parts` with `sep`, refusing a result over the output limit before building it.
+fn join_checked(name: &str, parts: &[String], sep: &str) -> Result<String, String> {
+    let total = parts
+        .iter()
+        .map(String::len)
+        .fold(0usize, usize::saturating_add)
+        .saturating_add(sep.len().saturating_mul(parts.len().saturating_sub(1)));
+    check_size(name, total)?;
+    Ok(parts.join(sep))
+}
 use crate::funcs::fmt::go_quote;
 use crate::funcs::strings::go_space;
 use crate::funcs::{Def, R};
@@ -145,6 +156,11 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_wrapWith", |a| {
         arity("sprig_wrapWith", &a, 3)?;
         let (l, sep, s) = (int_arg(&a[0])?, str_arg(&a[1])?, str_arg(&a[2])?);
+        // At most one break per byte of input.
+        check_size(
+            "sprig_wrapWith",
+            s.len().saturating_mul(sep.len().max(1) + 1),
+        )?;
         Ok(Value::str(wrap(s, l, sep, true)))
     }),
     Def::new("sprig_contains", |a| {
@@ -163,7 +179,7 @@ pub(super) const FUNCS: &[Def] = &[
             go_quote(&strval(v), &mut q);
             out.push(q);
         }
-        Ok(Value::str(out.join(" ")))
+        Ok(Value::str(join_checked("sprig_quote", &out, " ")?))
     }),
     Def::new("sprig_squote", |a| {
         // `'%v'`: a JSON number prints as its text, like strval.
@@ -172,11 +188,11 @@ pub(super) const FUNCS: &[Def] = &[
             .filter(|v| !is_nil(v))
             .map(|v| format!("'{}'", strval(v)))
             .collect();
-        Ok(Value::str(out.join(" ")))
+        Ok(Value::str(join_checked("sprig_squote", &out, " ")?))
     }),
     Def::new("sprig_cat", |a| {
         let out: Vec<String> = a.iter().filter(|v| !is_nil(v)).map(strval).collect();
-        Ok(Value::str(out.join(" ")))
+        Ok(Value::str(join_checked("sprig_cat", &out, " ")?))
     }),
     Def::new("sprig_indent", |a| {
         arity("sprig_indent", &a, 2)?;
@@ -189,9 +205,15 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_replace", |a| {
         arity("sprig_replace", &a, 3)?;
         let (old, new, s) = (str_arg(&a[0])?, str_arg(&a[1])?, str_arg(&a[2])?);
-        let out = go_replace(s, old, new);
-        check_size("sprig_replace", out.len())?;
-        Ok(Value::str(out))
+        let hits = if old.is_empty() {
+            s.chars().count() + 1
+        } else {
+            s.matches(old).count()
+        };
+        let size = (s.len() - hits.min(s.len()) * old.len().min(s.len()))
+            .saturating_add(hits.saturating_mul(new.len()));
+        check_size("sprig_replace", size)?;
+        Ok(Value::str(go_replace(s, old, new)))
     }),
     Def::new("sprig_plural", |a| {
         arity("sprig_plural", &a, 3)?;
@@ -209,7 +231,11 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_join", |a| {
         arity("sprig_join", &a, 2)?;
         let sep = str_arg(&a[0])?;
-        Ok(Value::str(strslice(&a[1]).join(sep)))
+        Ok(Value::str(join_checked(
+            "sprig_join",
+            &strslice(&a[1]),
+            sep,
+        )?))
     }),
     Def::new("sprig_sortAlpha", |a| {
         arity("sprig_sortAlpha", &a, 1)?;
