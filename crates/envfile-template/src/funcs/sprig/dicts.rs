@@ -27,7 +27,7 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_get", |a| {
         arity("sprig_get", &a, 2)?;
         let (m, k) = (map_arg(&a[0])?, str_arg(&a[1])?);
-        Ok(m.entries.get(k).cloned().unwrap_or_else(|| Value::str("")))
+        Ok(lookup(&a[0], m, k).unwrap_or_else(|| Value::str("")))
     }),
     Def::new("sprig_set", |a| {
         arity("sprig_set", &a, 3)?;
@@ -47,7 +47,7 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_hasKey", |a| {
         arity("sprig_hasKey", &a, 2)?;
         let (m, k) = (map_arg(&a[0])?, str_arg(&a[1])?);
-        Ok(Value::Bool(m.entries.contains_key(k)))
+        Ok(Value::Bool(lookup(&a[0], m, k).is_some()))
     }),
     Def::new("sprig_pluck", |a| {
         at_least("sprig_pluck", &a, 1)?;
@@ -86,6 +86,16 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_dig", dig),
 ];
+
+/// `m[k]`, where (as for `.data` in the engine) the absent key `data` of a secret from a backend
+/// without KV v2's nesting is the map itself, so `get .Data "data"` works for every backend.
+fn lookup(whole: &Value, m: &Map, k: &str) -> Option<Value> {
+    match m.entries.get(k) {
+        Some(v) => Some(v.clone()),
+        None if m.data_alias && k == "data" => Some(whole.clone()),
+        None => None,
+    }
+}
 
 /// A `map[string]interface{}` parameter.
 fn map_arg(v: &Value) -> Result<&Map, String> {
@@ -162,8 +172,10 @@ fn dig(a: Vec<Value>) -> R {
         return Err("dig needs at least three arguments".into());
     }
     let n = a.len();
-    let mut cur = map_arg(&a[n - 1]).map_err(|_| conversion(&a[n - 1]))?;
+    let mut cur_value = &a[n - 1];
+    let mut cur = map_arg(cur_value).map_err(|_| conversion(cur_value))?;
     let default = &a[n - 2];
+    let mut step_value;
     let keys = &a[..n - 2];
     for (i, k) in keys.iter().enumerate() {
         let k = match k {
@@ -175,13 +187,15 @@ fn dig(a: Vec<Value>) -> R {
                 ))
             }
         };
-        let Some(step) = cur.entries.get(k) else {
+        let Some(step) = lookup(cur_value, cur, k) else {
             return Ok(default.clone());
         };
         if i + 1 == keys.len() {
-            return Ok(step.clone());
+            return Ok(step);
         }
-        cur = match step {
+        step_value = step;
+        cur_value = &step_value;
+        cur = match cur_value {
             Value::Map(m) => m,
             other => return Err(conversion(other)),
         };
@@ -204,6 +218,28 @@ fn conversion(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use crate::funcs::test_util::{j, run, s};
+
+    #[test]
+    fn data_alias_reaches_non_kv2_secrets() {
+        use crate::value::{Map, Value};
+        use std::sync::Arc;
+        let flat = || {
+            Value::Map(Arc::new(Map {
+                entries: [("pw".to_owned(), s("x"))].into_iter().collect(),
+                data_alias: true,
+            }))
+        };
+        assert_eq!(run("sprig_get", vec![flat(), s("data")]), "map[pw:x]");
+        assert_eq!(run("sprig_hasKey", vec![flat(), s("data")]), "true");
+        assert_eq!(
+            run("sprig_dig", vec![s("data"), s("pw"), s("-"), flat()]),
+            "x"
+        );
+        assert_eq!(
+            run("sprig_hasKey", vec![j(r#"{"pw":1}"#), s("data")]),
+            "false"
+        );
+    }
 
     #[test]
     fn dict_functions_match_the_agent() {
