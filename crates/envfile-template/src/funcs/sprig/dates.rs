@@ -46,18 +46,22 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_duration", |a| {
         arity("sprig_duration", &a, 1)?;
-        // Sprig reads a string or an int64; anything else (a template's `int`, a JSON number)
-        // is 0 seconds.
+        // Sprig reads a string or an int64; anything else (a JSON number) is 0 seconds. envfile
+        // has one integer type: it is taken as the int64 sprig's own arithmetic returns (Go
+        // gives "0s" for an `int` constant, which a working template does not rely on).
         let n = match &a[0] {
             Value::Str(s) => s.parse::<i64>().unwrap_or(0),
+            Value::Int(i) => *i,
             _ => 0,
         };
         Ok(Value::str(duration_string(n.wrapping_mul(1_000_000_000))))
     }),
     Def::new("sprig_durationRound", |a| {
         arity("sprig_durationRound", &a, 1)?;
+        // A string is parsed; an integer is taken as an int64 of nanoseconds (see duration).
         let d = match &a[0] {
             Value::Str(s) => parse_duration(s).unwrap_or(0),
+            Value::Int(i) => *i,
             _ => 0,
         };
         Ok(Value::str(duration_round(d)))
@@ -463,7 +467,9 @@ mod tests {
         assert_eq!(run("sprig_duration", vec![s("3600")]), "1h0m0s");
         assert_eq!(run("sprig_duration", vec![s("0")]), "0s");
         assert_eq!(run("sprig_duration", vec![s("-61")]), "-1m1s");
-        assert_eq!(run("sprig_duration", vec![Value::Int(95)]), "0s");
+        assert_eq!(run("sprig_duration", vec![Value::Int(95)]), "1m35s");
+        assert_eq!(run("sprig_duration", vec![crate::funcs::test_util::j("95")]), "0s");
+        assert_eq!(run("sprig_durationRound", vec![Value::Int(5_000_000_001)]), "5s");
         assert_eq!(run("sprig_durationRound", vec![s("2h10m")]), "2h");
         assert_eq!(run("sprig_durationRound", vec![s("-3d")]), "0s");
         assert_eq!(run("sprig_durationRound", vec![s("900h")]), "1mo");
