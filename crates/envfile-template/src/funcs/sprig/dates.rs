@@ -468,8 +468,14 @@ mod tests {
         assert_eq!(run("sprig_duration", vec![s("0")]), "0s");
         assert_eq!(run("sprig_duration", vec![s("-61")]), "-1m1s");
         assert_eq!(run("sprig_duration", vec![Value::Int(95)]), "1m35s");
-        assert_eq!(run("sprig_duration", vec![crate::funcs::test_util::j("95")]), "0s");
-        assert_eq!(run("sprig_durationRound", vec![Value::Int(5_000_000_001)]), "5s");
+        assert_eq!(
+            run("sprig_duration", vec![crate::funcs::test_util::j("95")]),
+            "0s"
+        );
+        assert_eq!(
+            run("sprig_durationRound", vec![Value::Int(5_000_000_001)]),
+            "5s"
+        );
         assert_eq!(run("sprig_durationRound", vec![s("2h10m")]), "2h");
         assert_eq!(run("sprig_durationRound", vec![s("-3d")]), "0s");
         assert_eq!(run("sprig_durationRound", vec![s("900h")]), "1mo");
