@@ -2,6 +2,14 @@
 //! `sprig_<name>` (`sprig_upper`, `sprig_dict`, `sprig_semverCompare`...). One file per sprig
 //! family; [`FUNCS`] joins their tables so the registry takes them as one family.
 //!
+//! OpenBao's agent links sprig v3.2.3 (no `sha512sum`) with Masterminds/semver 3.4 and
+//! xstrings 1.4, and registers the whole non-hermetic map (`now`, `uuidv4`, `env`...).
+//!
+//! Refused by name until envfile can do them right: `env expandenv` (the renderer's environment
+//! is a policy decision), `semver` and the `time.Time` functions (`toDate unixEpoch dateModify
+//! ago`: envfile has no such value), zones other than UTC, and key, certificate and password
+//! generation (`genPrivateKey genCA… buildCustomCert derivePassword`).
+//!
 //! Sprig's conventions decide most outputs, so they live here: arguments typed `interface{}` are
 //! converted with spf13/cast (`"0x10"` is 16, `"abc"` is 0, never an error), integer results are
 //! Go `int64`s, lists are `[]interface {}`, and a Go panic inside a function becomes the error
