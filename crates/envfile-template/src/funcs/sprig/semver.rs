@@ -1,0 +1,390 @@
+//! Sprig's `semverCompare CONSTRAINT VERSION` with Masterminds/semver v3.4's rules (what
+//! OpenBao's agent links): lenient
+//! versions (`v1.2` is 1.2.0), `x`/`*` wildcards, `~ ^ = != > < >= <=`, hyphen ranges, `,` or
+//! space for AND and `||` for OR; a prerelease version only satisfies an OR branch in which
+//! some constraint names a prerelease.
+//! `semver` (a Go `*semver.Version` with methods) is refused until envfile has such a value.
+
+use super::{arity, not_supported, str_arg};
+use crate::funcs::Def;
+use crate::value::Value;
+use regex::Regex;
+use std::cmp::Ordering;
+use std::sync::OnceLock;
+
+pub(super) const FUNCS: &[Def] = &[
+    Def::new("sprig_semver", |_| {
+        Err(not_supported(
+            "sprig_semver",
+            "it returns a Go *semver.Version; use sprig_semverCompare",
+        ))
+    }),
+    Def::new("sprig_semverCompare", |a| {
+        arity("sprig_semverCompare", &a, 2)?;
+        let cs = constraints(str_arg(&a[0])?)?;
+        let v = Version::parse(str_arg(&a[1])?)?;
+        Ok(Value::Bool(cs.iter().any(|and| {
+            let include_pre = and.iter().any(|c| !c.con.pre.is_empty());
+            and.iter().all(|c| c.check(&v, include_pre))
+        })))
+    }),
+];
+
+const VERSION: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const CONSTRAINT_VERSION: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const OPS: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
+
+struct Res {
+    version: Regex,
+    constraint: Regex,
+    range: Regex,
+    find: Regex,
+    valid: Regex,
+}
+
+fn res() -> &'static Res {
+    static R: OnceLock<Res> = OnceLock::new();
+    R.get_or_init(|| {
+        // Built from constants; a failure here is a bug caught by every test.
+        let re = |s: String| Regex::new(&s).unwrap_or_else(|e| panic!("semver pattern: {e}"));
+        let cv = CONSTRAINT_VERSION;
+        Res {
+            version: re(format!("^{VERSION}$")),
+            constraint: re(format!(r"^\s*({OPS})\s*({cv})\s*$")),
+            range: re(format!(r"\s*({cv})\s+-\s+({cv})\s*")),
+            find: re(format!(r"({OPS})\s*({cv})")),
+            valid: re(format!(
+                r"^(\s*({OPS})\s*({cv})\s*)((?:\s+|,\s*)({OPS})\s*({cv})\s*)*$"
+            )),
+        }
+    })
+}
+
+struct Version {
+    major: u64,
+    minor: u64,
+    patch: u64,
+    pre: String,
+}
+
+impl Version {
+    fn parse(s: &str) -> Result<Self, String> {
+        let m = res()
+            .version
+            .captures(s)
+            .ok_or("invalid semantic version")?;
+        let seg = |i: usize| -> Result<u64, String> {
+            match m.get(i) {
+                None => Ok(0),
+                Some(g) => g
+                    .as_str()
+                    .trim_start_matches('.')
+                    .parse()
+                    .map_err(|_| format!("error parsing version segment: strconv.ParseUint: parsing {:?}: value out of range", g.as_str().trim_start_matches('.'))),
+            }
+        };
+        let pre = m.get(5).map_or("", |g| g.as_str()).to_owned();
+        for part in pre.split('.').filter(|_| !pre.is_empty()) {
+            if part.bytes().all(|c| c.is_ascii_digit()) && part.len() > 1 && part.starts_with('0') {
+                return Err("version segment starts with 0".into());
+            }
+        }
+        Ok(Version {
+            major: seg(1)?,
+            minor: seg(2)?,
+            patch: seg(3)?,
+            pre,
+        })
+    }
+
+    fn cmp(&self, o: &Version) -> Ordering {
+        (self.major, self.minor, self.patch)
+            .cmp(&(o.major, o.minor, o.patch))
+            .then_with(|| match (self.pre.is_empty(), o.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => compare_prerelease(&self.pre, &o.pre),
+            })
+    }
+}
+
+fn compare_prerelease(a: &str, b: &str) -> Ordering {
+    let (pa, pb): (Vec<&str>, Vec<&str>) = (a.split('.').collect(), b.split('.').collect());
+    for i in 0..pa.len().max(pb.len()) {
+        let (s, o) = (
+            pa.get(i).copied().unwrap_or(""),
+            pb.get(i).copied().unwrap_or(""),
+        );
+        if s == o {
+            continue;
+        }
+        if s.is_empty() {
+            return Ordering::Less;
+        }
+        if o.is_empty() {
+            return Ordering::Greater;
+        }
+        return match (s.parse::<u64>(), o.parse::<u64>()) {
+            (Ok(x), Ok(y)) => {
+                if x > y {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (Err(_), Err(_)) => {
+                if s > o {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (Ok(_), Err(_)) => Ordering::Less,
+            (Err(_), Ok(_)) => Ordering::Greater,
+        };
+    }
+    Ordering::Equal
+}
+
+struct Constraint {
+    op: String,
+    con: Version,
+    dirty: bool,
+    minor_dirty: bool,
+    patch_dirty: bool,
+}
+
+fn is_x(s: &str) -> bool {
+    matches!(s, "x" | "X" | "*")
+}
+
+fn constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
+    let r = res();
+    // Hyphen ranges become `>= A, <= B`.
+    let mut c = text.to_owned();
+    let ranges: Vec<(String, String, String)> = r
+        .range
+        .captures_iter(text)
+        .map(|m| (m[0].to_owned(), m[1].to_owned(), m[11].to_owned()))
+        .collect();
+    for (whole, lo, hi) in ranges {
+        c = c.replacen(&whole, &format!(">= {lo}, <= {hi} "), 1);
+    }
+    let mut out = Vec::new();
+    for or in c.split("||") {
+        if !r.valid.is_match(or) {
+            return Err(format!("improper constraint: {or}"));
+        }
+        let mut and = Vec::new();
+        let found: Vec<&str> = r.find.find_iter(or).map(|m| m.as_str()).collect();
+        let found = if found.is_empty() { vec![or] } else { found };
+        for f in found {
+            and.push(parse_constraint(f)?);
+        }
+        out.push(and);
+    }
+    Ok(out)
+}
+
+fn parse_constraint(s: &str) -> Result<Constraint, String> {
+    if s.is_empty() {
+        return Ok(Constraint {
+            op: String::new(),
+            con: Version {
+                major: 0,
+                minor: 0,
+                patch: 0,
+                pre: String::new(),
+            },
+            dirty: true,
+            minor_dirty: false,
+            patch_dirty: false,
+        });
+    }
+    let m = res()
+        .constraint
+        .captures(s)
+        .ok_or_else(|| format!("improper constraint: {s}"))?;
+    let g = |i: usize| m.get(i).map_or("", |x| x.as_str());
+    let (major, minor, patch, pre) = (g(3), g(4), g(5), g(6));
+    let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
+    let ver = if is_x(major) || major.is_empty() {
+        dirty = true;
+        format!("0.0.0{pre}")
+    } else if is_x(minor.trim_start_matches('.')) || minor.is_empty() {
+        dirty = true;
+        minor_dirty = true;
+        format!("{major}.0.0{pre}")
+    } else if is_x(patch.trim_start_matches('.')) || patch.is_empty() {
+        dirty = true;
+        patch_dirty = true;
+        format!("{major}{minor}.0{pre}")
+    } else {
+        g(2).to_owned()
+    };
+    let con = Version::parse(&ver).map_err(|_| "constraint parser error".to_owned())?;
+    Ok(Constraint {
+        op: g(1).to_owned(),
+        con,
+        dirty,
+        minor_dirty,
+        patch_dirty,
+    })
+}
+
+impl Constraint {
+    fn check(&self, v: &Version, include_pre: bool) -> bool {
+        let c = &self.con;
+        let pre_blocked = !v.pre.is_empty() && !include_pre;
+        match self.op.as_str() {
+            "" | "=" => {
+                if pre_blocked {
+                    false
+                } else if self.dirty {
+                    self.tilde(v)
+                } else {
+                    v.cmp(c) == Ordering::Equal
+                }
+            }
+            "!=" => !pre_blocked && self.not_equal(v),
+            ">" => {
+                if pre_blocked {
+                    return false;
+                }
+                if !self.dirty {
+                    return v.cmp(c) == Ordering::Greater;
+                }
+                if v.major != c.major {
+                    return v.major > c.major;
+                }
+                if self.minor_dirty {
+                    return false;
+                }
+                if self.patch_dirty {
+                    return v.minor > c.minor;
+                }
+                v.cmp(c) == Ordering::Greater
+            }
+            "<" => !pre_blocked && v.cmp(c) == Ordering::Less,
+            ">=" | "=>" => !pre_blocked && v.cmp(c) != Ordering::Less,
+            "<=" | "=<" => {
+                if pre_blocked {
+                    return false;
+                }
+                if !self.dirty {
+                    return v.cmp(c) != Ordering::Greater;
+                }
+                !(v.major > c.major
+                    || (v.major == c.major && v.minor > c.minor && !self.minor_dirty))
+            }
+            "~" | "~>" => !pre_blocked && self.tilde(v),
+            "^" => !pre_blocked && self.caret(v),
+            _ => false,
+        }
+    }
+
+    fn tilde(&self, v: &Version) -> bool {
+        let c = &self.con;
+        if v.cmp(c) == Ordering::Less {
+            return false;
+        }
+        if c.major == 0 && c.minor == 0 && c.patch == 0 && !self.minor_dirty && !self.patch_dirty {
+            return true;
+        }
+        if v.major != c.major {
+            return false;
+        }
+        v.minor == c.minor || self.minor_dirty
+    }
+
+    fn caret(&self, v: &Version) -> bool {
+        let c = &self.con;
+        if v.cmp(c) == Ordering::Less {
+            return false;
+        }
+        if c.major > 0 || self.minor_dirty {
+            return v.major == c.major;
+        }
+        if v.major > 0 {
+            return false;
+        }
+        if c.minor > 0 || self.patch_dirty {
+            return v.minor == c.minor;
+        }
+        if v.minor > 0 {
+            return false;
+        }
+        c.patch == v.patch
+    }
+
+    fn not_equal(&self, v: &Version) -> bool {
+        let c = &self.con;
+        if self.dirty {
+            if c.major != v.major {
+                return true;
+            }
+            if c.minor != v.minor && !self.minor_dirty {
+                return true;
+            } else if self.minor_dirty {
+                return false;
+            } else if c.patch != v.patch && !self.patch_dirty {
+                return true;
+            } else if self.patch_dirty {
+                if !v.pre.is_empty() || !c.pre.is_empty() {
+                    return compare_prerelease(&v.pre, &c.pre) != Ordering::Equal;
+                }
+                return false;
+            }
+        }
+        v.cmp(c) != Ordering::Equal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::funcs::test_util::{run, s};
+
+    #[test]
+    fn constraints_follow_masterminds_semver() {
+        for (c, v, want) in [
+            (">=1.2.3", "1.3.0", "true"),
+            (">=1.2.3", "1.2.3-beta", "false"),
+            (">=1.2.3-0", "1.2.3-beta", "true"),
+            ("~1.2.3", "1.2.9", "true"),
+            ("~1.2.3", "1.3.0", "false"),
+            ("^1.2.3", "1.9.0", "true"),
+            ("^1.2.3", "2.0.0", "false"),
+            ("^0.2.3", "0.2.9", "true"),
+            ("^0.2.3", "0.3.0", "false"),
+            ("1.2.x", "1.2.7", "true"),
+            ("1.2 - 1.4.5", "1.4.5", "true"),
+            ("1.2 - 1.4.5", "1.4.6", "false"),
+            (">1.0, <2.0 || =3.0.0", "3.0.0", "true"),
+            (">1.0 <2.0", "2.0.0", "false"),
+            ("!=1.2.3", "v1.2.3", "false"),
+            ("*", "5.0.0", "true"),
+            // Bao agent 2.7.2: a prerelease is excluded unless its OR branch names one.
+            ("!=1.4.2", "1.4.2-beta.1", "false"),
+            ("!=1.4.2-beta.1", "1.4.2-beta.1", "false"),
+            (">=1.0.0-0 <1.4.2", "1.4.2-beta.1", "true"),
+            (">=1", "01.2.3", "true"),
+            ("> 1.x", "1.9.9", "false"),
+            ("<= 1.x", "1.9.9", "true"),
+        ] {
+            assert_eq!(
+                run("sprig_semverCompare", vec![s(c), s(v)]),
+                want,
+                "{c} {v}"
+            );
+        }
+        assert_eq!(
+            run("sprig_semverCompare", vec![s(">=1"), s("one")]),
+            "ERR: invalid semantic version"
+        );
+        assert_eq!(
+            run("sprig_semverCompare", vec![s("@1"), s("1.0.0")]),
+            "ERR: improper constraint: @1"
+        );
+    }
+}
