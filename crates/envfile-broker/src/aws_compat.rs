@@ -322,7 +322,8 @@ pub async fn get(
     }
     let found = routes::Found {
         backend: backend.name().to_owned(),
-        identity: asked,
+        // The secret answered (checked above), which is what the memo stores this body under.
+        identity: meta.as_ref().and_then(|m| m.identity.clone()).or(asked),
         cached,
         selected: None,
     };
@@ -509,7 +510,8 @@ pub async fn get_parameter(
     }
     let found = routes::Found {
         backend: backend.name().to_owned(),
-        identity: asked,
+        // The secret answered (checked above), which is what the memo stores this body under.
+        identity: meta.as_ref().and_then(|m| m.identity.clone()).or(asked),
         cached,
         selected: None,
     };

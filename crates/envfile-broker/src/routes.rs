@@ -881,6 +881,27 @@ pub async fn find(
                 e.or_reference(&reference.raw).or_backend(backend.name()),
             ))
         })?;
+    // What was asked and what the backend answered with can differ (an AWS ARN ending in `-`
+    // and six characters is the full ARN of one secret or the partial ARN of another): the
+    // secret answered must be granted too, and it is the identity memos are stored under.
+    let identity = match cached
+        .fetched
+        .meta
+        .as_ref()
+        .and_then(|m| m.identity.as_ref())
+    {
+        Some(answered) if identity.as_deref() != Some(answered.as_str()) => {
+            if !st
+                .auth
+                .grants
+                .allows_known(principal, backend.name(), answered)
+            {
+                return Err(Denied::Forbidden);
+            }
+            Some(answered.clone())
+        }
+        _ => identity,
+    };
     let selected = match &reference.key {
         None => None,
         Some(_) => Some(
