@@ -143,7 +143,10 @@ fn json_problem(e: &serde_json::Error) -> String {
             // quoted value holding anything, but the last `, expected ` is serde's own.
             let found = rest.split(['"', '`', ',']).next().unwrap_or("").trim();
             let expected = rest.rsplit_once(", expected ").map_or("", |(_, x)| x);
-            return format!("{}: found {found}, expected {expected}", lead.trim_end_matches(": "));
+            return format!(
+                "{}: found {found}, expected {expected}",
+                lead.trim_end_matches(": ")
+            );
         }
     }
     msg
@@ -188,7 +191,9 @@ mod tests {
         for text in [
             format!(r#"{{"containerDefinitions":[{{"environment":["{canary}"]}}]}}"#),
             format!(r#"{{"containerDefinitions":[{{"secrets":"{canary}"}}]}}"#),
-            format!(r#"{{"containerDefinitions":[{{"environment":[{{"name":"A","value":"{canary}","x":[1,]}}]}}]}}"#),
+            format!(
+                r#"{{"containerDefinitions":[{{"environment":[{{"name":"A","value":"{canary}","x":[1,]}}]}}]}}"#
+            ),
             format!(
                 r#"{{"containerDefinitions":[{{"secrets":[{{"name":"A","valueFrom":"{canary}"}}]}}]}}"#
             ),

@@ -10,6 +10,8 @@
 
 mod cmd;
 mod context;
+#[cfg(test)]
+mod dotenv_props;
 mod dotenv_read;
 mod ecs_taskdef;
 mod exit;

@@ -917,13 +917,18 @@ mod tests {
     fn vals_version_or_stage_that_is_not_the_schemes_pin_is_refused() {
         for (s, k, pin) in [
             ("ref+awssecrets://m?version=s", "version", "`version_id=`"),
-            ("ref+awssecrets://m?stage=AWSPREVIOUS", "stage", "`version_stage=`"),
+            (
+                "ref+awssecrets://m?stage=AWSPREVIOUS",
+                "stage",
+                "`version_stage=`",
+            ),
             ("ref+vault://kv/a?stage=x", "stage", "`version=`"),
             ("ref+gcpsecrets://p/s?stage=x#/k", "stage", "`version=`"),
         ] {
             let e = err(s);
             assert!(
-                e.message().starts_with(&format!("invalid query parameter `{k}`:")),
+                e.message()
+                    .starts_with(&format!("invalid query parameter `{k}`:")),
                 "{s}: {e}"
             );
             assert!(e.hint().unwrap_or_default().contains(pin), "{s}: {e}");

@@ -1,0 +1,141 @@
+//! The ECS task-definition reader. Property: never panics; on success every `secrets` entry of
+//! the chosen container is a required reference with its `valueFrom` verbatim (secrets win over
+//! `environment`), every other `environment` entry a literal; on failure the error quotes no
+//! `value` and no `valueFrom` (people paste secrets into both).
+#![no_main]
+
+use envfile_core::config::VarSource;
+use envfile_fuzz::ecs_taskdef;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|data: &[u8]| {
+    // The first byte picks `--container`: none, or the name of the first container.
+    let Some((&pick, text)) = data.split_first() else {
+        return;
+    };
+    // Task definitions are UTF-8 JSON (serde skips unknown keys without checking their UTF-8).
+    if std::str::from_utf8(text).is_err() {
+        return;
+    }
+    let json: Option<Value> = serde_json::from_slice(text).ok();
+    let containers: Vec<Value> = json
+        .as_ref()
+        .and_then(|j| {
+            j.get("taskDefinition")
+                .and_then(|t| t.get("containerDefinitions"))
+                .or_else(|| j.get("containerDefinitions"))
+        })
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let first_name = containers
+        .first()
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let container = if pick % 2 == 1 {
+        first_name.as_deref()
+    } else {
+        None
+    };
+    match ecs_taskdef::parse(text, "td.json", container) {
+        Ok((name, spec)) => {
+            let c = containers
+                .iter()
+                .find(|c| match container {
+                    Some(n) => c.get("name").and_then(Value::as_str) == Some(n),
+                    None => true,
+                })
+                .expect("the chosen container is in the input");
+            assert_eq!(
+                name,
+                c.get("name").and_then(Value::as_str).unwrap_or("task")
+            );
+            let entries = |key: &str, field: &str| -> Vec<(String, String)> {
+                c.get(key)
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .map(|e| {
+                                (
+                                    e["name"].as_str().unwrap().to_owned(),
+                                    e[field].as_str().unwrap().to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let secrets = entries("secrets", "valueFrom");
+            let env = entries("environment", "value");
+            let required: Vec<&str> = secrets.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(spec.required, required);
+            for (n, _) in &env {
+                if !secrets.iter().any(|(s, _)| s == n) {
+                    let last = env.iter().rev().find(|(m, _)| m == n).unwrap();
+                    assert_eq!(
+                        spec.vars.get(n),
+                        Some(&VarSource::Literal {
+                            value: last.1.clone()
+                        })
+                    );
+                }
+            }
+            for (n, _) in &secrets {
+                let last = secrets.iter().rev().find(|(m, _)| m == n).unwrap();
+                assert_eq!(spec.vars.get(n), Some(&VarSource::Ref(last.1.clone())));
+            }
+        }
+        Err(e) => {
+            let shown = format!("{e} {}", e.hint().unwrap_or_default());
+            let Ok(text) = std::str::from_utf8(text) else {
+                return;
+            };
+            // Strings that may legitimately be named: container names, variable names.
+            let mut named = Vec::new();
+            let mut values = Vec::new();
+            collect(
+                &serde_json::from_str(text).unwrap_or(Value::Null),
+                None,
+                &mut named,
+                &mut values,
+            );
+            let mut scrubbed = shown.clone();
+            for n in &named {
+                scrubbed = scrubbed.replace(n.as_str(), "");
+            }
+            for v in values.iter().filter(|v| v.len() >= 8) {
+                assert!(
+                    !scrubbed.contains(v.as_str()),
+                    "the error quotes a value: {shown}"
+                );
+            }
+        }
+    }
+});
+
+/// Strings under a `name` key go to `named`; those under `value`/`valueFrom`, and any string
+/// inside an `environment` or `secrets` list that is not a name, go to `values`.
+fn collect(v: &Value, key: Option<&str>, named: &mut Vec<String>, values: &mut Vec<String>) {
+    match v {
+        Value::String(s) => match key {
+            Some("name") => named.push(s.clone()),
+            Some("value" | "valueFrom" | "environment" | "secrets") => values.push(s.clone()),
+            _ => {}
+        },
+        Value::Array(a) => a.iter().for_each(|x| collect(x, key, named, values)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                let k = match key {
+                    Some(outer @ ("environment" | "secrets")) if !matches!(k.as_str(), "name") => {
+                        outer
+                    }
+                    _ => k.as_str(),
+                };
+                collect(x, Some(k), named, values);
+            }
+        }
+        _ => {}
+    }
+}
