@@ -22,3 +22,16 @@ pub fn duration_overflows(s: &str) -> bool {
         .parse::<f64>()
         .is_ok_and(|n| n * 86400.0 >= 1.8e19)
 }
+
+/// The template evaluator (`crates/envfile-core/src/template/eval.rs`, templates branch, which
+/// adds limits) allocates a list as long as the integer `range` runs over: `{{ range
+/// 99999999999 }}` asks for terabytes and aborts. fuzz/findings/template/. Stepped round: a
+/// template holding `range` and a number of 7 digits or more.
+pub fn template_ranges_over_huge_int(src: &str) -> bool {
+    let mut run = 0;
+    let long_number = src.bytes().any(|b| {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 7
+    });
+    src.contains("range") && long_number
+}
