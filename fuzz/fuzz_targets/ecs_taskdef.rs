@@ -40,6 +40,9 @@ fuzz_target!(|data: &[u8]| {
         None
     };
     match ecs_taskdef::parse(text, "td.json", container) {
+        // serde_json's tree refuses what the typed reader skips unread (a number out of range
+        // under an unknown key): nothing to compare with then.
+        Ok(_) if json.is_none() => {}
         Ok((name, spec)) => {
             let c = containers
                 .iter()
