@@ -54,11 +54,22 @@ struct EnvVar {
 pub fn load(path: &Path, container: Option<&str>) -> Result<(String, EnvfileSpec), Error> {
     let what = path.display().to_string();
     let text = std::fs::read(path).map_err(|e| Error::from(e).with_reference(what.clone()))?;
-    // A task definition holds no secret values (only ARNs and plain `environment`), so serde's
-    // messages may quote it.
-    let w: Wrapper = serde_json::from_slice(&text).map_err(|e| {
-        Error::config(format!("{what}: not an ECS task definition: {e}"))
-            .with_hint("pass the JSON of `aws ecs describe-task-definition --task-definition NAME` or the file you register")
+    parse(&text, &what, container)
+}
+
+/// [`load`] on the file's bytes; `what` names the file in errors. Errors never quote an
+/// `environment` value or a `valueFrom`: people do put secrets there.
+pub fn parse(
+    text: &[u8],
+    what: &str,
+    container: Option<&str>,
+) -> Result<(String, EnvfileSpec), Error> {
+    let w: Wrapper = serde_json::from_slice(text).map_err(|e| {
+        Error::config(format!(
+            "{what}: not an ECS task definition: {}",
+            json_problem(&e)
+        ))
+        .with_hint("pass the JSON of `aws ecs describe-task-definition --task-definition NAME` or the file you register")
     })?;
     let containers = match w.task_definition {
         Some(td) => td.container_definitions,
@@ -118,11 +129,12 @@ pub fn load(path: &Path, container: Option<&str>) -> Result<(String, EnvfileSpec
                 s.value_from.clone()
             }
             _ if s.value_from.starts_with("arn:") => {
+                // The `valueFrom` is not quoted: a value pasted where the ARN belongs is a secret.
                 return Err(Error::config(format!(
-                    "{what}: secret `{}`: `{}` is neither a Secrets Manager nor an SSM parameter ARN",
-                    s.name, s.value_from
+                    "{what}: secret `{}`: its `valueFrom` is neither a Secrets Manager nor an SSM parameter ARN",
+                    s.name
                 ))
-                .with_hint("ECS valueFrom takes `arn:aws:secretsmanager:…`, `arn:aws:ssm:…:parameter/…` or a parameter name"))
+                .with_hint("ECS valueFrom takes `arn:aws:secretsmanager:…`, `arn:aws:ssm:…:parameter/…` or a parameter name"));
             }
             // A bare name is an SSM parameter of the task's region: the backend named `ssm`.
             _ => format!("ssm:{}", s.value_from),
@@ -132,6 +144,25 @@ pub fn load(path: &Path, container: Option<&str>) -> Result<(String, EnvfileSpec
         spec.required.push(s.name.clone());
     }
     Ok((chosen.name.clone().unwrap_or_else(|| "task".into()), spec))
+}
+
+/// serde_json's message without the input it may quote: `invalid type: string "hunter2",
+/// expected a sequence at line 1 column 9` keeps its kinds and position, loses the value.
+fn json_problem(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = msg.strip_prefix(lead) {
+            // `rest` is `UNEXPECTED, expected WHAT at line L column C`; UNEXPECTED may be a
+            // quoted value holding anything, but the last `, expected ` is serde's own.
+            let found = rest.split(['"', '`', ',']).next().unwrap_or("").trim();
+            let expected = rest.rsplit_once(", expected ").map_or("", |(_, x)| x);
+            return format!(
+                "{}: found {found}, expected {expected}",
+                lead.trim_end_matches(": ")
+            );
+        }
+    }
+    msg
 }
 
 #[cfg(test)]
@@ -171,5 +202,37 @@ mod tests {
             .hint()
             .unwrap()
             .contains("app"));
+    }
+
+    /// Found by the `ecs_taskdef` fuzz target: serde's message quoted a string that sat where
+    /// a list or object belongs, and a bad `valueFrom` was quoted in full.
+    #[test]
+    fn errors_never_quote_values() {
+        let canary = "hunter2-canary-value";
+        for text in [
+            format!(r#"{{"containerDefinitions":[{{"environment":["{canary}"]}}]}}"#),
+            format!(r#"{{"containerDefinitions":[{{"secrets":"{canary}"}}]}}"#),
+            format!(
+                r#"{{"containerDefinitions":[{{"environment":[{{"name":"A","value":"{canary}","x":[1,]}}]}}]}}"#
+            ),
+            format!(
+                r#"{{"containerDefinitions":[{{"secrets":[{{"name":"A","valueFrom":"{canary}"}}]}}]}}"#
+            ),
+        ] {
+            let e = parse(text.as_bytes(), "td.json", None).unwrap_err();
+            let shown = format!("{e} {}", e.hint().unwrap_or_default());
+            assert!(!shown.contains(canary), "{shown}");
+            assert!(shown.contains("td.json"), "{shown}");
+        }
+        let e = parse(
+            format!(r#"{{"containerDefinitions":[{{"environment":["{canary}"]}}]}}"#).as_bytes(),
+            "td.json",
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.message().contains("found string, expected struct EnvVar"),
+            "{e}"
+        );
     }
 }

@@ -21,6 +21,8 @@ macro_rules! eprintln {
 
 mod cmd;
 mod context;
+#[cfg(test)]
+mod dotenv_props;
 mod dotenv_read;
 mod ecs_taskdef;
 mod exit;

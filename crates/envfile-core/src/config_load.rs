@@ -469,7 +469,8 @@ fn validate(fig: &Figment, config: &Config, shown: &str, profile: &str) -> Vec<S
         };
         match Reference::parse(raw) {
             Ok(r) => {
-                if let Some(problem) = backend_problem(config, &r) {
+                // A `vars` reference's backend name is part of the value: not quoted.
+                if let Some(problem) = backend_problem(config, &r, !is_var) {
                     if is_var && looks_like_literal(raw) {
                         out.push(format!(
                             "{loc}: invalid reference: this looks like a value, not \
@@ -564,7 +565,8 @@ fn looks_like_literal(raw: &str) -> bool {
 }
 
 /// Whether a parsed reference's backend exists in the config (mirrors `Backends::select`).
-fn backend_problem(config: &Config, r: &Reference) -> Option<String> {
+/// `quote_name`: whether the message may show the backend name the reference wrote.
+fn backend_problem(config: &Config, r: &Reference, quote_name: bool) -> Option<String> {
     let configured = || {
         if config.backends.is_empty() {
             "(none)".to_owned()
@@ -578,10 +580,17 @@ fn backend_problem(config: &Config, r: &Reference) -> Option<String> {
         }
     };
     match &r.backend {
-        BackendSel::Named(n) if !config.backends.contains_key(n) => Some(format!(
-            "names backend `{n}`, which is not configured; configured backends: {}",
-            configured()
-        )),
+        BackendSel::Named(n) if !config.backends.contains_key(n) => Some(if quote_name {
+            format!(
+                "names backend `{n}`, which is not configured; configured backends: {}",
+                configured()
+            )
+        } else {
+            format!(
+                "names a backend that is not configured; configured backends: {}",
+                configured()
+            )
+        }),
         BackendSel::Named(_) => None,
         BackendSel::Kind(kind) => {
             if config.backends.get(kind).is_some_and(|b| &b.kind == kind) {
@@ -653,6 +662,31 @@ mod tests {
         let cfg = load_str(&format!("{base}[default.sinks]\npath = \"/a\"\n"), None).unwrap();
         let e = cfg.extract::<Vec<Sink>>("sinks").unwrap_err().to_string();
         assert!(e.contains("default.sinks: expected a sequence"), "{e}");
+    }
+
+    /// Found by the `config_load` fuzz target: a `vars` entry's backend name (part of a value
+    /// that may be a mistyped secret, `hunter2:x`) was quoted in "names backend `…`".
+    #[test]
+    fn a_vars_reference_to_an_unknown_backend_is_not_quoted() {
+        let e = load_str(
+            "[default.backends.aws]\nkind = \"aws\"\n[default.envfiles.app]\nvars.A = \"hunter2canary:x\"\n",
+            Some("default"),
+        )
+        .unwrap_err();
+        let shown = format!("{e} {}", e.hint().unwrap_or_default());
+        assert!(!shown.contains("hunter2canary"), "{shown}");
+        assert!(shown.contains("default.envfiles.app.vars.A"), "{shown}");
+        assert!(
+            shown.contains("not configured; configured backends: aws"),
+            "{shown}"
+        );
+        // `[secrets]` keys are references nobody types a secret into: still named.
+        let e = load_str(
+            "[default.secrets.\"nope:x\"]\nrequired_keys = [\"k\"]\n",
+            Some("default"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("names backend `nope`"), "{e}");
     }
 
     #[test]

@@ -58,11 +58,18 @@ pub(crate) fn parse(s: &str) -> Result<Reference> {
 /// The canonical spelling of `r`: `BACKEND:PATH[#KEY][?version=V&stage=S&…]`, percent-encoded so
 /// it parses back to the same locator and key (with [`BackendSel::Named`], whatever `r` had).
 pub(crate) fn canonical(r: &Reference) -> String {
-    let mut out = format!(
-        "{}:{}",
-        r.backend.as_str(),
-        utf8_percent_encode(&r.locator.path, PATH_ESCAPES)
-    );
+    let name = r.backend.as_str();
+    let mut out = format!("{name}:");
+    // `sm:` followed by `//` would read back as a berglas reference: the first `/` is escaped
+    // (it decodes to the same path).
+    let path = match r.locator.path.strip_prefix('/') {
+        Some(rest) if name == "sm" && rest.starts_with('/') => {
+            out.push_str("%2F");
+            rest
+        }
+        _ => r.locator.path.as_str(),
+    };
+    out.extend(utf8_percent_encode(path, PATH_ESCAPES));
     match &r.key {
         Some(KeySel::Pointer(p)) => {
             out.push('#');
@@ -595,6 +602,24 @@ fn parse_vals(raw: &str, rest: &str) -> Result<Reference> {
     };
     let mut locator = Locator::new(path);
     apply_query(raw, &parts, slots, &mut locator)?;
+    // The canonical form spells its pins `version=` and `stage=`: a vals parameter of that name
+    // that is not this scheme's pin would read back as one. It was most likely meant as one
+    // (vals itself ignores it and reads the current version), so it is refused, not carried.
+    if let Some(k) = ["version", "stage"]
+        .into_iter()
+        .find(|k| locator.params.contains_key(*k))
+    {
+        let pins: Vec<String> = slots.iter().map(|(n, _)| format!("`{n}=`")).collect();
+        return Err(invalid(
+            raw,
+            &format!("query parameter `{k}`"),
+            format!("`ref+{scheme}://` has no `{k}` parameter"),
+        )
+        .with_hint(format!(
+            "`ref+{scheme}://` pins a version with {}",
+            pins.join(" or ")
+        )));
+    }
     // A reference is logged and quoted in errors: credentials must come from the backend config.
     if let Some(k) = ["token", "secret_id", "password"]
         .into_iter()
@@ -937,6 +962,59 @@ mod tests {
             assert_eq!(back.backend, named(r.backend.as_str()), "{s} -> {c}");
             assert_eq!(back.locator, r.locator, "{s} -> {c}");
             assert_eq!(back.key, r.key, "{s} -> {c}");
+        }
+    }
+
+    /// Issue 14, item 11: `sm:%2F/` is backend `sm`, path `//`; its canonical spelling was
+    /// `sm://`, which reads as a (broken) berglas reference.
+    #[test]
+    fn canonical_of_sm_with_a_leading_double_slash_is_not_berglas() {
+        for s in ["sm:%2F/", "sm:%2F/proj/sec", "sm:/%2Fx#k?version=1"] {
+            let r = ok(s);
+            assert!(r.locator.path.starts_with("//"), "{s}");
+            let c = r.canonical();
+            let back = ok(&c);
+            assert_eq!(back.form, RefForm::Canonical, "{s} -> {c}");
+            assert_eq!(back.backend, named("sm"), "{s} -> {c}");
+            assert_eq!(back.locator, r.locator, "{s} -> {c}");
+            assert_eq!(back.key, r.key, "{s} -> {c}");
+        }
+        // Other backends keep their slashes as they are.
+        assert_eq!(ok("aws:%2F/x").canonical(), "aws://x");
+        assert_eq!(ok("sm:/x").canonical(), "sm:/x");
+    }
+
+    /// Issue 14, item 11: `ref+awssecrets://m?version=s` carried `version` as an unknown
+    /// parameter, and its canonical spelling `aws:m?version=s` reads back as a version pin.
+    #[test]
+    fn vals_version_or_stage_that_is_not_the_schemes_pin_is_refused() {
+        for (s, k, pin) in [
+            ("ref+awssecrets://m?version=s", "version", "`version_id=`"),
+            (
+                "ref+awssecrets://m?stage=AWSPREVIOUS",
+                "stage",
+                "`version_stage=`",
+            ),
+            ("ref+vault://kv/a?stage=x", "stage", "`version=`"),
+            ("ref+gcpsecrets://p/s?stage=x#/k", "stage", "`version=`"),
+        ] {
+            let e = err(s);
+            assert!(
+                e.message()
+                    .starts_with(&format!("invalid query parameter `{k}`:")),
+                "{s}: {e}"
+            );
+            assert!(e.hint().unwrap_or_default().contains(pin), "{s}: {e}");
+        }
+        // The schemes' own pins still work and round-trip.
+        for s in [
+            "ref+awssecrets://m?version_id=s",
+            "ref+vault://kv/a?version=3",
+            "ref+gcpsecrets://p/s?version=2",
+        ] {
+            let r = ok(s);
+            let back = ok(&r.canonical());
+            assert_eq!(back.locator, r.locator, "{s}");
         }
     }
 
