@@ -215,8 +215,10 @@ mod tests {
             format!(
                 r#"{{"containerDefinitions":[{{"environment":[{{"name":"A","value":"{canary}","x":[1,]}}]}}]}}"#
             ),
+            // A bare name is an SSM parameter (ECS takes those), so the bad `valueFrom` here is
+            // an ARN of another service.
             format!(
-                r#"{{"containerDefinitions":[{{"secrets":[{{"name":"A","valueFrom":"{canary}"}}]}}]}}"#
+                r#"{{"containerDefinitions":[{{"secrets":[{{"name":"A","valueFrom":"arn:aws:s3:::{canary}"}}]}}]}}"#
             ),
         ] {
             let e = parse(text.as_bytes(), "td.json", None).unwrap_err();
