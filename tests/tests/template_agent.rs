@@ -42,6 +42,17 @@ async fn seed() -> Mounts {
             bao.kv_put(mount, version, name, value).await;
         }
     }
+    // `.Data.metadata` in full: a secret with two versions and custom metadata.
+    for v in ["one", "two"] {
+        bao.kv_put(&m.kv2, 2, "prod/meta", &serde_json::json!({ "v": v }))
+            .await;
+    }
+    bao.ok(
+        "POST",
+        &format!("{}/metadata/prod/meta", m.kv2),
+        Some(serde_json::json!({ "custom_metadata": { "owner": "ops", "tier": "1" } })),
+    )
+    .await;
     m
 }
 

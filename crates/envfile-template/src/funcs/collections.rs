@@ -76,10 +76,7 @@ fn map_arg<'a>(name: &str, v: &'a Value) -> Result<&'a Map, String> {
 }
 
 fn new_map(entries: BTreeMap<String, Value>) -> Value {
-    Value::Map(Arc::new(Map {
-        entries,
-        data_alias: false,
-    }))
+    Value::Map(Arc::new(Map::new(entries, false)))
 }
 
 /// `explodeMap`: keys with `/` become nested maps (`a/b: 1` → `a: {b: 1}`).
@@ -87,7 +84,7 @@ fn explode_map(args: Vec<Value>) -> R {
     let [m] = args_n("explodeMap", args)?;
     let m = map_arg("explodeMap", &m)?;
     let mut out = BTreeMap::new();
-    for (k, v) in &m.entries {
+    for (k, v) in m.entries().iter() {
         explode_into(&mut out, k, v.clone())?;
     }
     Ok(new_map(out))
@@ -108,7 +105,7 @@ fn explode_into(m: &mut BTreeMap<String, Value>, k: &str, v: Value) -> Result<()
             "explodeMap: not a map: {top:?} already has a value"
         ));
     };
-    let mut entries = nested.entries.clone();
+    let mut entries = nested.entries().clone();
     explode_into(&mut entries, rest, v)?;
     *slot = new_map(entries);
     Ok(())
@@ -125,7 +122,8 @@ fn merge(name: &str, args: Vec<Value>, overwrite: bool) -> R {
     let [dst, src] = args_n(name, args)?;
     let dst = map_arg(name, &dst)?;
     let src = map_arg(name, &src)?;
-    Ok(new_map(merge_maps(&dst.entries, &src.entries, overwrite)))
+    let merged = merge_maps(&dst.entries(), &src.entries(), overwrite);
+    Ok(new_map(merged))
 }
 
 fn merge_maps(
@@ -140,7 +138,7 @@ fn merge_maps(
         }
         match (out.get(k), s) {
             (Some(Value::Map(d)), Value::Map(sm)) => {
-                let merged = merge_maps(&d.entries, &sm.entries, overwrite);
+                let merged = merge_maps(&d.entries(), &sm.entries(), overwrite);
                 out.insert(k.clone(), new_map(merged));
             }
             (Some(d), Value::Map(_) | Value::List(_)) if !is_empty(d) => {}
