@@ -117,13 +117,21 @@ fn is_empty(v: &Value) -> bool {
 }
 
 /// `mergeMap DST SRC` (mergo.Map): keys missing or empty in DST come from SRC, nested maps
-/// merge; with override, SRC's scalars replace DST's.
+/// merge; with override, SRC's scalars replace DST's. As in consul-template, DST itself is
+/// changed (a Go map is a reference) and returned.
 fn merge(name: &str, args: Vec<Value>, overwrite: bool) -> R {
-    let [dst, src] = args_n(name, args)?;
-    let dst = map_arg(name, &dst)?;
-    let src = map_arg(name, &src)?;
+    let [dst_v, src_v] = args_n(name, args)?;
+    let (Value::Map(dst), Value::Map(src)) = (&dst_v, &src_v) else {
+        map_arg(name, &dst_v)?;
+        map_arg(name, &src_v)?;
+        return Err(format!("{name}: expected two maps"));
+    };
+    if !Arc::ptr_eq(dst, src) && dst.reachable_from(&src_v) {
+        return Err(format!("{name}: a map cannot be merged into itself"));
+    }
     let merged = merge_maps(&dst.entries(), &src.entries(), overwrite);
-    Ok(new_map(merged))
+    *dst.entries_mut()? = merged;
+    Ok(dst_v)
 }
 
 fn merge_maps(
