@@ -42,6 +42,17 @@ async fn seed() -> Mounts {
             bao.kv_put(mount, version, name, value).await;
         }
     }
+    // `.Data.metadata` in full: a secret with two versions and custom metadata.
+    for v in ["one", "two"] {
+        bao.kv_put(&m.kv2, 2, "prod/meta", &serde_json::json!({ "v": v }))
+            .await;
+    }
+    bao.ok(
+        "POST",
+        &format!("{}/metadata/prod/meta", m.kv2),
+        Some(serde_json::json!({ "custom_metadata": { "owner": "ops", "tier": "1" } })),
+    )
+    .await;
     m
 }
 
@@ -83,6 +94,8 @@ fn option_flags(t: &Path) -> Vec<String> {
     for (k, v) in options(t) {
         match (k.as_str(), v.as_str()) {
             ("error_on_missing_key", "true") => flags.push("--error-on-missing-key".to_owned()),
+            // The destination is set by the test (see `out_path`).
+            ("create_dest_dirs", "true") => flags.push("--create-dest-dirs".to_owned()),
             ("left_delimiter" | "right_delimiter", v) => {
                 flags.push(format!("--{}", k.replace('_', "-")));
                 flags.push(serde_json::from_str::<String>(v).expect("a quoted delimiter"));
@@ -91,6 +104,27 @@ fn option_flags(t: &Path) -> Vec<String> {
         }
     }
     flags
+}
+
+/// Whether the fixture's destination is in directories that do not exist yet.
+fn creates_dirs(t: &Path) -> bool {
+    options(t)
+        .iter()
+        .any(|(k, v)| k == "create_dest_dirs" && v == "true")
+}
+
+/// Where `who` ("agent" or "envfile") writes the fixture's output: `work/NAME.agent` (envfile:
+/// stdout), or, for a fixture that creates its destination's directories, under two missing
+/// directories `work/WHO-dirs/NAME/`.
+fn out_path(work: &Path, t: &Path, who: &str) -> Option<PathBuf> {
+    let name = stem(t);
+    if creates_dirs(t) {
+        Some(work.join(format!("{who}-dirs/{name}/{name}.{who}")))
+    } else if who == "agent" {
+        Some(work.join(format!("{name}.agent")))
+    } else {
+        None
+    }
 }
 
 /// Write each localized template into `work` and an agent config rendering them all into
@@ -117,7 +151,9 @@ fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
         hcl.push_str(&format!(
             "template {{\n  source = \"{}\"\n  destination = \"{}\"\n{extra}}}\n",
             src.display(),
-            work.join(format!("{name}.agent")).display()
+            out_path(work, t, "agent")
+                .expect("the agent writes a file")
+                .display()
         ));
     }
     let path = work.join("agent.hcl");
@@ -233,7 +269,8 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
     let mut failures = Vec::new();
     for t in &tmpls {
         let name = stem(t);
-        let agent = std::fs::read(work.path().join(format!("{name}.agent")))
+        let agent_out = out_path(work.path(), t, "agent").expect("the agent writes a file");
+        let agent = std::fs::read(&agent_out)
             .unwrap_or_else(|e| panic!("{name}: the agent wrote no output: {e}"));
         let golden_path = Path::new(FIXTURES).join(format!("{name}.golden"));
         if update && golden_path.exists() {
@@ -246,11 +283,12 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
                 ));
             }
         }
-        let out = envfile_render(
-            &econfig,
-            &work.path().join(format!("{name}.tmpl")),
-            &option_flags(t),
-        );
+        let mut flags = option_flags(t);
+        let dest = out_path(work.path(), t, "envfile");
+        if let Some(d) = &dest {
+            flags.extend(["--out".to_owned(), d.display().to_string()]);
+        }
+        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")), &flags);
         if !out.status.success() {
             failures.push(format!(
                 "{name}: envfile failed: {}",
@@ -258,8 +296,26 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
             ));
             continue;
         }
-        if let Some(m) = mismatch(&agent, &out.stdout) {
+        let ours = match &dest {
+            Some(d) => std::fs::read(d).unwrap_or_default(),
+            None => out.stdout,
+        };
+        if let Some(m) = mismatch(&agent, &ours) {
             failures.push(format!("{name}: envfile differs from bao agent: {m}"));
+        }
+        if let Some(d) = &dest {
+            // The directories both created: the same modes, level by level.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode()).ok();
+            for (a, e) in agent_out.ancestors().zip(d.ancestors()).skip(1).take(2) {
+                if mode(a).is_none() || mode(a) != mode(e) {
+                    failures.push(format!(
+                        "{name}: directory modes differ: agent {:?}, envfile {:?}",
+                        mode(a).map(|m| format!("{m:o}")),
+                        mode(e).map(|m| format!("{m:o}"))
+                    ));
+                }
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -248,10 +248,13 @@ impl<'a> Exec<'a, '_> {
         let cmd = b.pipe.cmds.last().expect("a pipeline has a command");
         type Items<'v> = Box<dyn Iterator<Item = (Value, Value)> + 'v>;
         let items: Items<'_> = match &v {
+            // A snapshot: the body may change the map (`set`), as Go's range sorts the keys first.
             Value::Map(m) => Box::new(
-                m.entries
+                m.entries()
                     .iter()
-                    .map(|(k, e)| (Value::str(k.clone()), e.clone())),
+                    .map(|(k, e)| (Value::str(k.clone()), e.clone()))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
             ),
             Value::List(l) | Value::Strings(l) => Box::new(
                 l.iter()
@@ -483,7 +486,7 @@ impl<'a> Exec<'a, '_> {
                 want(3)?;
                 let (k, mk) = (key(&args[0])?, key(&args[1])?);
                 let mut entries = match self.scratch.get(&k) {
-                    Some(Value::Map(existing)) => existing.entries.clone(),
+                    Some(Value::Map(existing)) => existing.entries().clone(),
                     _ => Default::default(),
                 };
                 if m == "MapSet" || !entries.contains_key(&mk) {
@@ -495,7 +498,7 @@ impl<'a> Exec<'a, '_> {
             "MapValues" => {
                 want(1)?;
                 let values = match self.scratch.get(&key(&args[0])?) {
-                    Some(Value::Map(mm)) => mm.entries.values().cloned().collect(),
+                    Some(Value::Map(mm)) => mm.entries().values().cloned().collect(),
                     _ => Vec::new(),
                 };
                 Ok(Value::List(std::sync::Arc::new(values)))
@@ -610,7 +613,7 @@ fn call(name: &str, f: funcs::Func, args: Vec<Value>, cmd: &Cmd) -> Result<Value
 /// "nil pointer" error; any field of the root is the root.
 fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String> {
     match v {
-        Value::Map(m) => Ok(match m.entries.get(name) {
+        Value::Map(m) => Ok(match m.entries().get(name) {
             Some(e) => e.clone(),
             None if m.data_alias && name == "data" => v.clone(),
             None if missing_key_error => {

@@ -98,6 +98,9 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
                 ref_data(&f.value, r)?
             };
             let mut record = SecretRecord::plain(data);
+            if let Some(env) = f.meta.as_ref().and_then(|m| m.envelope.as_ref()) {
+                envelope_fields(&mut record, env);
+            }
             if let Some(lease) = &f.lease {
                 record.lease_id = lease.id.clone();
                 record.lease_duration = i64::try_from(lease.ttl.as_secs()).unwrap_or(i64::MAX);
@@ -122,32 +125,61 @@ fn parse_object(v: &SecretValue) -> Option<Value> {
     j.is_object().then(|| Value::from_json(j.expose()))
 }
 
+/// The record fields the agent takes from Vault's read envelope (the body without the secret):
+/// the request id and, on a read without a lease (KV v1 answers with the mount's default TTL,
+/// 2764800), `lease_duration`, `lease_id` and `renewable` as Vault sent them.
+fn envelope_fields(record: &mut SecretRecord, env: &serde_json::Value) {
+    if let Some(id) = env.get("request_id").and_then(|v| v.as_str()) {
+        record.request_id = Some(id.to_owned());
+    }
+    if let Some(d) = env
+        .get("lease_duration")
+        .and_then(serde_json::Value::as_i64)
+    {
+        record.lease_duration = d;
+    }
+    if let Some(id) = env.get("lease_id").and_then(|v| v.as_str()) {
+        record.lease_id = id.to_owned();
+    }
+    if let Some(b) = env.get("renewable").and_then(serde_json::Value::as_bool) {
+        record.renewable = b;
+    }
+}
+
 /// The agent's `.Data` for a Vault read: KV v2 (the backend reports a version) nests the object
-/// under `data` next to `metadata`; KV v1 is the object itself.
+/// under `data` next to `metadata` (Vault's `metadata` object from the envelope: `version
+/// created_time deletion_time destroyed custom_metadata`); KV v1 is the object itself.
 fn vault_data(f: &Fetched, r: &Reference) -> Result<Value> {
     let obj = parse_object(&f.value).ok_or_else(|| {
         Error::new(ErrorKind::NotJson, "the Vault secret is not a JSON object")
             .with_reference(r.raw.clone())
     })?;
-    Ok(match &f.version {
-        Some(v) => {
+    let envelope_meta = f
+        .meta
+        .as_ref()
+        .and_then(|m| m.envelope.as_ref())
+        .and_then(|e| e.pointer("/data/metadata"))
+        .filter(|m| m.is_object());
+    Ok(match (&f.version, envelope_meta) {
+        (Some(_), Some(m)) => Value::map(BTreeMap::from([
+            ("data".to_owned(), obj),
+            ("metadata".to_owned(), Value::from_json(m)),
+        ])),
+        (Some(v), None) => {
             let meta = BTreeMap::from([("version".to_owned(), Value::Number(v.as_str().into()))]);
             Value::map(BTreeMap::from([
                 ("data".to_owned(), obj),
                 ("metadata".to_owned(), Value::map(meta)),
             ]))
         }
-        None => obj,
+        (None, _) => obj,
     })
 }
 
 /// `.Data` for an envfile reference: a JSON object (with the `.data` alias) or the text.
 fn ref_data(v: &SecretValue, r: &Reference) -> Result<Value> {
     if let Some(Value::Map(m)) = parse_object(v) {
-        return Ok(Value::Map(Arc::new(Map {
-            entries: m.entries.clone(),
-            data_alias: true,
-        })));
+        return Ok(Value::Map(Arc::new(Map::new(m.entries().clone(), true))));
     }
     match v.expose_str() {
         Some(s) => Ok(Value::str(s)),
@@ -156,5 +188,56 @@ fn ref_data(v: &SecretValue, r: &Reference) -> Result<Value> {
             "the secret is binary; a template can only use text or JSON secrets",
         )
         .with_reference(r.raw.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envfile_core::SecretMeta;
+
+    fn reference() -> Reference {
+        match classify("kv/data/app") {
+            Ok(Source::Vault(r)) => r,
+            _ => panic!("a bare path is a Vault read"),
+        }
+    }
+
+    fn fetched(version: Option<&str>, envelope: serde_json::Value) -> Fetched {
+        Fetched::new(
+            SecretValue::from_str_copy(r#"{"k":"v"}"#),
+            version.map(str::to_owned),
+        )
+        .with_meta(SecretMeta {
+            envelope: Some(envelope),
+            ..SecretMeta::default()
+        })
+    }
+
+    #[test]
+    fn kv2_metadata_comes_whole_from_vaults_envelope() {
+        let meta = serde_json::json!({"version": 2, "created_time": "2026-01-01T00:00:00Z",
+            "deletion_time": "", "destroyed": false, "custom_metadata": {"owner": "ops"}});
+        let f = fetched(
+            Some("2"),
+            serde_json::json!({"data": {"data": null, "metadata": meta}}),
+        );
+        let mut out = String::new();
+        crate::value::fmt_v(&vault_data(&f, &reference()).unwrap(), &mut out);
+        assert_eq!(
+            out,
+            "map[data:map[k:v] metadata:map[created_time:2026-01-01T00:00:00Z \
+             custom_metadata:map[owner:ops] deletion_time: destroyed:false version:2]]"
+        );
+    }
+
+    #[test]
+    fn a_kv1_read_reports_vaults_lease_duration_and_request_id() {
+        let env = serde_json::json!({"request_id": "r-1", "lease_id": "", "renewable": false,
+            "lease_duration": 2764800, "data": null});
+        let mut record = SecretRecord::plain(Value::Nil);
+        envelope_fields(&mut record, &env);
+        assert_eq!(record.lease_duration, 2_764_800);
+        assert_eq!(record.request_id.as_deref(), Some("r-1"));
     }
 }

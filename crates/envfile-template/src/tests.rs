@@ -361,3 +361,27 @@ fn scratch_methods() {
     let e = err("{{ scratch.Nope }}", json!({}));
     assert!(e.contains("can't evaluate field Nope"), "{e}");
 }
+
+#[test]
+fn sprig_set_unset_and_merge_change_the_map_every_variable_holds() {
+    let src = r#"{{ $d := sprig_dict "a" 1 }}{{ $e := $d }}{{ $_ := sprig_set $d "k" "v" }}{{ $_ := sprig_unset $e "a" }}{{ $d }} {{ $e.k }}{{ $_ := sprig_merge $d (sprig_dict "m" 2) }} {{ $e }}"#;
+    assert_eq!(ok(src, json!({})), "map[k:v] v map[k:v m:2]");
+}
+
+#[test]
+fn a_map_cannot_be_made_to_hold_itself() {
+    // In Go this makes a cycle that recurses forever when printed; envfile refuses it.
+    for src in [
+        r#"{{ $d := sprig_dict }}{{ $_ := sprig_set $d "self" $d }}"#,
+        r#"{{ $d := sprig_dict }}{{ $_ := sprig_set $d "l" (sprig_list 1 (sprig_dict "in" $d)) }}"#,
+        r#"{{ $a := sprig_dict }}{{ $b := sprig_dict "a" $a }}{{ $_ := sprig_set $a "b" $b }}"#,
+        r#"{{ $a := sprig_dict }}{{ $_ := sprig_merge $a (sprig_dict "x" $a) }}"#,
+        r#"{{ $a := sprig_dict "n" (sprig_dict) }}{{ $_ := sprig_merge $a (sprig_dict "n" (sprig_dict "up" $a)) }}"#,
+    ] {
+        let e = err(src, json!({}));
+        assert!(e.contains("itself"), "{src}: {e}");
+    }
+    // Merging a map into itself changes nothing, as in Go.
+    let src = r#"{{ $a := sprig_dict "x" 1 }}{{ sprig_merge $a $a }}"#;
+    assert_eq!(ok(src, json!({})), "map[x:1]");
+}

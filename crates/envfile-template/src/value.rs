@@ -7,7 +7,7 @@
 //! prints `<no value>` at the top of an action but `<nil>` inside a map or slice.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use zeroize::Zeroizing;
 
 /// A string that may hold (part of) a secret: zeroized when the last reference drops.
@@ -54,6 +54,8 @@ pub(crate) struct SecretRecord {
     pub lease_id: String,
     pub lease_duration: i64,
     pub renewable: bool,
+    /// The read's request id (Vault's envelope), when the backend reported one.
+    pub request_id: Option<String>,
 }
 
 impl SecretRecord {
@@ -64,6 +66,7 @@ impl SecretRecord {
             lease_id: String::new(),
             lease_duration: 0,
             renewable: false,
+            request_id: None,
         }
     }
 
@@ -77,12 +80,16 @@ impl SecretRecord {
             "Warnings" => Value::Strings(Arc::new(Vec::new())),
             "Auth" => Value::NilPointer("*api.SecretAuth"),
             "WrapInfo" => Value::NilPointer("*api.SecretWrapInfo"),
-            "RequestID" => {
-                return Err(
-                    "envfile does not keep the request id of a read: .RequestID is not available"
-                        .into(),
-                )
-            }
+            "RequestID" => match &self.request_id {
+                Some(id) => Value::str(id.clone()),
+                None => {
+                    return Err(
+                        "the backend reported no request id for this read: .RequestID is only \
+                         available on Vault reads"
+                            .into(),
+                    )
+                }
+            },
             other => {
                 return Err(format!(
                     "can't evaluate field {other} in type *dependency.Secret"
@@ -94,10 +101,80 @@ impl SecretRecord {
 
 /// A JSON object. `data_alias`: a lookup of the absent key `data` yields the map itself, so
 /// KV-v2-style templates (`.Data.data.KEY`) work on secrets from backends without that nesting.
-#[derive(Clone, Default)]
+///
+/// Go maps are references: sprig's `set`, `unset`, `merge` and `mergeOverwrite` change the map
+/// they are given, and every variable holding it sees the change. The entries sit behind a
+/// lock so the engine's shared `Arc<Map>` behaves the same; a render is single-threaded, so the
+/// lock is never contended (the writers use `try_write` and fail instead of waiting).
+#[derive(Default)]
 pub(crate) struct Map {
-    pub entries: BTreeMap<String, Value>,
+    entries: RwLock<BTreeMap<String, Value>>,
     pub data_alias: bool,
+}
+
+impl Clone for Map {
+    /// A copy with its own entries (nested maps stay shared, as a Go map copy's values).
+    fn clone(&self) -> Self {
+        Map::new(self.entries().clone(), self.data_alias)
+    }
+}
+
+impl Map {
+    pub fn new(entries: BTreeMap<String, Value>, data_alias: bool) -> Self {
+        Self {
+            entries: RwLock::new(entries),
+            data_alias,
+        }
+    }
+
+    /// The entries, for reading.
+    pub fn entries(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        // A poisoned lock only means a panic elsewhere; the map itself is intact.
+        self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entries, for changing in place; an error (never a wait) when the map is being read
+    /// or changed further up the same call, which only a map merged into itself can cause.
+    pub fn entries_mut(&self) -> Result<RwLockWriteGuard<'_, BTreeMap<String, Value>>, String> {
+        match self.entries.try_write() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(
+                "a map cannot be changed while it is being read (is it merged into itself?)".into(),
+            ),
+        }
+    }
+
+    /// Whether `v` is, or holds at any depth, this very map (so inserting `v` would make a
+    /// cycle). Each map is visited once, so shared sub-maps cost nothing extra.
+    pub fn reachable_from(self: &Arc<Self>, v: &Value) -> bool {
+        fn walk(
+            target: *const Map,
+            v: &Value,
+            seen: &mut std::collections::HashSet<*const Map>,
+        ) -> bool {
+            match v {
+                Value::Map(m) => {
+                    let p = Arc::as_ptr(m);
+                    if p == target {
+                        return true;
+                    }
+                    if !seen.insert(p) {
+                        return false;
+                    }
+                    let Ok(entries) = m.entries.try_read() else {
+                        // Being changed right now: only the target can be, so treat it as it.
+                        return true;
+                    };
+                    entries.values().any(|e| walk(target, e, seen))
+                }
+                Value::List(l) | Value::Strings(l) => l.iter().any(|e| walk(target, e, seen)),
+                Value::Secret(r) => walk(target, &r.data, seen),
+                _ => false,
+            }
+        }
+        walk(Arc::as_ptr(self), v, &mut std::collections::HashSet::new())
+    }
 }
 
 impl Value {
@@ -108,10 +185,7 @@ impl Value {
 
     /// A map value without the `data` alias.
     pub fn map(entries: BTreeMap<String, Value>) -> Self {
-        Value::Map(Arc::new(Map {
-            entries,
-            data_alias: false,
-        }))
+        Value::Map(Arc::new(Map::new(entries, false)))
     }
 
     /// Convert parsed JSON, the way `json.Decoder.UseNumber` sees it.
@@ -177,7 +251,7 @@ impl Value {
             Value::Number(n) => !n.is_empty(),
             Value::Str(s) => !s.is_empty(),
             Value::List(l) | Value::Strings(l) => !l.is_empty(),
-            Value::Map(m) => !m.entries.is_empty(),
+            Value::Map(m) => !m.entries().is_empty(),
             Value::Secret(_) => true,
         }
     }
@@ -278,7 +352,7 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
         }
         Value::Map(m) => {
             out.push_str("map[");
-            for (i, (k, e)) in m.entries.iter().enumerate() {
+            for (i, (k, e)) in m.entries().iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }

@@ -57,6 +57,10 @@ pub struct Args {
     /// `error_on_missing_key`).
     #[arg(long, requires = "template")]
     pub error_on_missing_key: bool,
+    /// With --template and --out: create the destination's missing parent directories
+    /// (mode 0755, as the agent's `create_dest_dirs`).
+    #[arg(long, requires_all = ["template", "out"])]
+    pub create_dest_dirs: bool,
     /// List the functions --template supports (one per line) and exit.
     #[arg(long, exclusive = true)]
     pub template_functions: bool,
@@ -86,7 +90,12 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
             right_delimiter: args.right_delimiter.clone(),
             error_on_missing_key: args.error_on_missing_key,
         };
-        return super::template::run(t, &options, args.out.as_ref(), args.mode, global).await;
+        let out = args.out.as_ref().map(|path| super::template::Dest {
+            path,
+            mode: args.mode,
+            create_dirs: args.create_dest_dirs,
+        });
+        return super::template::run(t, &options, out, global).await;
     }
     let (cfg, resolver) = global.resolver().await?;
     let ecs = match &args.from_ecs_task_definition {

@@ -5,15 +5,22 @@ use crate::context::GlobalArgs;
 use crate::exit::Failure;
 use crate::output;
 use envfile_template::Template;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Render the template at `path` with the configured backends; write it to `out` (atomically,
-/// with `mode`) or stdout.
+/// Where `--out` writes: the file, its mode, and whether to create missing parent directories
+/// first (the agent's `create_dest_dirs`).
+pub struct Dest<'a> {
+    pub path: &'a Path,
+    pub mode: u32,
+    pub create_dirs: bool,
+}
+
+/// Render the template at `path` with the configured backends; write it to `out` (atomically)
+/// or stdout.
 pub async fn run(
     path: &Path,
     options: &envfile_template::Options,
-    out: Option<&PathBuf>,
-    mode: u32,
+    out: Option<Dest<'_>>,
     global: &GlobalArgs,
 ) -> Result<(), Failure> {
     // Parse before loading the config so a template typo is reported without touching a backend.
@@ -22,10 +29,39 @@ pub async fn run(
     let text = template.render(&resolver).await?;
     match out {
         Some(dest) => {
-            output::write_atomic(dest, text.expose().as_bytes(), mode)?;
-            tracing::info!(template = %path.display(), path = %dest.display(), "rendered template");
+            if dest.create_dirs {
+                create_parent_dirs(dest.path)?;
+            }
+            output::write_atomic(dest.path, text.expose().as_bytes(), dest.mode)?;
+            tracing::info!(template = %path.display(), path = %dest.path.display(), "rendered template");
         }
         None => output::write_stdout(text.expose().as_bytes())?,
     }
+    Ok(())
+}
+
+/// consul-template's `create_dest_dirs`: the missing parents of `dest`, mode 0755 (the
+/// directories hold no secret; the file keeps its own mode). Only after a successful render,
+/// so a failing template leaves nothing behind.
+fn create_parent_dirs(dest: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::DirBuilderExt;
+    let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(parent)
+        .map_err(|e| {
+            let kind = match e.kind() {
+                std::io::ErrorKind::PermissionDenied => envfile_core::ErrorKind::PermissionDenied,
+                _ => envfile_core::ErrorKind::Io,
+            };
+            envfile_core::Error::new(
+                kind,
+                format!("cannot create the directory {}: {e}", parent.display()),
+            )
+            .with_hint("check that the path is writable, or create the directory first")
+        })?;
     Ok(())
 }

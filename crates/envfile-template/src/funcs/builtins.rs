@@ -66,7 +66,7 @@ fn len(args: Vec<Value>) -> R {
         Value::Str(s) => s.len(),
         Value::Number(n) => n.len(),
         Value::List(l) | Value::Strings(l) => l.len(),
-        Value::Map(m) => m.entries.len(),
+        Value::Map(m) => m.entries().len(),
         Value::Nil | Value::Invalid => return Err("len of nil pointer".into()),
         other => return Err(format!("len of type {}", other.type_name())),
     };
@@ -278,7 +278,7 @@ fn compare(a: &Value, b: &Value) -> Result<Ordering, String> {
 fn index(item: &Value, key: &Value) -> R {
     match item {
         Value::Map(m) => match key {
-            Value::Str(k) => Ok(m.entries.get(k.as_str()).cloned().unwrap_or(Value::Nil)),
+            Value::Str(k) => Ok(m.entries().get(k.as_str()).cloned().unwrap_or(Value::Nil)),
             other => Err(format!(
                 "value has type {}; should be string",
                 other.type_name()

@@ -76,10 +76,7 @@ fn map_arg<'a>(name: &str, v: &'a Value) -> Result<&'a Map, String> {
 }
 
 fn new_map(entries: BTreeMap<String, Value>) -> Value {
-    Value::Map(Arc::new(Map {
-        entries,
-        data_alias: false,
-    }))
+    Value::Map(Arc::new(Map::new(entries, false)))
 }
 
 /// `explodeMap`: keys with `/` become nested maps (`a/b: 1` → `a: {b: 1}`).
@@ -87,7 +84,7 @@ fn explode_map(args: Vec<Value>) -> R {
     let [m] = args_n("explodeMap", args)?;
     let m = map_arg("explodeMap", &m)?;
     let mut out = BTreeMap::new();
-    for (k, v) in &m.entries {
+    for (k, v) in m.entries().iter() {
         explode_into(&mut out, k, v.clone())?;
     }
     Ok(new_map(out))
@@ -108,7 +105,7 @@ fn explode_into(m: &mut BTreeMap<String, Value>, k: &str, v: Value) -> Result<()
             "explodeMap: not a map: {top:?} already has a value"
         ));
     };
-    let mut entries = nested.entries.clone();
+    let mut entries = nested.entries().clone();
     explode_into(&mut entries, rest, v)?;
     *slot = new_map(entries);
     Ok(())
@@ -120,12 +117,21 @@ fn is_empty(v: &Value) -> bool {
 }
 
 /// `mergeMap DST SRC` (mergo.Map): keys missing or empty in DST come from SRC, nested maps
-/// merge; with override, SRC's scalars replace DST's.
+/// merge; with override, SRC's scalars replace DST's. As in consul-template, DST itself is
+/// changed (a Go map is a reference) and returned.
 fn merge(name: &str, args: Vec<Value>, overwrite: bool) -> R {
-    let [dst, src] = args_n(name, args)?;
-    let dst = map_arg(name, &dst)?;
-    let src = map_arg(name, &src)?;
-    Ok(new_map(merge_maps(&dst.entries, &src.entries, overwrite)))
+    let [dst_v, src_v] = args_n(name, args)?;
+    let (Value::Map(dst), Value::Map(src)) = (&dst_v, &src_v) else {
+        map_arg(name, &dst_v)?;
+        map_arg(name, &src_v)?;
+        return Err(format!("{name}: expected two maps"));
+    };
+    if !Arc::ptr_eq(dst, src) && dst.reachable_from(&src_v) {
+        return Err(format!("{name}: a map cannot be merged into itself"));
+    }
+    let merged = merge_maps(&dst.entries(), &src.entries(), overwrite);
+    *dst.entries_mut()? = merged;
+    Ok(dst_v)
 }
 
 fn merge_maps(
@@ -140,7 +146,7 @@ fn merge_maps(
         }
         match (out.get(k), s) {
             (Some(Value::Map(d)), Value::Map(sm)) => {
-                let merged = merge_maps(&d.entries, &sm.entries, overwrite);
+                let merged = merge_maps(&d.entries(), &sm.entries(), overwrite);
                 out.insert(k.clone(), new_map(merged));
             }
             (Some(d), Value::Map(_) | Value::List(_)) if !is_empty(d) => {}

@@ -102,12 +102,12 @@ pub(crate) fn to_json(
             out.push(']');
         }
         Value::Map(m) => {
-            if m.entries.is_empty() {
+            if m.entries().is_empty() {
                 out.push_str("{}");
                 return Ok(());
             }
             out.push('{');
-            for (i, (k, e)) in m.entries.iter().enumerate() {
+            for (i, (k, e)) in m.entries().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

@@ -314,7 +314,7 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
         }
         Value::Map(m) => {
             out.push_str("map[");
-            for (k, (key, e)) in m.entries.iter().enumerate() {
+            for (k, (key, e)) in m.entries().iter().enumerate() {
                 if k > 0 {
                     out.push(' ');
                 }
@@ -351,7 +351,7 @@ fn go_syntax(v: &Value, out: &mut String, depth: usize) {
         }
         Value::Map(m) => {
             out.push_str("map[string]interface {}{");
-            for (k, (key, e)) in m.entries.iter().enumerate() {
+            for (k, (key, e)) in m.entries().iter().enumerate() {
                 if k > 0 {
                     out.push_str(", ");
                 }

@@ -96,13 +96,12 @@ pub(crate) fn from_json_float(v: &serde_json::Value) -> Value {
         serde_json::Value::Array(a) => {
             Value::List(Arc::new(a.iter().map(from_json_float).collect()))
         }
-        serde_json::Value::Object(o) => Value::Map(Arc::new(Map {
-            entries: o
-                .iter()
+        serde_json::Value::Object(o) => Value::Map(Arc::new(Map::new(
+            o.iter()
                 .map(|(k, v)| (k.clone(), from_json_float(v)))
                 .collect(),
-            data_alias: false,
-        })),
+            false,
+        ))),
         other => Value::from_json(other),
     }
 }

@@ -142,10 +142,7 @@ fn split_to_map(args: Vec<Value>) -> R {
             }
         }
     }
-    Ok(Value::Map(Arc::new(Map {
-        entries: m,
-        data_alias: false,
-    })))
+    Ok(Value::Map(Arc::new(Map::new(m, false))))
 }
 
 /// `join SEP LIST`: Go requires a `[]string` (what `split` returns); a JSON array is a

@@ -1,10 +1,10 @@
 //! Sprig's dictionary functions (`dict get set unset hasKey pluck keys values pick omit merge
 //! mergeOverwrite dig`).
 //!
-//! Go maps are references: sprig's `set`, `unset` and `merge` change the map they are given
-//! and return it. envfile's values are immutable, so these return the changed map and the
-//! variable that held the original is unchanged; `{{ $d = set $d "k" "v" }}` and pipelines
-//! behave as in Go, `{{ $_ := set $d "k" "v" }}{{ $d.k }}` does not (yet).
+//! Go maps are references: sprig's `set`, `unset`, `merge` and `mergeOverwrite` change the map
+//! they are given (nested maps too) and return it, so `{{ $_ := set $d "k" "v" }}{{ $d.k }}`
+//! prints `v`. A change that would make a map hold itself (which in Go recurses forever when
+//! printed) is an error.
 //! `keys` and `values` come in key order; Go's map order is random, so any order is the agent's.
 
 use super::defaults::empty;
@@ -31,18 +31,19 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_set", |a| {
         arity("sprig_set", &a, 3)?;
-        let (m, k) = (map_arg(&a[0])?, str_arg(&a[1])?);
-        check_nesting("sprig_set", m.entries.len() + 1, [&a[2]])?;
-        let mut out = m.clone();
-        out.entries.insert(k.to_owned(), a[2].clone());
-        Ok(Value::Map(Arc::new(out)))
+        let (m, k) = (map_arc(&a[0])?, str_arg(&a[1])?);
+        check_nesting("sprig_set", m.entries().len() + 1, [&a[2]])?;
+        if m.reachable_from(&a[2]) {
+            return Err("set: a map cannot hold itself".into());
+        }
+        m.entries_mut()?.insert(k.to_owned(), a[2].clone());
+        Ok(a[0].clone())
     }),
     Def::new("sprig_unset", |a| {
         arity("sprig_unset", &a, 2)?;
-        let (m, k) = (map_arg(&a[0])?, str_arg(&a[1])?);
-        let mut out = m.clone();
-        out.entries.remove(k);
-        Ok(Value::Map(Arc::new(out)))
+        let (m, k) = (map_arc(&a[0])?, str_arg(&a[1])?);
+        m.entries_mut()?.remove(k);
+        Ok(a[0].clone())
     }),
     Def::new("sprig_hasKey", |a| {
         arity("sprig_hasKey", &a, 2)?;
@@ -54,7 +55,7 @@ pub(super) const FUNCS: &[Def] = &[
         let k = str_arg(&a[0])?;
         let mut out = Vec::new();
         for d in &a[1..] {
-            if let Some(v) = map_arg(d)?.entries.get(k) {
+            if let Some(v) = map_arg(d)?.entries().get(k) {
                 out.push(v.clone());
             }
         }
@@ -64,14 +65,14 @@ pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_keys", |a| {
         let mut out = Vec::new();
         for d in &a {
-            out.extend(map_arg(d)?.entries.keys().cloned());
+            out.extend(map_arg(d)?.entries().keys().cloned());
         }
         Ok(strings_value(out))
     }),
     Def::new("sprig_values", |a| {
         arity("sprig_values", &a, 1)?;
         Ok(list_value(
-            map_arg(&a[0])?.entries.values().cloned().collect(),
+            map_arg(&a[0])?.entries().values().cloned().collect(),
         ))
     }),
     Def::new("sprig_pick", |a| pick_omit("sprig_pick", a, true)),
@@ -90,7 +91,7 @@ pub(super) const FUNCS: &[Def] = &[
 /// `m[k]`, where (as for `.data` in the engine) the absent key `data` of a secret from a backend
 /// without KV v2's nesting is the map itself, so `get .Data "data"` works for every backend.
 fn lookup(whole: &Value, m: &Map, k: &str) -> Option<Value> {
-    match m.entries.get(k) {
+    match m.entries().get(k) {
         Some(v) => Some(v.clone()),
         None if m.data_alias && k == "data" => Some(whole.clone()),
         None => None,
@@ -99,6 +100,11 @@ fn lookup(whole: &Value, m: &Map, k: &str) -> Option<Value> {
 
 /// A `map[string]interface{}` parameter.
 fn map_arg(v: &Value) -> Result<&Map, String> {
+    map_arc(v).map(|m| &**m)
+}
+
+/// The same, shared: the map a function changes in place.
+fn map_arc(v: &Value) -> Result<&Arc<Map>, String> {
     match v {
         Value::Map(m) => Ok(m),
         Value::Nil | Value::Invalid => {
@@ -119,7 +125,7 @@ fn pick_omit(name: &str, a: Vec<Value>, keep: bool) -> R {
         keys.push(str_arg(k)?);
     }
     let entries = m
-        .entries
+        .entries()
         .iter()
         .filter(|(k, _)| keys.contains(&k.as_str()) == keep)
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -131,11 +137,21 @@ fn pick_omit(name: &str, a: Vec<Value>, keep: bool) -> R {
 /// source, nested maps merge recursively; `overwrite` lets the source win every key.
 fn merge(name: &str, a: Vec<Value>, overwrite: bool) -> R {
     at_least(name, &a, 1)?;
-    let mut dst = map_arg(&a[0])?.clone();
+    let dst = map_arc(&a[0])?;
     for src in &a[1..] {
-        merge_into(&mut dst.entries, &map_arg(src)?.entries, overwrite, 0)?;
+        let sm = map_arc(src)?;
+        if Arc::ptr_eq(dst, sm) {
+            continue;
+        }
+        if dst.reachable_from(src) {
+            return Err(format!("{name}: a map cannot be merged into itself"));
+        }
+        // The source's entries are copied first (cheap: values are shared) so no lock on it
+        // is held while the destination is written.
+        let snapshot = sm.entries().clone();
+        merge_into(&mut *dst.entries_mut()?, &snapshot, overwrite, 0)?;
     }
-    Ok(Value::Map(Arc::new(dst)))
+    Ok(a[0].clone())
 }
 
 fn merge_into(
@@ -154,9 +170,14 @@ fn merge_into(
             }
             Some(dv) => match (&*dv, sv) {
                 (Value::Map(dm), Value::Map(sm)) => {
-                    let mut merged = (**dm).clone();
-                    merge_into(&mut merged.entries, &sm.entries, overwrite, depth + 1)?;
-                    *dv = Value::Map(Arc::new(merged));
+                    if Arc::ptr_eq(dm, sm) {
+                        continue;
+                    }
+                    if dm.reachable_from(sv) {
+                        return Err("merge: a map cannot be merged into itself".into());
+                    }
+                    let snapshot = sm.entries().clone();
+                    merge_into(&mut *dm.entries_mut()?, &snapshot, overwrite, depth + 1)?;
                 }
                 _ if overwrite || empty(dv) => *dv = sv.clone(),
                 _ => {}
@@ -224,10 +245,10 @@ mod tests {
         use crate::value::{Map, Value};
         use std::sync::Arc;
         let flat = || {
-            Value::Map(Arc::new(Map {
-                entries: [("pw".to_owned(), s("x"))].into_iter().collect(),
-                data_alias: true,
-            }))
+            Value::Map(Arc::new(Map::new(
+                [("pw".to_owned(), s("x"))].into_iter().collect(),
+                true,
+            )))
         };
         assert_eq!(run("sprig_get", vec![flat(), s("data")]), "map[pw:x]");
         assert_eq!(run("sprig_hasKey", vec![flat(), s("data")]), "true");

@@ -308,7 +308,7 @@ fn depth(v: &Value, cap: usize) -> usize {
     };
     match v {
         Value::List(l) | Value::Strings(l) => 1 + inner(&mut l.iter()),
-        Value::Map(m) => 1 + inner(&mut m.entries.values()),
+        Value::Map(m) => 1 + inner(&mut m.entries().values()),
         Value::Secret(r) => depth(&r.data, cap),
         _ => 0,
     }

@@ -73,10 +73,10 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.entries.len() == y.entries.len()
-                && x.entries
+            x.entries().len() == y.entries().len()
+                && x.entries()
                     .iter()
-                    .all(|(k, v)| y.entries.get(k).is_some_and(|w| deep_equal(v, w)))
+                    .all(|(k, v)| y.entries().get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Secret(x), Value::Secret(y)) => std::sync::Arc::ptr_eq(x, y),
         _ => false,

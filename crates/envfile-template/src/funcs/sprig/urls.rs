@@ -33,7 +33,7 @@ pub(super) const FUNCS: &[Def] = &[
                 a[0].type_name()
             ));
         };
-        let get = |k: &str| m.entries.get(k).map(strval).unwrap_or_default();
+        let get = |k: &str| m.entries().get(k).map(strval).unwrap_or_default();
         Ok(Value::str(join(&Url {
             scheme: get("scheme"),
             host: get("host"),
