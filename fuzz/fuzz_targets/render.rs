@@ -71,13 +71,15 @@ fuzz_target!(|input: Input| {
         Err(e) => {
             let shown = format!("{e} {}", e.hint().unwrap_or_default());
             // Errors name variables (shortened and escaped), so only a value that is no part of
-            // a name (or of the Secret's name/namespace) counts as quoted.
+            // a name (or of the Secret's name/namespace) counts as quoted, as written or as
+            // escaped in the message (`\0` for NUL: a value `0qqq` is then part of a name).
+            let has = |n: &str, t: &str| n.contains(t) || n.escape_debug().to_string().contains(t);
             let named = |t: &str| {
-                vars.iter().any(|v| v.name.contains(t))
+                vars.iter().any(|v| has(&v.name, t))
                     || [&input.name, &input.namespace]
                         .into_iter()
                         .flatten()
-                        .any(|n| n.contains(t))
+                        .any(|n| has(n, t))
             };
             for v in &vars {
                 if let Some(text) = v.value.expose_str() {
