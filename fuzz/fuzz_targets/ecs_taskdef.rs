@@ -126,9 +126,16 @@ fuzz_target!(|data: &[u8]| {
             for n in &named {
                 scrubbed = scrubbed.replace(n.as_str(), "");
             }
+            // The refusal of an ARN of another service names the ARN forms it takes; a value
+            // that is part of those words (`arn:aws:sec`) is not quoted. The masked input
+            // cannot show this: masking takes the `arn:` away.
+            const OWN_WORDS: &str = "ECS valueFrom takes `arn:aws:secretsmanager:…`, \
+                                     `arn:aws:ssm:…:parameter/…` or a parameter name";
             for v in values.iter().filter(|v| v.len() >= 8) {
                 assert!(
-                    !scrubbed.contains(v.as_str()) || masked.contains(v.as_str()),
+                    !scrubbed.contains(v.as_str())
+                        || masked.contains(v.as_str())
+                        || OWN_WORDS.contains(v.as_str()),
                     "the error quotes a value: {plain}"
                 );
             }
