@@ -1,6 +1,7 @@
 //! The ECS task-definition reader. Property: never panics; on success every `secrets` entry of
-//! the chosen container is a required reference with its `valueFrom` verbatim (secrets win over
-//! `environment`), every other `environment` entry a literal; on failure the error quotes no
+//! the chosen container is a required reference (secrets win over `environment`): a Secrets
+//! Manager or SSM parameter ARN verbatim, any other `valueFrom` a parameter name of the task's
+//! region, `ssm:NAME` (as ECS reads it); every other `environment` entry a literal; on failure the error quotes no
 //! `value` and no `valueFrom` (people paste secrets into both).
 #![no_main]
 
@@ -87,7 +88,18 @@ fuzz_target!(|data: &[u8]| {
             }
             for (n, _) in &secrets {
                 let last = secrets.iter().rev().find(|(m, _)| m == n).unwrap();
-                assert_eq!(spec.vars.get(n), Some(&VarSource::Ref(last.1.clone())));
+                let from = &last.1;
+                let arn_service = from.split(':').nth(2);
+                let want = if from.starts_with("arn:") {
+                    assert!(
+                        matches!(arn_service, Some("secretsmanager" | "ssm")),
+                        "accepted an ARN of another service: {from:?}"
+                    );
+                    from.clone()
+                } else {
+                    format!("ssm:{from}")
+                };
+                assert_eq!(spec.vars.get(n), Some(&VarSource::Ref(want)));
             }
         }
         Err(_) => {
@@ -114,9 +126,16 @@ fuzz_target!(|data: &[u8]| {
             for n in &named {
                 scrubbed = scrubbed.replace(n.as_str(), "");
             }
+            // The refusal of an ARN of another service names the ARN forms it takes; a value
+            // that is part of those words (`arn:aws:sec`) is not quoted. The masked input
+            // cannot show this: masking takes the `arn:` away.
+            const OWN_WORDS: &str = "ECS valueFrom takes `arn:aws:secretsmanager:…`, \
+                                     `arn:aws:ssm:…:parameter/…` or a parameter name";
             for v in values.iter().filter(|v| v.len() >= 8) {
                 assert!(
-                    !scrubbed.contains(v.as_str()) || masked.contains(v.as_str()),
+                    !scrubbed.contains(v.as_str())
+                        || masked.contains(v.as_str())
+                        || OWN_WORDS.contains(v.as_str()),
                     "the error quotes a value: {plain}"
                 );
             }

@@ -2,28 +2,38 @@
 //! run's `-timeout`), stays within bounded memory (the run's `-rss_limit_mb`/`-malloc_limit_mb`),
 //! and no error contains a secret's value: every `secret "…"` reads a JSON object whose strings
 //! carry a canary, and neither a parse error nor an execution error may show it.
-//!
-//! At merge: the templates branch moves the engine to crates/envfile-template; change the
-//! `use envfile_core::template::Template` line below (and add that crate to fuzz/Cargo.toml).
+//! The first input byte picks the options (delimiters, `error_on_missing_key`) so that
+//! `parse_with` is fuzzed too; the rest is the template. The engine's own limits
+//! (`envfile_template::limits`) bound ranges, output and recursion: no input is stepped round.
 #![no_main]
 
-use envfile_core::template::Template;
+use envfile_template::{Options, Template};
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 
 const CANARY: &str = "QzSecret7";
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(src) = std::str::from_utf8(data) else {
+    let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    if envfile_fuzz::known::template_ranges_over_huge_int(src) {
-        return; // open finding, fixed on the templates branch
-    }
+    let Ok(src) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let (ld, rd) = match pick % 4 {
+        0 | 1 => ("{{", "}}"),
+        2 => ("[[", "]]"),
+        _ => ("<%", "%>"),
+    };
+    let options = Options {
+        left_delimiter: ld.into(),
+        right_delimiter: rd.into(),
+        error_on_missing_key: pick & 0x80 != 0,
+    };
     if src.contains(CANARY) {
         return; // the template itself may print its own text
     }
-    let t = match Template::parse("fuzz.tmpl", src) {
+    let t = match Template::parse_with("fuzz.tmpl", src, &options) {
         Ok(t) => t,
         Err(e) => {
             assert!(e.message().starts_with("template fuzz.tmpl:"), "{e}");

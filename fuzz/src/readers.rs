@@ -87,3 +87,100 @@ pub fn docker(text: &str) -> Option<Vec<(String, String)>> {
     }
     Some(out)
 }
+
+/// `dotenv-node` output as BOTH npm `dotenv` (16.x–18.x, `lib/main.js`) and `node --env-file`
+/// read it: a model of their rules (neither is JavaScript we can call per input), for the lines
+/// the renderer writes. `NAME=` then either a quoted value — `'…'`, `` `…` `` or `"…"` running
+/// to the next same quote, newlines included, nothing after it on the line — or an unquoted
+/// one, cut at `#` and trimmed. Where the two readers differ the model says `None`:
+/// - a raw CR anywhere (npm reads it as LF, node drops it);
+/// - a quoted value ending in `\` (npm's `(?:\\'|[^'])*` takes `\'` as an escaped quote);
+/// - in `"…"`, a literal `\r` (npm decodes it, node does not); `\n` is decoded by both.
+/// - an unquoted value with whitespace at either end after the cut (JavaScript's `trim` and
+///   node's differ on some Unicode spaces), or that starts with a quote.
+pub fn dotenv_node(text: &str) -> Option<Vec<(String, String)>> {
+    if text.contains('\r') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let eq = rest.find('=')?;
+        let name = &rest[..eq];
+        let name_ok = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if !name_ok {
+            return None;
+        }
+        rest = &rest[eq + 1..];
+        let value = match rest.chars().next() {
+            Some(q @ ('\'' | '`' | '"')) => {
+                let body = &rest[1..];
+                let end = body.find(q)?;
+                let raw = &body[..end];
+                if raw.ends_with('\\') {
+                    return None;
+                }
+                rest = body[end + 1..].strip_prefix('\n')?;
+                if q == '"' {
+                    if raw.contains("\\r") {
+                        return None;
+                    }
+                    raw.replace("\\n", "\n")
+                } else {
+                    raw.to_owned()
+                }
+            }
+            _ => {
+                let end = rest.find('\n')?;
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                let cut = line.split('#').next().unwrap_or_default();
+                let js_space = |c: char| c.is_whitespace() || c == '\u{feff}';
+                if cut.starts_with(js_space) || cut.ends_with(js_space) {
+                    return None;
+                }
+                cut.to_owned()
+            }
+        };
+        out.push((name.to_owned(), value));
+    }
+    Some(out)
+}
+
+/// `dotenv-compose` output as compose-go's `dotenv` package reads it (a model: compose-go is
+/// Go): `NAME="…"` lines; inside the quotes `\\`, `\"`, `\$`, `\n`, `\r` are decoded, and an
+/// unescaped `$` is interpolation (`None`: the value would depend on the environment). Other
+/// escapes and raw line breaks are `None` (the renderer writes neither).
+pub fn dotenv_compose(text: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let eq = rest.find('=')?;
+        let name = &rest[..eq];
+        rest = rest[eq + 1..].strip_prefix('"')?;
+        let mut value = String::new();
+        let mut chars = rest.char_indices();
+        let end = loop {
+            let (i, c) = chars.next()?;
+            match c {
+                '"' => break i,
+                '$' | '\n' | '\r' => return None,
+                '\\' => value.push(match chars.next()?.1 {
+                    '\\' => '\\',
+                    '"' => '"',
+                    '$' => '$',
+                    'n' => '\n',
+                    'r' => '\r',
+                    _ => return None,
+                }),
+                c => value.push(c),
+            }
+        };
+        rest = rest[end + 1..].strip_prefix('\n')?;
+        out.push((name.to_owned(), value));
+    }
+    Some(out)
+}

@@ -11,11 +11,12 @@ proptest! {
     fn dotenv_render_then_read_is_the_identity(
         m in prop::collection::btree_map(
             "[A-Za-z_][A-Za-z0-9_.-]{0,10}",
-            // Without `\` until the envfiles branch's reader fix lands: the reader takes the
-            // `\"` of a rendered `"…\\"` for an escaped quote (python-dotenv's regex backtracks
-            // and reads `\`): fuzz/findings/dotenv/backslash-before-closing-quote.env.
-            // At merge, drop `'\\'` from this filter.
-            any::<String>().prop_filter("NUL is refused", |v| !v.contains(['\0', '\\'])),
+            // Any text, and text made of the characters the dotenv rules treat specially
+            // (quotes, backslashes, `#`, line breaks, whitespace), which any::<String>() rarely
+            // draws. A trailing backslash is rendered unquoted or refused
+            // (fuzz/findings/dotenv/backslash-before-closing-quote.env, fixed).
+            prop_oneof![any::<String>(), "[a\\\\'\"# \t\n\r$={}]{0,12}"]
+                .prop_filter("NUL is refused", |v| !v.contains('\0')),
             0..6,
         )
     ) {
@@ -23,7 +24,16 @@ proptest! {
             .iter()
             .map(|(n, v)| Var { name: n.clone(), value: SecretValue::from_str_copy(v) })
             .collect();
-        let (out, _) = render(Format::Dotenv, &vars, &RenderOptions::default()).unwrap();
+        let out = match render(Format::Dotenv, &vars, &RenderOptions::default()) {
+            Ok((out, _)) => out,
+            Err(e) => {
+                // The one refusal for a valid name and NUL-free text: a trailing backslash
+                // that cannot be written unquoted either.
+                prop_assert_eq!(e.kind(), envfile_core::ErrorKind::Unrepresentable);
+                prop_assert!(m.values().any(|v| v.ends_with('\\')), "{}", e);
+                return Ok(());
+            }
+        };
         let read = dotenv_read::parse(out.expose(), "t.env").unwrap();
         let got: Vec<(String, Option<String>)> = read
             .into_iter()

@@ -472,7 +472,7 @@ fn fmt_float(f: f64, verb: char, s: &Spec, v: &Value, out: &mut String) {
         'b' => float_bin(f),
         'f' | 'F' => {
             if f.is_finite() {
-                format!("{:.*}", s.prec.unwrap_or(6), f)
+                fixed(f, s.prec.unwrap_or(6))
             } else {
                 go_fmt_float(f)
             }
@@ -549,9 +549,33 @@ fn float_e(f: f64, prec: usize, verb: char) -> String {
     if !f.is_finite() {
         return go_fmt_float(f);
     }
-    let s = format!("{:.*e}", prec, f);
+    let s = sci(f, prec);
     let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
     go_exp(m, e.parse().unwrap_or(0), verb)
+}
+
+/// Digits past which every decimal digit of an `f64` is 0: its exact expansion has at most 1074
+/// fractional and 767 significant digits. Rust's formatter panics on a precision above
+/// `u16::MAX` ("Formatting argument out of range"), while Go (and a template) may ask for up to
+/// 1e6; so a longer precision is formatted at this one and the exact zeros appended.
+const EXACT_DIGITS: usize = 1100;
+
+/// `{:.prec}` for any `prec` (see [`EXACT_DIGITS`]).
+fn fixed(f: f64, prec: usize) -> String {
+    let p = prec.min(EXACT_DIGITS);
+    let mut s = format!("{:.*}", p, f);
+    s.extend(std::iter::repeat_n('0', prec - p));
+    s
+}
+
+/// `{:.prec e}` for any `prec` (see [`EXACT_DIGITS`]): zeros go before the exponent.
+fn sci(f: f64, prec: usize) -> String {
+    let p = prec.min(EXACT_DIGITS);
+    let s = format!("{:.*e}", p, f);
+    match s.split_once('e') {
+        Some((m, e)) if p < prec => format!("{m}{}e{e}", "0".repeat(prec - p)),
+        _ => s,
+    }
 }
 
 /// `%g` (shortest when `prec` is None): Go's strconv rules for choosing `%e` or `%f`.
@@ -565,7 +589,7 @@ fn float_g(f: f64, prec: Option<usize>, e: char) -> String {
     let shortest = prec.is_none();
     let s = match prec {
         None => format!("{:e}", f),
-        Some(p) => format!("{:.*e}", p.max(1) - 1, f),
+        Some(p) => sci(f, p.max(1) - 1),
     };
     let (m, ex) = s.split_once('e').unwrap_or((&s, "0"));
     let neg = m.starts_with('-');
@@ -813,6 +837,20 @@ mod tests {
         assert_eq!(p("%!", &[]), "%!!(MISSING)");
         assert_eq!(p("%", &[]), "%!(NOVERB)");
         assert_eq!(p("%[3]d", &[Value::Int(1)]), "%!d(BADINDEX)");
+    }
+
+    #[test]
+    fn precisions_past_the_formatters_limit_are_exact_zeros() {
+        // Rust's `format!` panics on a precision above u16::MAX; fmt takes up to 1e6 (found by
+        // the template fuzz target: `printf "%.666666666a" …` capped to 1e6).
+        let f = |v: f64, fmt: &str| sprintf(fmt, &[Value::Float(v)]);
+        let zeros = |n: usize| "0".repeat(n);
+        assert_eq!(f(1.5, "%.70000f"), format!("1.5{}", zeros(69_999)));
+        assert_eq!(f(1.5, "%.70000e"), format!("1.5{}e+00", zeros(69_999)));
+        assert_eq!(f(0.1, "%.70000g"), f(0.1, "%.1100g"));
+        assert_eq!(f(0.1, "%.1000000f").len(), 1_000_002);
+        // Up to the exact digits, the formatter's own answer.
+        assert_eq!(f(0.1, "%.30f"), format!("{:.30}", 0.1));
     }
 
     #[test]
