@@ -46,9 +46,25 @@ enum VarShape {
     Array(Vec<Lit>),
 }
 
-/// A TOML string literal holding exactly `s` (also a valid quoted key).
+/// A TOML basic string holding exactly `s` (also a valid quoted key). Written here rather than
+/// by the `toml` crate, whose writer (toml_write 0.1) overflows on 256 quotes in a row
+/// (findings/config_load/toml-write-quote-run-overflow; envfile's file store had the same bug).
 fn quoted(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn key(w: &Word) -> String {

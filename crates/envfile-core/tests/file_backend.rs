@@ -465,3 +465,40 @@ fn unknown_settings_are_a_config_error() {
     assert_eq!(e.kind(), ErrorKind::Config);
     assert!(e.to_string().contains("paht"), "{e}");
 }
+
+/// Found by the `config_load` fuzz target: toml_edit's writer counts a run of quotes in a `u8`,
+/// so a value with 256 quotes in a row panicked (debug) or could be written in a spelling the
+/// value breaks out of (release). The store writes every value as an escaped basic string.
+#[tokio::test]
+async fn long_runs_of_quotes_and_control_characters_are_written_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    write(&path, "# comment\n\"app/a\" = \"old\" # trailing\n");
+    let b = FileBackend::open("file", &path).unwrap().writable(true);
+    let values = [
+        "\"".repeat(300),
+        "'".repeat(300),
+        format!("{}\n{}\r\n\t\u{7f}\u{1}\\", "\"".repeat(257), "'''"),
+        "\"\"\"".to_owned(),
+    ];
+    for (i, v) in values.iter().enumerate() {
+        for name in ["app/a", "app/new"] {
+            let name = format!("{name}{i}");
+            b.put(&name, &SecretValue::from_str_copy(v)).await.unwrap();
+            assert!(get_text(&b, &name).await == *v, "value {i} read back");
+        }
+        b.put("app/a", &SecretValue::from_str_copy(v))
+            .await
+            .unwrap();
+        assert!(get_text(&b, "app/a").await == *v, "value {i} in place");
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.starts_with("# comment\n\"app/a\" = \""),
+        "{}",
+        text.len()
+    );
+    assert!(text.contains("# trailing"), "the value's comment survives");
+    let reparsed: toml::Table = text.parse().unwrap();
+    assert_eq!(reparsed.len(), 1 + 2 * values.len());
+}

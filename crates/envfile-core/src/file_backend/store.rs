@@ -107,18 +107,19 @@ pub(super) fn upsert(
                 src.parse().map_err(|e: toml_edit::TomlError| {
                     syntax_error(file, "TOML", existing, e.span(), e.message())
                 })?;
+            let new = basic_string(file, text)?;
             match doc.get_mut(name).and_then(toml_edit::Item::as_value_mut) {
                 // In place, keeping the comments around the line (they belong to the key and
                 // the value's decor, which `insert` would replace).
                 Some(v) => {
                     let decor = v.decor().clone();
-                    *v = toml_edit::Value::from(text);
+                    *v = new;
                     *v.decor_mut() = decor;
                 }
                 None => {
                     // A `["name"]` table becomes a string: drop the table so its header goes too.
                     doc.remove(name);
-                    doc.insert(name, toml_edit::value(text));
+                    doc.insert(name, toml_edit::Item::Value(new));
                 }
             }
             doc.to_string().into_bytes()
@@ -137,6 +138,41 @@ pub(super) fn upsert(
         }
     };
     Ok(Some((Zeroizing::new(bytes), outcome)))
+}
+
+/// `text` as a TOML basic string (`"…"` with every `"`, `\\` and control character escaped),
+/// parsed so the value keeps exactly that spelling. toml_edit would otherwise choose a spelling
+/// itself, and its writer (toml_write 0.1) counts runs of quotes in a `u8`: 256 quotes in a row
+/// overflow it (a panic in debug builds; in release, a wrong count that can pick a spelling the
+/// value breaks out of). Found by the `config_load` fuzz target's TOML builder.
+fn basic_string(file: &Path, text: &str) -> Result<toml_edit::Value> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len() + 2));
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out.parse::<toml_edit::Value>().map_err(|_| {
+        // Cannot happen for a `&str`; said without the value all the same.
+        Error::new(
+            ErrorKind::Unrepresentable,
+            format!(
+                "{}: the value cannot be written as a TOML string",
+                file.display()
+            ),
+        )
+    })
 }
 
 fn utf8<'a>(file: &Path, bytes: &'a [u8]) -> Result<&'a str> {
