@@ -73,7 +73,11 @@ fuzz_target!(|input: Input| {
             // Errors name variables (shortened and escaped), so only a value that is no part of
             // a name (or of the Secret's name/namespace) counts as quoted, as written or as
             // escaped in the message (`\0` for NUL: a value `0qqq` is then part of a name).
-            let has = |n: &str, t: &str| n.contains(t) || n.escape_debug().to_string().contains(t);
+            let has = |n: &str, t: &str| {
+                n.contains(t)
+                    || n.escape_debug().to_string().contains(t)
+                    || n.escape_default().to_string().contains(t)
+            };
             let named = |t: &str| {
                 vars.iter().any(|v| has(&v.name, t))
                     || [&input.name, &input.namespace]

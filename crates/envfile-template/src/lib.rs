@@ -259,9 +259,13 @@ impl Template {
     }
 }
 
-/// 1-based line and column (in characters) of byte offset `pos`.
+/// 1-based line and column (in characters) of byte offset `pos`. An offset inside a character
+/// (an error found mid-way through a multi-byte one) counts as that character's start.
 fn line_col(src: &str, pos: usize) -> (usize, usize) {
-    let pos = pos.min(src.len());
+    let mut pos = pos.min(src.len());
+    while !src.is_char_boundary(pos) {
+        pos -= 1;
+    }
     let before = &src[..pos];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);

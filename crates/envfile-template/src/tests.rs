@@ -385,3 +385,19 @@ fn a_map_cannot_be_made_to_hold_itself() {
     let src = r#"{{ $a := sprig_dict "x" 1 }}{{ sprig_merge $a $a }}"#;
     assert_eq!(ok(src, json!({})), "map[x:1]");
 }
+
+/// Found by the template fuzz target (fuzz/findings/template/error-position-inside-a-character):
+/// an error whose position fell inside a multi-byte character sliced the source there and
+/// panicked while building the message.
+#[test]
+fn error_positions_inside_a_character_do_not_panic() {
+    let src = "ab\u{65e}c";
+    assert_eq!(
+        super::line_col(src, 3),
+        (1, 3),
+        "the character's own column"
+    );
+    assert_eq!(super::line_col(src, 4), (1, 4));
+    let src = "{{  'b\"{{ ind{ e&\\\u{65e}0k0000i00if L\\'if LL= 0'n\"b\"{ithd";
+    assert!(render(src, json!({})).is_err());
+}
