@@ -69,7 +69,13 @@ fuzz_target!(|input: Input| {
     let (out, _warnings) = match render(format, &vars, &opts) {
         Ok(r) => r,
         Err(e) => {
-            let shown = format!("{e} {}", e.hint().unwrap_or_default());
+            let mut shown = format!("{e} {}", e.hint().unwrap_or_default());
+            // A name is shown escaped, cut short and between backticks: take each name out of
+            // the message first, so a value that merely continues a name into its closing
+            // backtick (`aaa` + "`") is not taken for a quoted value.
+            for v in &vars {
+                shown = shown.replace(&format!("`{}`", shown_name(&v.name)), "`NAME`");
+            }
             // Errors name variables (shortened and escaped), so only a value that is no part of
             // a name (or of the Secret's name/namespace) counts as quoted, as written or as
             // escaped in the message (`\0` for NUL: a value `0qqq` is then part of a name).
@@ -176,6 +182,18 @@ fuzz_target!(|input: Input| {
     };
     assert_eq!(read, expected, "{format} round trip\n{text}");
 });
+
+/// How the renderers show a name in an error (`envfile_core::render::check::shown`): escaped
+/// for debug, cut to 80 characters followed by `…`.
+fn shown_name(name: &str) -> String {
+    let escaped: String = name.escape_debug().collect();
+    if escaped.chars().count() > 80 {
+        let cut: String = escaped.chars().take(80).collect();
+        format!("{cut}…")
+    } else {
+        escaped
+    }
+}
 
 fn bytes(pairs: Option<Vec<(String, String)>>) -> Vec<(String, Vec<u8>)> {
     pairs
