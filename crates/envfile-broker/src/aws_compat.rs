@@ -22,7 +22,7 @@ use crate::routes::{self, audit_secret};
 use crate::state::{secret_bytes, State};
 use base64::Engine as _;
 use bytes::Bytes;
-use envfile_core::{Backend, BackendSel, ErrorKind, Locator, RefForm, Reference, SecretMeta};
+use envfile_core::{Backend, BackendSel, ErrorKind, Locator, RefForm, Reference};
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::Full;
 use serde::Serialize;
@@ -191,34 +191,124 @@ pub fn memoizable(query: &str) -> bool {
     !query.contains("refreshNow")
 }
 
-/// The grant check every route uses ([`crate::auth::GrantIdentities`]), for the secret asked:
-/// `Ok(identity)` when granted, `Err(())` when not.
-async fn check(
-    st: &State,
-    principal: &Principal,
-    backend: &Arc<dyn Backend>,
-    asked: &str,
-) -> Result<Option<String>, ()> {
-    match st.auth.grants.check(principal, backend, asked).await {
-        Verdict::Allowed(id) => Ok(id),
-        Verdict::Denied => Err(()),
-    }
+/// One read on an AWS route: who asks for what, so both routes refuse, audit, check grants and
+/// answer through the same steps.
+struct Ask<'a> {
+    st: &'a State,
+    principal: &'a Principal,
+    reference: Reference,
+    /// The backend kind, as the audit line names it (`aws`, `ssm`).
+    kind: &'static str,
+    /// The IAM action an AccessDenied names.
+    action: &'static str,
+    /// The secret or parameter as the client named it.
+    id: String,
+    started: Instant,
 }
 
-/// Whether the secret AWS answered with (an ambiguous ARN may resolve to another secret than
-/// the one whose identity was checked) is granted too.
-fn answered_granted(
-    st: &State,
-    principal: &Principal,
-    backend: &str,
-    asked: Option<&str>,
-    meta: Option<&SecretMeta>,
-) -> bool {
-    match (asked, meta.and_then(|m| m.identity.as_deref())) {
-        (Some(asked), Some(answered)) if asked != answered => {
-            st.auth.grants.allows_known(principal, backend, answered)
+impl Ask<'_> {
+    fn restricted(&self) -> bool {
+        !matches!(self.principal.access, Access::All)
+    }
+
+    /// AccessDenied, audited: the answer for an ungranted secret, whether or not it exists.
+    fn denied(&self) -> routes::Resp {
+        self.audit("denied", None);
+        access_denied(self.action, &self.id)
+    }
+
+    fn audit(&self, outcome: &str, error: Option<&str>) {
+        audit_secret(
+            self.st,
+            self.principal,
+            &self.reference.raw,
+            self.kind,
+            None,
+            outcome,
+            error,
+            self.started,
+        );
+    }
+
+    /// The backend the reference names and the identity the client's grant allows, or the
+    /// answer to give instead (`invalid` is the service's code for a bad name, shown only to
+    /// an unrestricted client: to others it is a denial like any other).
+    async fn granted_backend(
+        &self,
+        invalid: &str,
+    ) -> Result<(Arc<dyn Backend>, Option<String>), routes::Resp> {
+        let backend = match self.st.raw.select(&self.reference.backend) {
+            Ok(b) => b,
+            Err(e) if !self.restricted() => {
+                return Err(aws_error(StatusCode::BAD_REQUEST, invalid, e.message()))
+            }
+            Err(_) => return Err(self.denied()),
+        };
+        // Grants on identities, before any backend read of an ungranted secret.
+        match self
+            .st
+            .auth
+            .grants
+            .check(self.principal, &backend, &self.id)
+            .await
+        {
+            Verdict::Allowed(id) => Ok((backend, id)),
+            Verdict::Denied => Err(self.denied()),
         }
-        _ => true,
+    }
+
+    /// What was read, once the secret AWS answered with (an ambiguous ARN may resolve to another
+    /// secret than the one whose identity was checked) is granted too; `None` when it is not.
+    fn found(
+        &self,
+        backend: &Arc<dyn Backend>,
+        asked: Option<String>,
+        cached: Arc<crate::cache::Cached>,
+    ) -> Option<routes::Found> {
+        let meta = cached.fetched.meta.clone();
+        let answered = meta.as_deref().and_then(|m| m.identity.as_deref());
+        if let (Some(asked), Some(answered)) = (asked.as_deref(), answered) {
+            if asked != answered
+                && !self
+                    .st
+                    .auth
+                    .grants
+                    .allows_known(self.principal, backend.name(), answered)
+            {
+                return None;
+            }
+        }
+        Some(routes::Found {
+            backend: backend.name().to_owned(),
+            // The secret answered (checked above), which is what the memo stores this body under.
+            identity: answered.map(str::to_owned).or(asked),
+            cached,
+            selected: None,
+        })
+    }
+
+    /// The answer: `body` as the agent's JSON, through the memo, audit and metrics of
+    /// [`routes::finish_secret`].
+    fn answer(
+        &self,
+        found: &routes::Found,
+        body: &impl Serialize,
+        target: &str,
+        generation: u64,
+    ) -> routes::Resp {
+        let mut out = Vec::with_capacity(found.cached.fetched.value.len() * 2 + 256);
+        if serde_json::to_writer(&mut out, body).is_err() {
+            return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "");
+        }
+        let read = routes::Read {
+            principal: self.principal,
+            reference: &self.reference,
+            found,
+            target,
+            generation,
+            started: self.started,
+        };
+        routes::finish_secret(self.st, &read, secret_bytes(out), JSON)
     }
 }
 
@@ -257,42 +347,27 @@ pub async fn get(
         },
         raw: format!("aws:{}", q.secret_id),
     };
-    let denied = || {
-        audit_secret(
-            st,
-            principal,
-            &reference.raw,
-            "aws",
-            None,
-            "denied",
-            None,
-            started,
-        );
-        access_denied("secretsmanager:GetSecretValue", &q.secret_id)
+    let ask = Ask {
+        st,
+        principal,
+        reference,
+        kind: "aws",
+        action: "secretsmanager:GetSecretValue",
+        id: q.secret_id.clone(),
+        started,
     };
-    let restricted = !matches!(principal.access, Access::All);
-    let backend = match st.raw.select(&reference.backend) {
+    let (backend, asked) = match ask.granted_backend("InvalidParameterException").await {
         Ok(b) => b,
-        Err(e) if !restricted => {
-            return aws_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameterException",
-                e.message(),
-            )
-        }
-        Err(_) => return denied(),
-    };
-    // Grants on identities, before any backend read of an ungranted secret.
-    let Ok(asked) = check(st, principal, &backend, &q.secret_id).await else {
-        return denied();
+        Err(resp) => return resp,
     };
     let budget = principal.limiter.as_deref();
+    let locator = &ask.reference.locator;
     let read = if q.refresh_now {
         st.cache
-            .get_refreshed(&backend, &reference.locator, REFRESH_MIN_AGE, budget)
+            .get_refreshed(&backend, locator, REFRESH_MIN_AGE, budget)
             .await
     } else {
-        st.cache.get_for(&backend, &reference.locator, budget).await
+        st.cache.get_for(&backend, locator, budget).await
     };
     let cached = match read {
         Ok(c) => c,
@@ -301,32 +376,23 @@ pub async fn get(
         // exist (moto resolves it as a partial ARN), which is not this client's to learn. AWS
         // itself answers a wrong suffix with AccessDenied or NotFound depending on permissions.
         Err(e)
-            if restricted
+            if ask.restricted()
                 && e.kind() == ErrorKind::NotFound
                 && looks_like_full_arn(&q.secret_id) =>
         {
-            return denied()
+            return ask.denied()
         }
-        Err(e) => return error_answer(st, principal, &reference, &e, started),
+        Err(e) => {
+            ask.audit("error", Some(e.kind().as_str()));
+            let (status, kind) = aws_code(e.kind());
+            let e = routes::redact(principal, &ask.reference.raw, e);
+            return aws_error(status, kind, e.message());
+        }
     };
-    let meta = cached.fetched.meta.clone();
-    // The secret AWS answered with must be granted too (see the module doc).
-    if !answered_granted(
-        st,
-        principal,
-        backend.name(),
-        asked.as_deref(),
-        meta.as_deref(),
-    ) {
-        return denied();
-    }
-    let found = routes::Found {
-        backend: backend.name().to_owned(),
-        // The secret answered (checked above), which is what the memo stores this body under.
-        identity: meta.as_ref().and_then(|m| m.identity.clone()).or(asked),
-        cached,
-        selected: None,
+    let Some(found) = ask.found(&backend, asked, cached) else {
+        return ask.denied();
     };
+    let meta = found.cached.fetched.meta.clone();
     let value = &found.cached.fetched.value;
     let binary = meta.as_ref().is_some_and(|m| m.binary);
     let text = if binary { None } else { value.expose_str() };
@@ -342,19 +408,7 @@ pub async fn get(
         version_stages: meta.as_ref().and_then(|m| m.stages.as_deref()),
         created_date: created,
     };
-    let mut out = Vec::with_capacity(value.len() * 2 + 256);
-    if serde_json::to_writer(&mut out, &body).is_err() {
-        return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "");
-    }
-    let read = routes::Read {
-        principal,
-        reference: &reference,
-        found: &found,
-        target,
-        generation,
-        started,
-    };
-    routes::finish_secret(st, &read, secret_bytes(out), JSON)
+    ask.answer(&found, &body, target, generation)
 }
 
 /// The Lambda extension's Parameter Store route.
@@ -439,62 +493,40 @@ pub async fn get_parameter(
         form: RefForm::Canonical,
         raw: format!("ssm:{name}"),
     };
-    let denied = || {
-        audit_secret(
-            st,
-            principal,
-            &reference.raw,
-            "ssm",
-            None,
-            "denied",
-            None,
-            started,
-        );
-        access_denied("ssm:GetParameter", &name)
+    let ask = Ask {
+        st,
+        principal,
+        reference,
+        kind: "ssm",
+        action: "ssm:GetParameter",
+        id: name,
+        started,
     };
-    let restricted = !matches!(principal.access, Access::All);
-    let backend = match st.raw.select(&reference.backend) {
+    let (backend, asked) = match ask.granted_backend("ValidationException").await {
         Ok(b) => b,
-        Err(e) if !restricted => {
-            return aws_error(StatusCode::BAD_REQUEST, "ValidationException", e.message())
-        }
-        Err(_) => return denied(),
-    };
-    let Ok(asked) = check(st, principal, &backend, &name).await else {
-        return denied();
+        Err(resp) => return resp,
     };
     let budget = principal.limiter.as_deref();
-    let cached = match st.cache.get_for(&backend, &reference.locator, budget).await {
+    let cached = match st
+        .cache
+        .get_for(&backend, &ask.reference.locator, budget)
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
-            audit_secret(
-                st,
-                principal,
-                &reference.raw,
-                "ssm",
-                None,
-                "error",
-                Some(e.kind().as_str()),
-                started,
-            );
+            ask.audit("error", Some(e.kind().as_str()));
             let (status, code) = match e.kind() {
                 ErrorKind::NotFound => (StatusCode::BAD_REQUEST, "ParameterNotFound"),
                 k => aws_code(k),
             };
-            let e = routes::redact(principal, &reference.raw, e);
+            let e = routes::redact(principal, &ask.reference.raw, e);
             return aws_error(status, code, e.message());
         }
     };
-    let meta = cached.fetched.meta.clone();
-    if !answered_granted(
-        st,
-        principal,
-        backend.name(),
-        asked.as_deref(),
-        meta.as_deref(),
-    ) {
-        return denied();
-    }
+    let Some(found) = ask.found(&backend, asked, cached) else {
+        return ask.denied();
+    };
+    let meta = found.cached.fetched.meta.clone();
     let secure = meta
         .as_ref()
         .and_then(|m| m.type_name.as_deref())
@@ -508,13 +540,6 @@ pub async fn get_parameter(
             "this is a SecureString parameter: ask with withDecryption=true",
         );
     }
-    let found = routes::Found {
-        backend: backend.name().to_owned(),
-        // The secret answered (checked above), which is what the memo stores this body under.
-        identity: meta.as_ref().and_then(|m| m.identity.clone()).or(asked),
-        cached,
-        selected: None,
-    };
     let Some(value) = found.cached.fetched.value.expose_str() else {
         return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "");
     };
@@ -541,19 +566,7 @@ pub async fn get_parameter(
         },
         result_metadata: serde_json::Map::new(),
     };
-    let mut out = Vec::with_capacity(value.len() * 2 + 256);
-    if serde_json::to_writer(&mut out, &body).is_err() {
-        return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "");
-    }
-    let read = routes::Read {
-        principal,
-        reference: &reference,
-        found: &found,
-        target,
-        generation,
-        started,
-    };
-    routes::finish_secret(st, &read, secret_bytes(out), JSON)
+    ask.answer(&found, &body, target, generation)
 }
 
 /// Seconds since the epoch as the agent writes `CreatedDate` (serde_with's
@@ -566,29 +579,6 @@ pub fn seconds_text(secs: f64) -> String {
         let s = format!("{secs:.6}");
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
-}
-
-/// A failed read in the agent's shape: the service's code and the status AWS gives it.
-fn error_answer(
-    st: &State,
-    principal: &Principal,
-    reference: &Reference,
-    e: &envfile_core::Error,
-    started: Instant,
-) -> routes::Resp {
-    audit_secret(
-        st,
-        principal,
-        &reference.raw,
-        "aws",
-        None,
-        "error",
-        Some(e.kind().as_str()),
-        started,
-    );
-    let (status, kind) = aws_code(e.kind());
-    let e = routes::redact(principal, &reference.raw, e.clone());
-    aws_error(status, kind, e.message())
 }
 
 /// The service error code and status AWS answers with for an error kind (the agent passes the
