@@ -70,11 +70,14 @@ fuzz_target!(|input: Input| {
         Ok(r) => r,
         Err(e) => {
             let mut shown = format!("{e} {}", e.hint().unwrap_or_default());
-            // A name is shown escaped, cut short and between backticks: take each name out of
-            // the message first, so a value that merely continues a name into its closing
-            // backtick (`aaa` + "`") is not taken for a quoted value.
-            for v in &vars {
-                shown = shown.replace(&format!("`{}`", shown_name(&v.name)), "`NAME`");
+            // A name (a variable's, the Secret's, its namespace's) is shown escaped, cut short and
+            // between backticks: take each name out of the message first, so a value that merely
+            // continues a name into its closing backtick (`aaa` + "`") is not taken for a quoted
+            // value.
+            let names = vars.iter().map(|v| v.name.as_str());
+            let meta = [&input.name, &input.namespace].into_iter().flatten();
+            for n in names.chain(meta.map(String::as_str)) {
+                shown = shown.replace(&format!("`{}`", shown_name(n)), "`NAME`");
             }
             // Errors name variables (shortened and escaped), so only a value that is no part of
             // a name (or of the Secret's name/namespace) counts as quoted, as written or as
