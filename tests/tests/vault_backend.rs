@@ -312,8 +312,10 @@ async fn approle_setup(
 fn approle_backend(dir: &tempfile::TempDir, auth_mount: &str, ids: &str) -> VaultBackend {
     let (role_id, secret_id) = ids.split_once('\n').unwrap();
     VaultBackend::new(settings(AuthConfig::Approle {
-        role_id: role_id.into(),
-        secret_id_file: credential_file(dir, "secret-id", secret_id),
+        role_id: Some(role_id.into()),
+        role_id_file: None,
+        secret_id_file: Some(credential_file(dir, "secret-id", secret_id)),
+        remove_secret_id_file_after_reading: false,
         mount: auth_mount.into(),
     }))
     .unwrap()
