@@ -212,7 +212,14 @@ fn permission_denied(action: &Action, says: &str) -> Error {
              or the token's policies grant nothing under it: allow `read` on the secret \
              (`MOUNT/data/PATH` for KV v2, `MOUNT/PATH` for KV v1)"
         )),
-        // Vault answers 403 for a login path where no method is mounted.
+        // A method may refuse with 403 and its own words (Kubernetes: "service account name not
+        // authorized"); a bare "permission denied" is Vault's answer for a path where no method
+        // is mounted.
+        Action::Login { .. } if says != ": permission denied" => Error::new(
+            ErrorKind::Unauthenticated,
+            format!("Vault refused the login while {action}{says}"),
+        )
+        .with_hint(login_hint(action, says)),
         Action::Login { method, mount, .. } => Error::new(
             ErrorKind::Unauthenticated,
             format!("Vault refused the login while {action}{says}"),
@@ -424,11 +431,15 @@ mod tests {
             mount: "approle".into(),
             role: None,
         };
-        for (code, hint) in [(400, "secret_id_file"), (403, "mounted at `auth/approle`")] {
+        for (code, says, hint) in [
+            (400, "invalid secret id", "secret_id_file"),
+            (403, "invalid secret id", "secret_id_file"),
+            (403, "permission denied", "mounted at `auth/approle`"),
+        ] {
             let e = map(
                 Failure::Status {
                     code,
-                    errors: vec!["invalid secret id".into()],
+                    errors: vec![says.into()],
                 },
                 &login,
                 "vault",
