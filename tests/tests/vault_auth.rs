@@ -698,3 +698,108 @@ vars.PASSWORD = "vault:{kv}/app#password"
         "{stderr}"
     );
 }
+
+/// `bao token lookup -format=json` of `token`: the `data` object.
+fn bao_lookup_data(token: &str) -> Value {
+    let out = Command::new(bao_bin())
+        .args(["token", "lookup", "-format=json"])
+        .env("VAULT_ADDR", vault_addr())
+        .env("VAULT_TOKEN", token)
+        .env_remove("VAULT_CACERT")
+        .output()
+        .expect("run bao token lookup");
+    assert!(
+        out.status.success(),
+        "bao token lookup: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("bao prints JSON");
+    v["data"].clone()
+}
+
+/// Run `bao agent` once (`exit_after_auth`) with a JWT auto-auth method and a file sink, the
+/// way a user's agent config reads; its sink file and envfile's `token_sink` for the same JWT
+/// login must look the same: a bare token with the mode asked for, whose `bao token lookup`
+/// agrees on every field that describes the login.
+#[tokio::test]
+async fn vault_token_sink_matches_bao_agent_file_sink_for_a_jwt_login() {
+    let bao = Bao::root();
+    let (_kv, policy) = secret_and_policy(&bao).await;
+    let issuer = Issuer::new();
+    let mount = jwt_auth(&bao, &issuer, "ci", "gha", &policy).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jwt_file = write(dir.path(), "jwt", &issuer.jwt("gha", 600));
+    let agent_sink = dir.path().join("agent-token");
+    let hcl = format!(
+        "vault {{\n  address = \"{addr}\"\n}}\n\
+         auto_auth {{\n  method \"jwt\" {{\n    mount_path = \"auth/{mount}\"\n    \
+         config = {{\n      path = \"{jwt}\"\n      role = \"ci\"\n      \
+         remove_jwt_after_reading = false\n    }}\n  }}\n  \
+         sink \"file\" {{\n    config = {{\n      path = \"{sink}\"\n      mode = 256\n    }}\n  }}\n}}\n\
+         exit_after_auth = true\n",
+        addr = vault_addr(),
+        jwt = jwt_file.display(),
+        sink = agent_sink.display(),
+    );
+    let config = write(dir.path(), "agent.hcl", &hcl);
+    let mut agent = Command::new(bao_bin());
+    agent
+        .arg("agent")
+        .arg(format!("-config={}", config.display()))
+        .stdin(std::process::Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VAULT_") || k.starts_with("BAO_") {
+            agent.env_remove(k);
+        }
+    }
+    // `exit_after_auth`: the agent logs in, writes the sink and exits.
+    let out = tokio::task::spawn_blocking(move || agent.output())
+        .await
+        .unwrap()
+        .expect("run bao agent");
+    assert!(
+        out.status.success(),
+        "bao agent: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let ours = dir.path().join("envfile-token");
+    let backend = VaultBackend::new(VaultSettings {
+        token_sink: Some(TokenSink {
+            path: ours.clone(),
+            mode: 0o400,
+        }),
+        ..settings(AuthConfig::Jwt {
+            role: Some("ci".into()),
+            jwt_file: Some(jwt_file),
+            jwt_env: None,
+            mount: mount.clone(),
+        })
+    })
+    .unwrap();
+    backend.login().await.unwrap();
+
+    let (agent_token, agent_mode, _) = sink_state(&agent_sink);
+    let (our_token, our_mode, _) = sink_state(&ours);
+    assert_eq!(our_mode, agent_mode, "the same mode for the same setting");
+    assert_ne!(our_token, agent_token, "two logins, two tokens");
+    for (who, t) in [("agent", &agent_token), ("envfile", &our_token)] {
+        assert_eq!(t.trim(), t.as_str(), "{who}: a bare token, no whitespace");
+    }
+    let (a, e) = (bao_lookup_data(&agent_token), bao_lookup_data(&our_token));
+    for field in [
+        "path",
+        "policies",
+        "meta",
+        "display_name",
+        "entity_id",
+        "renewable",
+        "type",
+        "creation_ttl",
+        "num_uses",
+    ] {
+        assert_eq!(e[field], a[field], "token lookup field `{field}` differs");
+    }
+    assert_eq!(e["path"], json!(format!("auth/{mount}/login")));
+}
