@@ -618,7 +618,16 @@ async fn vault_token_sink_holds_the_current_token_and_is_replaced_on_relogin() {
     })
     .unwrap();
 
-    backend.login().await.unwrap();
+    // The backend logs in for the sink by itself, before anything is read.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !sink.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token sink was not written without a read"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(backend.auth_stats().logins, 1);
     let (first, mode, first_ino) = sink_state(&sink);
     assert_eq!(mode, 0o400);
     assert!(
@@ -802,4 +811,25 @@ async fn vault_token_sink_matches_bao_agent_file_sink_for_a_jwt_login() {
         assert_eq!(e[field], a[field], "token lookup field `{field}` differs");
     }
     assert_eq!(e["path"], json!(format!("auth/{mount}/login")));
+}
+
+#[tokio::test]
+async fn vault_token_sink_that_cannot_be_written_fails_the_first_login_without_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = envfile_tests::env::vault_root_token();
+    let backend = VaultBackend::new(VaultSettings {
+        token_sink: Some(TokenSink {
+            path: dir.path().join("missing-dir/vault-token"),
+            mode: 0o400,
+        }),
+        ..settings(AuthConfig::Token {
+            token_file: Some(write(dir.path(), "token", &root)),
+        })
+    })
+    .unwrap();
+    let e = backend.login().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.message().contains("missing-dir/vault-token"), "{e}");
+    assert!(e.hint().unwrap().contains("token_sink"), "{e}");
+    assert_not_shown(&e, &root);
 }

@@ -96,7 +96,7 @@ impl Auth {
         http: Arc<Http>,
         backend: String,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let auth = Arc::new(Self {
             method,
             http,
             backend,
@@ -108,7 +108,28 @@ impl Auth {
             logins: AtomicU64::new(0),
             renewals: AtomicU64::new(0),
             renewer_started: AtomicBool::new(false),
-        })
+        });
+        if auth.token_sink.is_some() {
+            auth.login_in_background();
+        }
+        auth
+    }
+
+    /// With a token sink, log in right away rather than on the first read, as the agent does:
+    /// an app may wait for the sink file before it starts, and a broker may not read anything
+    /// until a client asks.
+    fn login_in_background(self: &Arc<Self>) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak = Arc::downgrade(self);
+        rt.spawn(async move {
+            let Some(auth) = weak.upgrade() else { return };
+            if let Err(e) = auth.current().await {
+                // The first read meets the same error and reports it.
+                tracing::warn!(backend = %auth.backend, error = %e, "logging in for the token sink failed");
+            }
+        });
     }
 
     pub(crate) fn stats(&self) -> AuthStats {
