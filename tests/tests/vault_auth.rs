@@ -833,3 +833,38 @@ async fn vault_token_sink_that_cannot_be_written_fails_the_first_login_without_t
     assert!(e.hint().unwrap().contains("token_sink"), "{e}");
     assert_not_shown(&e, &root);
 }
+
+#[tokio::test]
+async fn vault_approle_without_a_secret_id_for_a_role_that_binds_none() {
+    let bao = Bao::root();
+    let (kv, policy) = secret_and_policy(&bao).await;
+    let mount = unique("approle");
+    bao.enable_auth(&mount, "approle").await;
+    // Vault wants some other constraint on a role without a secret id: the loopback CIDR.
+    bao.ok(
+        "POST",
+        &format!("auth/{mount}/role/batch"),
+        Some(json!({
+            "bind_secret_id": false,
+            "secret_id_bound_cidrs": ["127.0.0.1/32"],
+            "token_policies": [policy],
+        })),
+    )
+    .await;
+    let role_id = bao
+        .ok("GET", &format!("auth/{mount}/role/batch/role-id"), None)
+        .await["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let backend = VaultBackend::new(settings(AuthConfig::Approle {
+        role_id: None,
+        role_id_file: Some(write(dir.path(), "role-id", &role_id)),
+        secret_id_file: None,
+        remove_secret_id_file_after_reading: false,
+        mount,
+    }))
+    .unwrap();
+    assert_eq!(read_password(&backend, &kv).await.unwrap(), "pw-1");
+}
