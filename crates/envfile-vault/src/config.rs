@@ -29,12 +29,12 @@ pub struct VaultConfig {
     /// How to obtain a token; default: `{ method = "token" }` (the `VAULT_TOKEN` variable).
     #[serde(default)]
     pub auth: Option<AuthConfig>,
-    /// Per-request timeout in seconds (default 30).
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
     /// A file the current Vault token is written to on every login (Vault Agent's file sink).
     #[serde(default)]
     pub token_sink: Option<TokenSinkConfig>,
+    /// Per-request timeout in seconds (default 30).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
 }
 
 impl fmt::Debug for VaultConfig {
@@ -275,10 +275,10 @@ pub struct VaultSettings {
     pub ca_cert: Option<PathBuf>,
     /// Login method.
     pub auth: AuthConfig,
-    /// Per-request timeout.
-    pub timeout: Duration,
     /// Where the current token is written, if anywhere.
     pub token_sink: Option<TokenSink>,
+    /// Per-request timeout.
+    pub timeout: Duration,
 }
 
 impl fmt::Debug for VaultSettings {
@@ -372,8 +372,8 @@ impl VaultConfig {
             namespace: self.namespace.or_else(|| env.var("VAULT_NAMESPACE")),
             ca_cert,
             auth,
-            timeout: Duration::from_secs(self.timeout_secs.unwrap_or(30).max(1)),
             token_sink,
+            timeout: Duration::from_secs(self.timeout_secs.unwrap_or(30).max(1)),
         })
     }
 }

@@ -306,9 +306,9 @@ pub fn settings(auth: AuthConfig) -> VaultSettings {
         address: crate::env::vault_addr(),
         namespace: None,
         ca_cert: None,
+        token_sink: None,
         auth,
         timeout: Duration::from_secs(10),
-        token_sink: None,
     }
 }
 
