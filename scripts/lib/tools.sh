@@ -139,6 +139,33 @@ stop_servers() {
   done
 }
 
+# A second dev server with TLS (`-dev-tls`: OpenBao makes a CA and a server certificate), for the
+# cert auth method: a client certificate exists only in a TLS handshake. Same root token.
+start_bao_tls() {
+  local port; port="$(free_port 2)"
+  export ENVFILE_TEST_BAO_BIN; ENVFILE_TEST_BAO_BIN="$(bao_bin)"
+  export ENVFILE_TEST_VAULT_TOKEN="envfile-test-root"
+  local certs="$RUN_DIR/bao-tls"
+  rm -rf "$certs" && mkdir -p "$certs"
+  "$ENVFILE_TEST_BAO_BIN" server -dev -dev-tls -dev-tls-cert-dir="$certs" \
+    -dev-root-token-id="$ENVFILE_TEST_VAULT_TOKEN" -dev-no-store-token \
+    -dev-listen-address="127.0.0.1:$port" >"$RUN_DIR/bao-tls.log" 2>&1 &
+  PIDS+=("$!")
+  export ENVFILE_TEST_VAULT_TLS_ADDR="https://127.0.0.1:$port"
+  export ENVFILE_TEST_VAULT_TLS_CACERT="$certs/vault-ca.pem"
+  local i
+  for ((i = 0; i < 600; i++)); do
+    if [[ -f "$ENVFILE_TEST_VAULT_TLS_CACERT" ]] &&
+      curl -s -o /dev/null --cacert "$ENVFILE_TEST_VAULT_TLS_CACERT" "$ENVFILE_TEST_VAULT_TLS_ADDR/v1/sys/health"; then
+      log "OpenBao (TLS) on $ENVFILE_TEST_VAULT_TLS_ADDR"
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "timed out waiting for $ENVFILE_TEST_VAULT_TLS_ADDR"
+  return 1
+}
+
 start_moto() {
   local port; port="$(free_port)"
   mkdir -p "$RUN_DIR"

@@ -31,6 +31,24 @@ pub fn vault_root_token() -> String {
     )
 }
 
+/// The second OpenBao dev server, with TLS (`-dev-tls`), for the cert auth method:
+/// `https://127.0.0.1:PORT`. Same root token as [`vault_addr`]'s.
+pub fn vault_tls_addr() -> String {
+    required(
+        "ENVFILE_TEST_VAULT_TLS_ADDR",
+        "no OpenBao TLS dev server is running",
+    )
+}
+
+/// The CA that signed the TLS dev server's certificate.
+pub fn vault_tls_cacert() -> PathBuf {
+    required(
+        "ENVFILE_TEST_VAULT_TLS_CACERT",
+        "no OpenBao TLS dev server is running",
+    )
+    .into()
+}
+
 /// The `bao` binary (for `bao agent` golden outputs).
 pub fn bao_bin() -> PathBuf {
     required("ENVFILE_TEST_BAO_BIN", "the bao binary was not located").into()

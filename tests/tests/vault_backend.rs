@@ -312,8 +312,10 @@ async fn approle_setup(
 fn approle_backend(dir: &tempfile::TempDir, auth_mount: &str, ids: &str) -> VaultBackend {
     let (role_id, secret_id) = ids.split_once('\n').unwrap();
     VaultBackend::new(settings(AuthConfig::Approle {
-        role_id: role_id.into(),
-        secret_id_file: credential_file(dir, "secret-id", secret_id),
+        role_id: Some(role_id.into()),
+        role_id_file: None,
+        secret_id_file: Some(credential_file(dir, "secret-id", secret_id)),
+        remove_secret_id_file_after_reading: false,
         mount: auth_mount.into(),
     }))
     .unwrap()
@@ -399,15 +401,16 @@ async fn vault_kubernetes_auth_against_the_fake_tokenreview() {
         .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let k8s = |jwt: &str, role: &str| {
+    // Both log in as the one role; `file` only keeps their token files apart.
+    let k8s = |jwt: &str, file: &str| {
         VaultBackend::new(settings(AuthConfig::Kubernetes {
-            role: role.into(),
-            jwt_file: credential_file(&dir, &format!("jwt-{role}"), jwt),
+            role: "ml-incident-api".into(),
+            jwt_file: credential_file(&dir, &format!("jwt-{file}"), jwt),
             mount: auth_mount.clone(),
         }))
         .unwrap()
     };
-    let backend = k8s(&jwt, "ml-incident-api");
+    let backend = k8s(&jwt, "pod");
     let data = get_json(&backend, &format!("{mount}/data/prod/api")).await;
     assert!(data["database_url"].is_string());
     assert!(fake.reviews() >= 1, "OpenBao asked the fake TokenReview");
@@ -417,7 +420,7 @@ async fn vault_kubernetes_auth_against_the_fake_tokenreview() {
         name: "someone-else".into(),
         ..account
     };
-    let backend = k8s(&stranger.jwt(), "ml-incident-api-2");
+    let backend = k8s(&stranger.jwt(), "stranger");
     let e = backend
         .get(&Locator::new(format!("{mount}/prod/api")))
         .await

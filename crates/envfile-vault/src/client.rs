@@ -1,6 +1,6 @@
-//! Transport: a vaultrs client (TLS, CA bundle, namespace, timeout) for the login calls, and raw
-//! JSON calls on the same connection pool for what vaultrs does not expose (the KV version in a
-//! read, mount detection, status codes of errors).
+//! Transport: a vaultrs client built with the TLS settings (CA bundle, the `cert` method's client
+//! certificate, timeout), and raw JSON calls on its connection pool: logins, KV reads and
+//! writes, mount detection, with Vault's status codes and `errors` kept for the error mapping.
 
 use crate::config::VaultSettings;
 use crate::error::Failure;
@@ -31,7 +31,8 @@ impl Http {
             .address(&s.address)
             .token("")
             .ca_certs(ca_certs)
-            .identity(None)
+            // The `cert` method's client certificate, presented on every connection.
+            .identity(crate::auth::cert::identity(s)?)
             .verify(true)
             .timeout(Some(s.timeout))
             .namespace(s.namespace.clone())
@@ -46,18 +47,16 @@ impl Http {
                 s.name
             ))
             .with_backend(&s.name)
-            .with_hint("check that `ca_cert` (or VAULT_CACERT) names a readable PEM bundle")
+            .with_hint(
+                "check that `ca_cert` (or VAULT_CACERT) names a readable PEM bundle, and for the \
+                 cert auth method that `client_key` is the key of `client_cert`",
+            )
         })?;
         Ok(Self {
             vault,
             base,
             namespace: s.namespace.clone(),
         })
-    }
-
-    /// The vaultrs client, for login endpoints (it carries no token).
-    pub(crate) fn vaultrs(&self) -> &VaultClient {
-        &self.vault
     }
 
     fn url(&self, api_path: &str, query: &[(&str, &str)]) -> std::result::Result<Url, Failure> {

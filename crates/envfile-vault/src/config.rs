@@ -29,6 +29,9 @@ pub struct VaultConfig {
     /// How to obtain a token; default: `{ method = "token" }` (the `VAULT_TOKEN` variable).
     #[serde(default)]
     pub auth: Option<AuthConfig>,
+    /// A file the current Vault token is written to on every login (Vault Agent's file sink).
+    #[serde(default)]
+    pub token_sink: Option<TokenSinkConfig>,
     /// Per-request timeout in seconds (default 30).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
@@ -41,6 +44,7 @@ impl fmt::Debug for VaultConfig {
             .field("namespace", &self.namespace)
             .field("ca_cert", &self.ca_cert)
             .field("auth", &self.auth)
+            .field("token_sink", &self.token_sink)
             .finish_non_exhaustive()
     }
 }
@@ -56,12 +60,21 @@ pub enum AuthConfig {
         #[serde(default)]
         token_file: Option<PathBuf>,
     },
-    /// AppRole: a role id and a secret id read from a file.
+    /// AppRole: a role id (inline or from a file) and a secret id read from a file.
     Approle {
-        /// The role id (`auth/approle/role/NAME/role-id`).
-        role_id: String,
-        /// File holding the secret id.
-        secret_id_file: PathBuf,
+        /// The role id (`auth/approle/role/NAME/role-id`); or `role_id_file`.
+        #[serde(default)]
+        role_id: Option<String>,
+        /// File holding the role id (the agent's `role_id_file_path`); re-read on every login.
+        #[serde(default)]
+        role_id_file: Option<PathBuf>,
+        /// File holding the secret id; none for a role with `bind_secret_id = false`.
+        #[serde(default)]
+        secret_id_file: Option<PathBuf>,
+        /// Delete the secret id file once read (the agent's default; here opt-in). The id is
+        /// kept in memory for re-logins, and a new file written later replaces it.
+        #[serde(default)]
+        remove_secret_id_file_after_reading: bool,
         /// Where the AppRole method is mounted.
         #[serde(default = "default_approle_mount")]
         mount: String,
@@ -77,6 +90,40 @@ pub enum AuthConfig {
         #[serde(default = "default_kubernetes_mount")]
         mount: String,
     },
+    /// JWT / OIDC workload identity (GitHub Actions, GKE, EKS and other projected tokens): a
+    /// JWT Vault checks against the method's keys (`jwt_validation_pubkeys`, `jwks_url` or
+    /// `oidc_discovery_url`).
+    Jwt {
+        /// The Vault role (`auth/jwt/role/NAME`); none: the method's `default_role`.
+        #[serde(default)]
+        role: Option<String>,
+        /// File holding the JWT, re-read on every login (projected tokens rotate).
+        #[serde(default)]
+        jwt_file: Option<PathBuf>,
+        /// Environment variable holding the JWT (instead of `jwt_file`).
+        #[serde(default)]
+        jwt_env: Option<String>,
+        /// Where the JWT method is mounted.
+        #[serde(default = "default_jwt_mount")]
+        mount: String,
+    },
+    /// TLS client certificate: Vault matches the certificate the connection presents against
+    /// its trusted certificate roles. The certificate and key are read when the backend starts
+    /// and presented on every connection (Vault checks them again when the token is renewed).
+    Cert {
+        /// The certificate role (`auth/cert/certs/NAME`); none: every role is tried.
+        #[serde(default, alias = "role")]
+        name: Option<String>,
+        /// PEM client certificate (chain); default: `VAULT_CLIENT_CERT`.
+        #[serde(default)]
+        client_cert: Option<PathBuf>,
+        /// PEM private key of `client_cert`; default: `VAULT_CLIENT_KEY`.
+        #[serde(default)]
+        client_key: Option<PathBuf>,
+        /// Where the cert method is mounted.
+        #[serde(default = "default_cert_mount")]
+        mount: String,
+    },
 }
 
 fn default_approle_mount() -> String {
@@ -84,6 +131,12 @@ fn default_approle_mount() -> String {
 }
 fn default_kubernetes_mount() -> String {
     "kubernetes".into()
+}
+fn default_jwt_mount() -> String {
+    "jwt".into()
+}
+fn default_cert_mount() -> String {
+    "cert".into()
 }
 fn default_jwt_file() -> PathBuf {
     DEFAULT_JWT_FILE.into()
@@ -98,12 +151,19 @@ impl fmt::Debug for AuthConfig {
                 .field("token_file", token_file)
                 .finish(),
             Self::Approle {
+                role_id_file,
                 secret_id_file,
+                remove_secret_id_file_after_reading,
                 mount,
                 ..
             } => f
                 .debug_struct("Approle")
+                .field("role_id_file", role_id_file)
                 .field("secret_id_file", secret_id_file)
+                .field(
+                    "remove_secret_id_file_after_reading",
+                    remove_secret_id_file_after_reading,
+                )
                 .field("mount", mount)
                 .finish_non_exhaustive(),
             Self::Kubernetes {
@@ -114,6 +174,30 @@ impl fmt::Debug for AuthConfig {
                 .debug_struct("Kubernetes")
                 .field("role", role)
                 .field("jwt_file", jwt_file)
+                .field("mount", mount)
+                .finish(),
+            Self::Jwt {
+                role,
+                jwt_file,
+                jwt_env,
+                mount,
+            } => f
+                .debug_struct("Jwt")
+                .field("role", role)
+                .field("jwt_file", jwt_file)
+                .field("jwt_env", jwt_env)
+                .field("mount", mount)
+                .finish(),
+            Self::Cert {
+                name,
+                client_cert,
+                client_key,
+                mount,
+            } => f
+                .debug_struct("Cert")
+                .field("name", name)
+                .field("client_cert", client_cert)
+                .field("client_key", client_key)
                 .field("mount", mount)
                 .finish(),
         }
@@ -127,9 +211,56 @@ impl AuthConfig {
             Self::Token { .. } => "token",
             Self::Approle { .. } => "approle",
             Self::Kubernetes { .. } => "kubernetes",
+            Self::Jwt { .. } => "jwt",
+            Self::Cert { .. } => "cert",
+        }
+    }
+
+    /// Where the method is mounted (`auth/MOUNT/login`); `None` for `token`.
+    pub fn mount(&self) -> Option<&str> {
+        match self {
+            Self::Token { .. } => None,
+            Self::Approle { mount, .. }
+            | Self::Kubernetes { mount, .. }
+            | Self::Jwt { mount, .. }
+            | Self::Cert { mount, .. } => Some(mount),
         }
     }
 }
+
+/// `token_sink` as written: a path, or a table with the file mode.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum TokenSinkConfig {
+    /// `token_sink = "/run/envfile/vault-token"` (mode 0400).
+    Path(PathBuf),
+    /// `token_sink = { path = "…", mode = "0440" }`.
+    Table(TokenSinkTable),
+}
+
+/// The table form of `token_sink`.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSinkTable {
+    /// Where the token is written.
+    pub path: PathBuf,
+    /// Octal permission bits as a string (the agent's `mode`); default `"0400"`.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// Where the backend writes its current Vault token (as Vault Agent's `file` sink does): on
+/// every login, atomically, with `mode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSink {
+    /// The file.
+    pub path: PathBuf,
+    /// Its permission bits.
+    pub mode: u32,
+}
+
+/// The mode a token sink is written with unless `mode` says otherwise: owner read only.
+pub const DEFAULT_TOKEN_SINK_MODE: u32 = 0o400;
 
 /// Validated settings: an address that parses, files resolved against the config's directory.
 #[derive(Clone)]
@@ -144,6 +275,8 @@ pub struct VaultSettings {
     pub ca_cert: Option<PathBuf>,
     /// Login method.
     pub auth: AuthConfig,
+    /// Where the current token is written, if anywhere.
+    pub token_sink: Option<TokenSink>,
     /// Per-request timeout.
     pub timeout: Duration,
 }
@@ -157,6 +290,7 @@ impl fmt::Debug for VaultSettings {
             .field("ca_cert", &self.ca_cert)
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
+            .field("token_sink", &self.token_sink)
             .finish()
     }
 }
@@ -221,57 +355,220 @@ impl VaultConfig {
             .ca_cert
             .or_else(|| env.var("VAULT_CACERT").map(PathBuf::from))
             .map(resolve);
-        let auth = match self.auth.unwrap_or(AuthConfig::Token { token_file: None }) {
-            AuthConfig::Token { token_file } => AuthConfig::Token {
-                token_file: token_file.map(resolve),
-            },
-            AuthConfig::Approle {
-                role_id,
-                secret_id_file,
-                mount,
-            } => {
-                if role_id.trim().is_empty() {
-                    return Err(Error::config(format!(
-                        "{}: must not be empty",
-                        at("auth.role_id")
-                    ))
-                    .with_backend(name)
-                    .with_hint("read it with `bao read auth/approle/role/ROLE/role-id`"));
-                }
-                AuthConfig::Approle {
-                    role_id,
-                    secret_id_file: resolve(secret_id_file),
-                    mount: clean_mount(&mount),
-                }
-            }
-            AuthConfig::Kubernetes {
-                role,
-                jwt_file,
-                mount,
-            } => {
-                if role.trim().is_empty() {
-                    return Err(
-                        Error::config(format!("{}: must not be empty", at("auth.role")))
-                            .with_backend(name)
-                            .with_hint("name the Vault role bound to this service account"),
-                    );
-                }
-                AuthConfig::Kubernetes {
-                    role,
-                    jwt_file: resolve(jwt_file),
-                    mount: clean_mount(&mount),
-                }
-            }
-        };
+        let auth = validate_auth(
+            self.auth.unwrap_or(AuthConfig::Token { token_file: None }),
+            name,
+            &address,
+            &resolve,
+            env,
+        )?;
+        let token_sink = self
+            .token_sink
+            .map(|t| validate_token_sink(t, name, &resolve))
+            .transpose()?;
         Ok(VaultSettings {
             name: name.to_owned(),
             address,
             namespace: self.namespace.or_else(|| env.var("VAULT_NAMESPACE")),
             ca_cert,
             auth,
+            token_sink,
             timeout: Duration::from_secs(self.timeout_secs.unwrap_or(30).max(1)),
         })
     }
+}
+
+/// Checks one auth method's settings: required fields, one source per credential, paths
+/// resolved against the config's directory.
+fn validate_auth(
+    auth: AuthConfig,
+    name: &str,
+    address: &str,
+    resolve: &dyn Fn(PathBuf) -> PathBuf,
+    env: &dyn Env,
+) -> Result<AuthConfig> {
+    let at = |key: &str| format!("backends.{name}.auth.{key}");
+    let empty = |key: &str, hint: &str| {
+        Error::config(format!("{}: must not be empty", at(key)))
+            .with_backend(name)
+            .with_hint(hint.to_owned())
+    };
+    Ok(match auth {
+        AuthConfig::Token { token_file } => AuthConfig::Token {
+            token_file: token_file.map(resolve),
+        },
+        AuthConfig::Approle {
+            role_id,
+            role_id_file,
+            secret_id_file,
+            remove_secret_id_file_after_reading,
+            mount,
+        } => {
+            let role_id_hint = "read it with `bao read auth/approle/role/ROLE/role-id`";
+            match (&role_id, &role_id_file) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::config(format!(
+                        "{}: set `role_id` or `role_id_file`, not both",
+                        at("role_id")
+                    ))
+                    .with_backend(name))
+                }
+                (None, None) => {
+                    return Err(Error::config(format!(
+                        "{}: the AppRole method needs `role_id` or `role_id_file`",
+                        at("role_id")
+                    ))
+                    .with_backend(name)
+                    .with_hint(role_id_hint))
+                }
+                (Some(r), None) if r.trim().is_empty() => {
+                    return Err(empty("role_id", role_id_hint))
+                }
+                _ => {}
+            }
+            AuthConfig::Approle {
+                role_id,
+                role_id_file: role_id_file.map(resolve),
+                secret_id_file: secret_id_file.map(resolve),
+                remove_secret_id_file_after_reading,
+                mount: clean_mount(&mount),
+            }
+        }
+        AuthConfig::Kubernetes {
+            role,
+            jwt_file,
+            mount,
+        } => {
+            if role.trim().is_empty() {
+                return Err(empty(
+                    "role",
+                    "name the Vault role bound to this service account",
+                ));
+            }
+            AuthConfig::Kubernetes {
+                role,
+                jwt_file: resolve(jwt_file),
+                mount: clean_mount(&mount),
+            }
+        }
+        AuthConfig::Jwt {
+            role,
+            jwt_file,
+            jwt_env,
+            mount,
+        } => {
+            if role.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                return Err(empty(
+                    "role",
+                    "name the role of the JWT method (`bao list auth/jwt/role`), or leave \
+                     `role` out to use the method's `default_role`",
+                ));
+            }
+            match (&jwt_file, &jwt_env) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::config(format!(
+                        "{}: set `jwt_file` or `jwt_env`, not both",
+                        at("jwt_file")
+                    ))
+                    .with_backend(name))
+                }
+                (None, None) => {
+                    return Err(Error::config(format!(
+                        "{}: the JWT method needs `jwt_file` (a file holding the token) or \
+                         `jwt_env` (a variable holding it)",
+                        at("jwt_file")
+                    ))
+                    .with_backend(name)
+                    .with_hint(
+                        "Kubernetes projected tokens (GKE, EKS) are files: set `jwt_file` to the \
+                         volume's path; in CI, export the OIDC token and set `jwt_env`",
+                    ))
+                }
+                (None, Some(v)) if v.trim().is_empty() => {
+                    return Err(empty("jwt_env", "name the variable holding the JWT"))
+                }
+                _ => {}
+            }
+            AuthConfig::Jwt {
+                role,
+                jwt_file: jwt_file.map(resolve),
+                jwt_env,
+                mount: clean_mount(&mount),
+            }
+        }
+        AuthConfig::Cert {
+            name: role,
+            client_cert,
+            client_key,
+            mount,
+        } => {
+            if !address.starts_with("https://") {
+                return Err(Error::config(format!(
+                    "backends.{name}.address: the cert auth method needs an https:// address \
+                     (a client certificate is presented in the TLS handshake), not `{address}`"
+                ))
+                .with_backend(name));
+            }
+            if role.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                return Err(empty(
+                    "name",
+                    "name the certificate role (`bao list auth/cert/certs`), or leave it out",
+                ));
+            }
+            let pick = |given: Option<PathBuf>, var: &str, key: &str| {
+                given
+                    .or_else(|| env.var(var).map(PathBuf::from))
+                    .map(resolve)
+                    .ok_or_else(|| {
+                        Error::config(format!(
+                            "{}: the cert auth method needs a PEM file here (or {var})",
+                            at(key)
+                        ))
+                        .with_backend(name)
+                    })
+            };
+            AuthConfig::Cert {
+                name: role,
+                client_cert: Some(pick(client_cert, "VAULT_CLIENT_CERT", "client_cert")?),
+                client_key: Some(pick(client_key, "VAULT_CLIENT_KEY", "client_key")?),
+                mount: clean_mount(&mount),
+            }
+        }
+    })
+}
+
+fn validate_token_sink(
+    t: TokenSinkConfig,
+    name: &str,
+    resolve: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<TokenSink> {
+    let (path, mode) = match t {
+        TokenSinkConfig::Path(p) => (p, None),
+        TokenSinkConfig::Table(TokenSinkTable { path, mode }) => (path, mode),
+    };
+    let key = format!("backends.{name}.token_sink");
+    if path.as_os_str().is_empty() || path.file_name().is_none() {
+        return Err(
+            Error::config(format!("{key}: `{}` does not name a file", path.display()))
+                .with_backend(name),
+        );
+    }
+    let mode = match mode {
+        None => DEFAULT_TOKEN_SINK_MODE,
+        Some(m) => u32::from_str_radix(m.trim(), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "{key}.mode: `{m}` is not an octal file mode such as \"0400\" or \"0640\""
+                ))
+                .with_backend(name)
+            })?,
+    };
+    Ok(TokenSink {
+        path: resolve(path),
+        mode,
+    })
 }
 
 fn clean_mount(m: &str) -> String {
@@ -357,7 +654,10 @@ mod tests {
                 mount,
                 ..
             } => {
-                assert_eq!(secret_id_file, Path::new("/etc/envfile/sid"));
+                assert_eq!(
+                    secret_id_file.as_deref(),
+                    Some(Path::new("/etc/envfile/sid"))
+                );
                 assert_eq!(mount, "ar");
             }
             other => panic!("unexpected auth {other:?}"),
@@ -405,5 +705,155 @@ mod tests {
             assert!(!text.contains("role-id-4711"), "role id leaked into Debug");
             assert!(text.contains("approle") || text.contains("Approle"));
         }
+    }
+
+    fn auth_error(auth: serde_json::Value, address: &str, env: &FakeEnv) -> envfile_core::Error {
+        let c = parse(serde_json::json!({ "kind": "vault", "address": address, "auth": auth }))
+            .unwrap();
+        c.validate("v", None, env).unwrap_err()
+    }
+
+    #[test]
+    fn jwt_takes_a_file_or_a_variable_and_resolves_the_file() {
+        let c = parse(serde_json::json!({
+            "kind": "vault", "address": "http://x:1",
+            "auth": { "method": "jwt", "role": "ci", "jwt_file": "tok" }
+        }))
+        .unwrap();
+        let s = c
+            .validate("v", Some(Path::new("/etc/envfile")), &no_env())
+            .unwrap();
+        assert_eq!(
+            s.auth,
+            AuthConfig::Jwt {
+                role: Some("ci".into()),
+                jwt_file: Some("/etc/envfile/tok".into()),
+                jwt_env: None,
+                mount: "jwt".into()
+            }
+        );
+        for (auth, says) in [
+            (
+                serde_json::json!({ "method": "jwt", "role": "ci" }),
+                "jwt_env",
+            ),
+            (
+                serde_json::json!({ "method": "jwt", "jwt_file": "a", "jwt_env": "B" }),
+                "not both",
+            ),
+            (
+                serde_json::json!({ "method": "jwt", "role": " ", "jwt_env": "B" }),
+                "auth.role: must not be empty",
+            ),
+        ] {
+            let e = auth_error(auth, "http://x:1", &no_env());
+            assert_eq!(e.kind(), envfile_core::ErrorKind::Config);
+            assert!(e.message().contains(says), "{e}");
+        }
+    }
+
+    #[test]
+    fn cert_needs_https_and_files_which_default_from_the_environment() {
+        let e = auth_error(
+            serde_json::json!({ "method": "cert", "client_cert": "c", "client_key": "k" }),
+            "http://x:1",
+            &no_env(),
+        );
+        assert!(e.message().contains("https://"), "{e}");
+        let e = auth_error(
+            serde_json::json!({ "method": "cert", "client_cert": "c" }),
+            "https://x:1",
+            &no_env(),
+        );
+        assert!(e.message().contains("auth.client_key"), "{e}");
+        assert!(e.message().contains("VAULT_CLIENT_KEY"), "{e}");
+
+        let c = parse(serde_json::json!({
+            "kind": "vault", "address": "https://x:1",
+            "auth": { "method": "cert", "role": "web", "mount": "/tls/" }
+        }))
+        .unwrap();
+        let env = FakeEnv(HashMap::from([
+            ("VAULT_CLIENT_CERT", "/pki/c.pem"),
+            ("VAULT_CLIENT_KEY", "k.pem"),
+        ]));
+        let s = c.validate("v", Some(Path::new("/etc/e")), &env).unwrap();
+        assert_eq!(
+            s.auth,
+            AuthConfig::Cert {
+                name: Some("web".into()),
+                client_cert: Some("/pki/c.pem".into()),
+                client_key: Some("/etc/e/k.pem".into()),
+                mount: "tls".into()
+            }
+        );
+    }
+
+    #[test]
+    fn approle_takes_exactly_one_role_id_source() {
+        let c = parse(serde_json::json!({
+            "kind": "vault", "address": "http://x:1",
+            "auth": { "method": "approle", "role_id_file": "rid", "secret_id_file": "sid",
+                      "remove_secret_id_file_after_reading": true }
+        }))
+        .unwrap();
+        let s = c.validate("v", Some(Path::new("/e")), &no_env()).unwrap();
+        assert_eq!(
+            s.auth,
+            AuthConfig::Approle {
+                role_id: None,
+                role_id_file: Some("/e/rid".into()),
+                secret_id_file: Some("/e/sid".into()),
+                remove_secret_id_file_after_reading: true,
+                mount: "approle".into()
+            }
+        );
+        let e = auth_error(
+            serde_json::json!({ "method": "approle", "secret_id_file": "s" }),
+            "http://x:1",
+            &no_env(),
+        );
+        assert!(e.message().contains("`role_id` or `role_id_file`"), "{e}");
+        let e = auth_error(
+            serde_json::json!({ "method": "approle", "role_id": "r", "role_id_file": "f" }),
+            "http://x:1",
+            &no_env(),
+        );
+        assert!(e.message().contains("not both"), "{e}");
+    }
+
+    #[test]
+    fn token_sink_is_a_path_or_a_table_with_an_octal_mode() {
+        let sink = |v: serde_json::Value| {
+            parse(serde_json::json!({ "kind": "vault", "address": "http://x:1", "token_sink": v }))
+                .unwrap()
+                .validate("v", Some(Path::new("/run/e")), &no_env())
+        };
+        assert_eq!(
+            sink(serde_json::json!("tok")).unwrap().token_sink,
+            Some(TokenSink {
+                path: "/run/e/tok".into(),
+                mode: 0o400
+            })
+        );
+        assert_eq!(
+            sink(serde_json::json!({ "path": "/t", "mode": "0640" }))
+                .unwrap()
+                .token_sink,
+            Some(TokenSink {
+                path: "/t".into(),
+                mode: 0o640
+            })
+        );
+        for bad in ["0999", "rw", "01777"] {
+            let e = sink(serde_json::json!({ "path": "/t", "mode": bad })).unwrap_err();
+            assert!(e.message().contains("token_sink.mode"), "{e}");
+        }
+        assert!(parse(serde_json::json!({
+            "kind": "vault", "token_sink": { "path": "/t", "mod": "0640" }
+        }))
+        .is_err());
+        let e = sink(serde_json::json!("/")).unwrap_err();
+        assert!(e.message().contains("does not name a file"), "{e}");
     }
 }

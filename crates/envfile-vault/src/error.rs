@@ -40,30 +40,6 @@ impl Failure {
             message,
         }
     }
-
-    pub(crate) fn from_vaultrs(e: vaultrs::error::ClientError) -> Self {
-        use rustify::errors::ClientError as R;
-        use vaultrs::error::ClientError as C;
-        match e {
-            C::APIError { code, errors } => Self::Status { code, errors },
-            // The body did not parse as Vault's error shape; the status is what matters.
-            C::RestClientError {
-                source: R::ServerResponseError { code, .. },
-            } => Self::Status {
-                code,
-                errors: vec![],
-            },
-            C::RestClientError {
-                source: R::RequestError { source, .. },
-            } => Self::Transport {
-                timeout: source
-                    .downcast_ref::<reqwest::Error>()
-                    .is_some_and(reqwest::Error::is_timeout),
-                message: format!("{source:#}"),
-            },
-            other => Self::Decode(other.to_string()),
-        }
-    }
 }
 
 /// What the failed call was doing, for the message and the hint.
@@ -87,8 +63,12 @@ pub(crate) enum Action {
     Metadata { api_path: String },
     /// Finding which mount a path is in and its KV version.
     DetectMount { path: String },
-    /// Logging in with a method.
-    Login { method: &'static str, mount: String },
+    /// Logging in with a method (as `role`, when the method names one).
+    Login {
+        method: &'static str,
+        mount: String,
+        role: Option<String>,
+    },
     /// Renewing or looking up the token.
     Token,
 }
@@ -108,9 +88,19 @@ impl fmt::Display for Action {
             }
             Self::Metadata { api_path } => write!(f, "reading metadata `{api_path}`"),
             Self::DetectMount { path } => write!(f, "finding the mount of `{path}`"),
-            Self::Login { method, mount } => {
-                write!(f, "logging in with {method} at `auth/{mount}`")
-            }
+            Self::Login {
+                method,
+                mount,
+                role: None,
+            } => write!(f, "logging in with {method} at `auth/{mount}`"),
+            Self::Login {
+                method,
+                mount,
+                role: Some(role),
+            } => write!(
+                f,
+                "logging in with {method} at `auth/{mount}` as role `{role}`"
+            ),
             Self::Token => f.write_str("renewing the Vault token"),
         }
     }
@@ -186,7 +176,7 @@ fn status_error(code: u16, errors: &[String], action: &Action) -> Error {
             ErrorKind::Unauthenticated,
             format!("Vault refused the login while {action}{says}"),
         )
-        .with_hint(login_hint(action)),
+        .with_hint(login_hint(action, &says)),
         _ => Error::new(
             ErrorKind::Other,
             format!("Vault answered {code} while {action}{says}"),
@@ -222,27 +212,70 @@ fn permission_denied(action: &Action, says: &str) -> Error {
              or the token's policies grant nothing under it: allow `read` on the secret \
              (`MOUNT/data/PATH` for KV v2, `MOUNT/PATH` for KV v1)"
         )),
-        Action::Login { .. } => Error::new(
+        // A method may refuse with 403 and its own words (Kubernetes: "service account name not
+        // authorized"); a bare "permission denied" is Vault's answer for a path where no method
+        // is mounted.
+        Action::Login { .. } if says != ": permission denied" => Error::new(
             ErrorKind::Unauthenticated,
             format!("Vault refused the login while {action}{says}"),
         )
-        .with_hint(login_hint(action)),
+        .with_hint(login_hint(action, says)),
+        Action::Login { method, mount, .. } => Error::new(
+            ErrorKind::Unauthenticated,
+            format!("Vault refused the login while {action}{says}"),
+        )
+        .with_hint(format!(
+            "is a {method} auth method mounted at `auth/{mount}`? (`bao auth list`; enable it \
+             with `bao auth enable -path={mount} {method}`, or set `mount` in the backend's \
+             `auth`)"
+        )),
         Action::Token => e.with_hint("the token is expired or revoked"),
     }
 }
 
-fn login_hint(action: &Action) -> String {
-    match action {
-        Action::Login {
-            method: "approle", ..
-        } => "check `role_id` and that the secret id in `secret_id_file` is valid and unexpired"
-            .into(),
-        Action::Login {
-            method: "kubernetes",
-            ..
-        } => "check that the Vault role binds this service account name and namespace \
-              (`bound_service_account_names`, `bound_service_account_namespaces`) and that \
-              `auth/kubernetes/config` points at this cluster"
+fn login_hint(action: &Action, says: &str) -> String {
+    let Action::Login {
+        method,
+        mount,
+        role,
+    } = action
+    else {
+        return "check the token: it may be expired or revoked".into();
+    };
+    // Vault's words for a role that does not exist differ per method.
+    let no_role = says.contains("could not be found")
+        || says.contains("invalid role name")
+        || says.contains("role not found");
+    match (*method, role) {
+        (_, Some(role)) if no_role => format!(
+            "there is no role `{role}` at `auth/{mount}`: list them with `bao list \
+             auth/{mount}/role` and fix `role` in the backend's `auth`, or create it"
+        ),
+        ("jwt", _) if says.contains("missing role") => format!(
+            "set `role` in the backend's `auth`, or a `default_role` on the method \
+             (`bao write auth/{mount}/config default_role=…`)"
+        ),
+        ("jwt", _) => format!(
+            "Vault did not accept the JWT: check that it is unexpired, that its issuer's key is \
+             in `auth/{mount}/config` (`jwt_validation_pubkeys`, `jwks_url` or \
+             `oidc_discovery_url`), and that its `aud`, `sub` and other claims match the role's \
+             `bound_audiences`, `bound_subject` and `bound_claims`"
+        ),
+        ("cert", _) => format!(
+            "no certificate role at `auth/{mount}/certs/{}` trusts this client certificate: \
+             check `client_cert` (and that it is unexpired), that the role's `certificate` is \
+             the CA that issued it, and its `allowed_*` constraints; without `name` every role \
+             is tried",
+            role.as_deref().unwrap_or("…")
+        ),
+        ("approle", _) => {
+            "check the role id (`role_id` / `role_id_file`) and that the secret id in \
+             `secret_id_file` is valid and unexpired"
+                .into()
+        }
+        ("kubernetes", _) => "check that the Vault role binds this service account name and \
+              namespace (`bound_service_account_names`, `bound_service_account_namespaces`) and \
+              that `auth/kubernetes/config` points at this cluster"
             .into(),
         _ => "check the token: it may be expired or revoked".into(),
     }
@@ -285,7 +318,7 @@ fn not_found(action: &Action, says: &str) -> Error {
             format!("no secrets engine is mounted at `{path}`{says}"),
         )
         .with_hint("the first path segments must name a KV mount (`bao secrets list`)"),
-        Action::Login { method, mount } => Error::new(
+        Action::Login { method, mount, .. } => Error::new(
             ErrorKind::Config,
             format!("no {method} auth method at `auth/{mount}`{says}"),
         )
@@ -396,18 +429,49 @@ mod tests {
         let login = Action::Login {
             method: "approle",
             mount: "approle".into(),
+            role: None,
         };
-        for code in [400, 403] {
+        for (code, says, hint) in [
+            (400, "invalid secret id", "secret_id_file"),
+            (403, "invalid secret id", "secret_id_file"),
+            (403, "permission denied", "mounted at `auth/approle`"),
+        ] {
             let e = map(
                 Failure::Status {
                     code,
-                    errors: vec!["invalid secret id".into()],
+                    errors: vec![says.into()],
                 },
                 &login,
                 "vault",
             );
             assert_eq!(e.kind(), ErrorKind::Unauthenticated);
-            assert!(e.hint().unwrap().contains("secret_id_file"));
+            assert!(e.hint().unwrap().contains(hint), "{code}: {:?}", e.hint());
         }
+    }
+
+    #[test]
+    fn a_missing_role_is_named_with_its_mount() {
+        let login = Action::Login {
+            method: "jwt",
+            mount: "gha".into(),
+            role: Some("deploy".into()),
+        };
+        let e = map(
+            Failure::Status {
+                code: 400,
+                errors: vec!["role \"deploy\" could not be found".into()],
+            },
+            &login,
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+        assert!(
+            e.message().contains("`auth/gha` as role `deploy`"),
+            "{}",
+            e.message()
+        );
+        let hint = e.hint().unwrap();
+        assert!(hint.contains("no role `deploy` at `auth/gha`"), "{hint}");
+        assert!(hint.contains("bao list auth/gha/role"), "{hint}");
     }
 }

@@ -4,7 +4,7 @@
 //! [default.backends.vault]
 //! kind = "vault"
 //! address = "https://vault.internal:8200"          # default: VAULT_ADDR
-//! auth = { method = "kubernetes", role = "ml-incident-api" }   # or token / approle
+//! auth = { method = "kubernetes", role = "ml-incident-api" }   # or token / approle / jwt / cert
 //! ```
 //!
 //! - A reference's path is `MOUNT/PATH`; on KV v2 `MOUNT/data/PATH` (as in Vault Agent templates)
@@ -25,7 +25,7 @@ mod error;
 mod kv;
 
 pub use auth::AuthStats;
-pub use config::{AuthConfig, VaultConfig, VaultSettings};
+pub use config::{AuthConfig, TokenSink, VaultConfig, VaultSettings};
 pub use kv::{KvVersion, PolicyPath};
 
 use crate::auth::Auth;
@@ -92,7 +92,12 @@ impl VaultBackend {
     /// Build from validated settings.
     pub fn new(settings: VaultSettings) -> Result<Self> {
         let http = Arc::new(Http::new(&settings)?);
-        let auth = Auth::new(settings.auth.clone(), http.clone(), settings.name.clone());
+        let auth = Auth::new(
+            settings.auth.clone(),
+            settings.token_sink.clone(),
+            http.clone(),
+            settings.name.clone(),
+        );
         Ok(Self {
             name: settings.name,
             address: settings.address,

@@ -43,6 +43,20 @@ impl Bao {
         }
     }
 
+    /// The TLS dev server (cert auth) with its root token.
+    pub fn tls_root() -> Self {
+        let ca = std::fs::read(crate::env::vault_tls_cacert()).expect("read the TLS dev CA");
+        let certs = reqwest::Certificate::from_pem_bundle(&ca).expect("the TLS dev CA is PEM");
+        Self {
+            addr: crate::env::vault_tls_addr(),
+            token: crate::env::vault_root_token(),
+            http: reqwest::Client::builder()
+                .tls_certs_only(certs)
+                .build()
+                .expect("an HTTPS client"),
+        }
+    }
+
     /// The same server, another token.
     pub fn with_token(&self, token: &str) -> Self {
         Self {
@@ -292,6 +306,7 @@ pub fn settings(auth: AuthConfig) -> VaultSettings {
         address: crate::env::vault_addr(),
         namespace: None,
         ca_cert: None,
+        token_sink: None,
         auth,
         timeout: Duration::from_secs(10),
     }

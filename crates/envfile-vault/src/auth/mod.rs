@@ -1,9 +1,15 @@
 //! The token lifecycle: log in lazily, keep the token with its lease, renew it at two thirds of
 //! the lease (on access, and from a background task while the backend lives), and log in again
-//! when it expires, cannot be extended, or Vault stops accepting it.
+//! when it expires, cannot be extended, or Vault stops accepting it. Every login writes the
+//! new token to the `token_sink`, if one is configured.
+
+pub(crate) mod cert;
+mod credential;
+mod login;
+mod sink;
 
 use crate::client::Http;
-use crate::config::AuthConfig;
+use crate::config::{AuthConfig, TokenSink};
 use crate::error::{self, Action, Failure};
 use envfile_core::{Error, ErrorKind, Result, SecretString};
 use reqwest::Method;
@@ -64,6 +70,12 @@ pub(crate) struct Auth {
     method: AuthConfig,
     http: Arc<Http>,
     backend: String,
+    token_sink: Option<TokenSink>,
+    /// The token of this generation is not in the sink yet (its write failed): retried on
+    /// the next access.
+    sink_pending: AtomicU64,
+    /// Credentials kept between logins (an AppRole secret id whose file was removed).
+    cache: Mutex<login::Cache>,
     state: Mutex<Option<TokenState>>,
     generation: AtomicU64,
     logins: AtomicU64,
@@ -71,24 +83,53 @@ pub(crate) struct Auth {
     renewer_started: AtomicBool,
 }
 
-struct LoginResult {
+pub(crate) struct LoginResult {
     token: SecretString,
     lease: Option<Duration>,
     renewable: bool,
 }
 
 impl Auth {
-    pub(crate) fn new(method: AuthConfig, http: Arc<Http>, backend: String) -> Arc<Self> {
-        Arc::new(Self {
+    pub(crate) fn new(
+        method: AuthConfig,
+        token_sink: Option<TokenSink>,
+        http: Arc<Http>,
+        backend: String,
+    ) -> Arc<Self> {
+        let auth = Arc::new(Self {
             method,
             http,
             backend,
+            token_sink,
+            sink_pending: AtomicU64::new(0),
+            cache: Mutex::new(login::Cache::default()),
             state: Mutex::new(None),
             generation: AtomicU64::new(0),
             logins: AtomicU64::new(0),
             renewals: AtomicU64::new(0),
             renewer_started: AtomicBool::new(false),
-        })
+        });
+        if auth.token_sink.is_some() {
+            auth.login_in_background();
+        }
+        auth
+    }
+
+    /// With a token sink, log in right away rather than on the first read, as the agent does:
+    /// an app may wait for the sink file before it starts, and a broker may not read anything
+    /// until a client asks.
+    fn login_in_background(self: &Arc<Self>) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak = Arc::downgrade(self);
+        rt.spawn(async move {
+            let Some(auth) = weak.upgrade() else { return };
+            if let Err(e) = auth.current().await {
+                // The first read meets the same error and reports it.
+                tracing::warn!(backend = %auth.backend, error = %e, "logging in for the token sink failed");
+            }
+        });
     }
 
     pub(crate) fn stats(&self) -> AuthStats {
@@ -121,8 +162,17 @@ impl Auth {
             });
             self.logins.fetch_add(1, Ordering::Relaxed);
             self.start_renewer();
+            if self.token_sink.is_some() {
+                self.sink_pending.store(generation, Ordering::Relaxed);
+            }
         }
-        let s = state.as_ref().expect("a token was just ensured");
+        let Some(s) = state.as_ref() else {
+            return Err(
+                Error::new(ErrorKind::Other, "no Vault token after logging in")
+                    .with_backend(&self.backend),
+            );
+        };
+        self.write_sink(s).await?;
         Ok(Current {
             token: s.token.clone(),
             generation: s.generation,
@@ -209,57 +259,43 @@ impl Auth {
         !matches!(self.method, AuthConfig::Token { .. })
     }
 
-    async fn login(&self) -> Result<LoginResult> {
-        match &self.method {
-            AuthConfig::Token { token_file } => self.token_login(token_file.as_deref()).await,
-            AuthConfig::Approle {
-                role_id,
-                secret_id_file,
-                mount,
-            } => {
-                let secret_id = read_credential(secret_id_file, "secret id", &self.backend).await?;
-                let action = Action::Login {
-                    method: "approle",
-                    mount: mount.clone(),
-                };
-                let info = vaultrs::auth::approle::login(
-                    self.http.vaultrs(),
-                    mount,
-                    role_id,
-                    secret_id.expose(),
-                )
-                .await
-                .map_err(|e| error::map(Failure::from_vaultrs(e), &action, &self.backend))?;
-                Ok(from_auth_info(info))
+    /// Write the token to the sink when it is not there yet. The first token's write failing
+    /// is an error (a sink that cannot be written is a setup problem, shown at start-up); a
+    /// later one is logged and retried on the next access, and reads go on meanwhile.
+    async fn write_sink(&self, s: &TokenState) -> Result<()> {
+        let Some(sink) = &self.token_sink else {
+            return Ok(());
+        };
+        if self.sink_pending.load(Ordering::Relaxed) != s.generation {
+            return Ok(());
+        }
+        match sink::write(sink, &s.token, &self.backend).await {
+            Ok(()) => {
+                self.sink_pending.store(0, Ordering::Relaxed);
+                tracing::debug!(backend = %self.backend, path = %sink.path.display(), "wrote the Vault token to the token sink");
+                Ok(())
             }
-            AuthConfig::Kubernetes {
-                role,
-                jwt_file,
-                mount,
-            } => {
-                let jwt = read_credential(jwt_file, "service-account token", &self.backend).await?;
-                let action = Action::Login {
-                    method: "kubernetes",
-                    mount: mount.clone(),
-                };
-                let info = vaultrs::auth::kubernetes::login(
-                    self.http.vaultrs(),
-                    mount,
-                    role,
-                    jwt.expose(),
-                )
-                .await
-                .map_err(|e| error::map(Failure::from_vaultrs(e), &action, &self.backend))?;
-                Ok(from_auth_info(info))
+            Err(e) if s.generation <= 1 => Err(e),
+            Err(e) => {
+                tracing::error!(backend = %self.backend, error = %e, "could not write the token sink; retrying on the next request");
+                Ok(())
             }
         }
+    }
+
+    async fn login(&self) -> Result<LoginResult> {
+        if let AuthConfig::Token { token_file } = &self.method {
+            return self.token_login(token_file.as_deref()).await;
+        }
+        let mut cache = self.cache.lock().await;
+        login::login(&self.method, &self.http, &mut cache, &self.backend).await
     }
 
     /// The token method has nothing to log in with: (re-)read the token and ask Vault how long
     /// it lives.
     async fn token_login(&self, token_file: Option<&Path>) -> Result<LoginResult> {
         let token = match token_file {
-            Some(f) => read_credential(f, "token", &self.backend).await?,
+            Some(f) => credential::read_file(f, "token", &self.backend).await?,
             None => match std::env::var("VAULT_TOKEN") {
                 Ok(t) if !t.trim().is_empty() => SecretString::new(t.trim().to_owned()),
                 _ => return Err(Error::new(
@@ -269,7 +305,7 @@ impl Auth {
                 .with_backend(&self.backend)
                 .with_hint(
                     "export VAULT_TOKEN, set `auth = { method = \"token\", token_file = \"…\" }`, \
-                         or use approle / kubernetes auth",
+                         or another auth method (approle, kubernetes, jwt, cert)",
                 )),
             },
         };
@@ -347,46 +383,4 @@ async fn renew_in_background(weak: Weak<Auth>) {
             }
         }
     }
-}
-
-fn from_auth_info(info: vaultrs::api::AuthInfo) -> LoginResult {
-    LoginResult {
-        token: SecretString::new(info.client_token),
-        lease: (info.lease_duration > 0).then(|| Duration::from_secs(info.lease_duration)),
-        renewable: info.renewable,
-    }
-}
-
-/// Read a credential file (token, secret id, JWT), trimmed. Never quotes the content.
-async fn read_credential(path: &Path, what: &str, backend: &str) -> Result<SecretString> {
-    let bytes = zeroize::Zeroizing::new(tokio::fs::read(path).await.map_err(|e| {
-        Error::new(
-            ErrorKind::Unauthenticated,
-            format!(
-                "cannot read the Vault {what} file `{}`: {e}",
-                path.display()
-            ),
-        )
-        .with_backend(backend)
-        .with_hint("check the path in the backend's `auth` settings and the file's permissions")
-    })?);
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
-        Error::new(
-            ErrorKind::Unauthenticated,
-            format!(
-                "the Vault {what} file `{}` is not UTF-8 text",
-                path.display()
-            ),
-        )
-        .with_backend(backend)
-    })?;
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(Error::new(
-            ErrorKind::Unauthenticated,
-            format!("the Vault {what} file `{}` is empty", path.display()),
-        )
-        .with_backend(backend));
-    }
-    Ok(SecretString::new(trimmed.to_owned()))
 }
