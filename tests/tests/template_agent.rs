@@ -252,7 +252,13 @@ fn mismatch(a: &[u8], b: &[u8]) -> Option<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
     let mounts = seed().await;
-    let work = tempfile::tempdir().unwrap();
+    let mut work = tempfile::tempdir().unwrap();
+    // ENVFILE_TEMPLATE_KEEP_WORK=1 keeps both tools' outputs on disk for a diff (the failure
+    // messages never show content: the outputs hold the fixtures' secret values).
+    if std::env::var_os("ENVFILE_TEMPLATE_KEEP_WORK").is_some() {
+        work.disable_cleanup(true);
+        eprintln!("outputs kept in {}", work.path().display());
+    }
     let tmpls = templates(Path::new(FIXTURES));
     assert!(tmpls.len() >= 40, "fixtures missing: {}", tmpls.len());
     let config = agent_config(work.path(), &tmpls, &mounts);
@@ -300,6 +306,9 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
             Some(d) => std::fs::read(d).unwrap_or_default(),
             None => out.stdout,
         };
+        if std::env::var_os("ENVFILE_TEMPLATE_KEEP_WORK").is_some() {
+            std::fs::write(work.path().join(format!("{name}.envfile")), &ours).unwrap();
+        }
         if let Some(m) = mismatch(&agent, &ours) {
             failures.push(format!("{name}: envfile differs from bao agent: {m}"));
         }

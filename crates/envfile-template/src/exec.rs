@@ -26,6 +26,18 @@ pub(crate) struct Secrets<'a> {
     pub looked_up: HashMap<String, Result<Value, Error>>,
     /// `error_on_missing_key`: Go's `missingkey=error`.
     pub missing_key_error: bool,
+    /// `writeToFile` calls of this pass (with the call's position), done by the caller once
+    /// the render has succeeded.
+    pub writes: Vec<(usize, usize, funcs::files::FileWrite)>,
+}
+
+/// A runtime error in the command at `start..end` of the template.
+pub(crate) fn fail_at(start: usize, end: usize, message: String) -> Fail {
+    Fail::At {
+        start,
+        end,
+        message,
+    }
 }
 
 /// Why execution stopped.
@@ -391,7 +403,14 @@ impl<'a> Exec<'a, '_> {
         }
         match name {
             "secret" => self.secret(args, cmd),
+            "secrets" => self.secrets_list(args, cmd),
             "executeTemplate" => self.execute_template(args, cmd),
+            "writeToFile" => {
+                let w = funcs::files::prepare(&args)
+                    .map_err(|m| at(cmd, format!("error calling writeToFile: {m}")))?;
+                self.secrets.writes.push((cmd.start, cmd.end, w));
+                Ok(Value::str(""))
+            }
             _ => Err(at(cmd, format!("function \"{name}\" not defined"))),
         }
     }
@@ -586,6 +605,66 @@ impl<'a> Exec<'a, '_> {
                 // Invalid rather than nil: its fields are not errors, so the rest of this pass
                 // still runs and finds the other secrets it needs.
                 Ok(Value::Invalid)
+            }
+        }
+    }
+}
+
+impl Exec<'_, '_> {
+    /// `secrets "PATH"`: the names in a Vault folder, fetched like a secret (each listing
+    /// once per render), under a key `secret` arguments cannot spell.
+    fn secrets_list(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let path = match args.as_slice() {
+            [Value::Str(p)] => p.to_string(),
+            [other] => {
+                return Err(at(
+                    cmd,
+                    format!(
+                        "error calling secrets: wrong type for value; expected string; got {}",
+                        other.type_name()
+                    ),
+                ))
+            }
+            _ => {
+                return Err(at(
+                    cmd,
+                    format!(
+                        "wrong number of args for secrets: want 1 got {}",
+                        args.len()
+                    ),
+                ))
+            }
+        };
+        // consul-template: an empty argument lists nothing; one of only spaces and slashes
+        // is an invalid path.
+        if path.is_empty() {
+            return Ok(Value::Strings(std::sync::Arc::new(Vec::new())));
+        }
+        let trimmed = path.trim().trim_matches('/');
+        if trimmed.is_empty() || trimmed.chars().any(char::is_control) {
+            return Err(at(
+                cmd,
+                format!("error calling secrets: vault.list: invalid format: {trimmed:?}"),
+            ));
+        }
+        let key = format!("{}{trimmed}", crate::source::LIST_KEY);
+        if let (None, Some(lookup)) = (self.secrets.known.get(&key), self.secrets.lookup.as_mut()) {
+            if !self.secrets.looked_up.contains_key(&key) {
+                let v = lookup(&key);
+                self.secrets.looked_up.insert(key.clone(), v);
+            }
+        }
+        let known = self
+            .secrets
+            .known
+            .get(&key)
+            .or_else(|| self.secrets.looked_up.get(&key));
+        match known {
+            Some(Ok(names)) => Ok(names.clone()),
+            Some(Err(e)) => Err(Fail::Secret(Box::new(e.clone()))),
+            None => {
+                self.secrets.pending.insert(key);
+                Ok(Value::Strings(std::sync::Arc::new(Vec::new())))
             }
         }
     }

@@ -186,6 +186,11 @@ impl Template {
         lookup: &mut dyn FnMut(&str) -> Result<serde_json::Value>,
     ) -> Result<SecretString> {
         let mut answer = |p: &str| -> Result<Value> {
+            if p.starts_with(source::LIST_KEY) {
+                return Err(Error::config(
+                    "`secrets` (a Vault LIST) needs a backend: render through a Resolver",
+                ));
+            }
             let data = Value::from_json_owned(lookup(p)?);
             Ok(Value::Secret(std::sync::Arc::new(
                 value::SecretRecord::plain(data),
@@ -217,9 +222,21 @@ impl Template {
             lookup,
             looked_up,
             missing_key_error: self.missing_key_error,
+            writes: Vec::new(),
         };
         let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {
+            // `writeToFile` takes effect only for the pass that rendered, in call order.
+            let result = result.and_then(|mut out| {
+                for (start, end, w) in &secrets.writes {
+                    if let Err(m) = w.perform() {
+                        zeroize::Zeroize::zeroize(&mut out);
+                        let m = format!("error calling writeToFile: {m}");
+                        return Err(exec::fail_at(*start, *end, m));
+                    }
+                }
+                Ok(out)
+            });
             return Pass::Done(result.map(SecretString::new).map_err(|f| self.fail(f)));
         }
         // Errors of this pass may come from the nil stand-ins for unfetched secrets.

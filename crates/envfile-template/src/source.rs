@@ -4,7 +4,7 @@
 
 use crate::value::{Map, SecretRecord, Value};
 use envfile_core::{
-    BackendSel, Error, ErrorKind, Fetched, Locator, RefForm, Reference, Resolver, Result,
+    BackendSel, Error, ErrorKind, Fetched, Locator, Native, RefForm, Reference, Resolver, Result,
     SecretValue,
 };
 use std::collections::BTreeMap;
@@ -73,7 +73,13 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
     let mut out: Vec<Option<Result<Value>>> = Vec::with_capacity(args.len());
     let mut whole: Vec<(usize, Reference, bool)> = Vec::new();
     let mut keyed: Vec<(usize, Reference)> = Vec::new();
+    let mut lists: Vec<(usize, &str)> = Vec::new();
     for (i, a) in args.iter().enumerate() {
+        if let Some(path) = a.strip_prefix(LIST_KEY) {
+            lists.push((i, path));
+            out.push(None);
+            continue;
+        }
         match classify(a) {
             Ok(Source::Vault(r)) => whole.push((i, r, true)),
             Ok(Source::Whole(r)) => whole.push((i, r, false)),
@@ -86,10 +92,14 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
         out.push(None);
     }
     let refs: Vec<Reference> = whole.iter().map(|(_, r, _)| r.clone()).collect();
-    let (fetched, selected) = futures::join!(
+    let (fetched, selected, listed) = futures::join!(
         resolver.fetch_many(&refs),
-        futures::future::join_all(keyed.iter().map(|(_, r)| resolver.get(r)))
+        futures::future::join_all(keyed.iter().map(|(_, r)| resolver.get(r))),
+        futures::future::join_all(lists.iter().map(|(_, p)| list(resolver, p)))
     );
+    for ((i, _), v) in lists.iter().zip(listed) {
+        out[*i] = Some(v);
+    }
     for ((i, r, vault), f) in whole.iter().zip(fetched) {
         out[*i] = Some(f.and_then(|f| {
             let data = if *vault {
@@ -118,6 +128,60 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
     out.into_iter()
         .map(|v| v.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "secret was not fetched"))))
         .collect()
+}
+
+/// How exec names a `secrets "PATH"` listing among the render's secrets: a control character
+/// cannot start a `secret` argument (they are refused in paths), so the two never collide.
+pub(crate) const LIST_KEY: &str = "\u{1}list:";
+
+/// `secrets "PATH"`: the names in a Vault folder, sorted, as the agent's list query returns
+/// them (`[]string`; a folder that does not exist is an empty list). On KV v2 the agent lists
+/// `MOUNT/metadata/REST` whatever REST is (it inserts `metadata/` unless the path starts with
+/// it), so `secrets "kv/data/x"` lists a folder named `data/x`, as there.
+async fn list(resolver: &Resolver, path: &str) -> Result<Value> {
+    let b = resolver
+        .backends()
+        .select(&BackendSel::Kind("vault".into()))?;
+    let probe = format!("{path}/");
+    let info = b.native(Native::MountOf(&probe)).await?;
+    let mount = info["path"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let v2 = info["options"]["version"].as_str() == Some("2");
+    let rest = path
+        .strip_prefix(mount)
+        .unwrap_or(path)
+        .trim_start_matches('/');
+    let folder = if v2 && format!("{mount}/{rest}").starts_with(&format!("{mount}/metadata")) {
+        // Already the metadata spelling: the backend adds `metadata/` itself.
+        let r = rest.strip_prefix("metadata").unwrap_or(rest);
+        format!("{mount}/{}", r.trim_start_matches('/'))
+    } else {
+        format!("{mount}/{rest}")
+    };
+    let body = match b.native(Native::List(&folder)).await {
+        Ok(body) => body,
+        Err(e) if e.kind() == ErrorKind::NotFound => serde_json::Value::Null,
+        Err(e) => return Err(e.with_reference(path.to_owned())),
+    };
+    let mut names = Vec::new();
+    if let Some(keys) = body.pointer("/data/keys").and_then(|k| k.as_array()) {
+        for k in keys {
+            let name = k.as_str().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Other,
+                    "the LIST answer holds a name that is not a string",
+                )
+                .with_reference(path.to_owned())
+            })?;
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(Value::Strings(Arc::new(
+        names.into_iter().map(Value::str).collect(),
+    )))
 }
 
 fn parse_object(v: &SecretValue) -> Option<Value> {

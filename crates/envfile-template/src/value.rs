@@ -110,12 +110,18 @@ impl SecretRecord {
 pub(crate) struct Map {
     entries: RwLock<BTreeMap<String, Value>>,
     pub data_alias: bool,
+    /// A `map[interface {}]interface {}`, as `parseYAML` (gopkg.in/yaml.v2) builds: it prints
+    /// and ranges as the string-keyed kind, but `toTOML` and sprig's map functions refuse it,
+    /// as in Go. envfile holds only its string keys (`parseYAML` refuses others).
+    pub any_keys: bool,
 }
 
 impl Clone for Map {
     /// A copy with its own entries (nested maps stay shared, as a Go map copy's values).
     fn clone(&self) -> Self {
-        Map::new(self.entries().clone(), self.data_alias)
+        let mut m = Map::new(self.entries().clone(), self.data_alias);
+        m.any_keys = self.any_keys;
+        m
     }
 }
 
@@ -124,6 +130,15 @@ impl Map {
         Self {
             entries: RwLock::new(entries),
             data_alias,
+            any_keys: false,
+        }
+    }
+
+    /// A `map[interface {}]interface {}` (see [`Map::any_keys`]).
+    pub fn any_keyed(entries: BTreeMap<String, Value>) -> Self {
+        Self {
+            any_keys: true,
+            ..Self::new(entries, false)
         }
     }
 
@@ -235,6 +250,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "[]interface {}",
             Value::Strings(_) => "[]string",
+            Value::Map(m) if m.any_keys => "map[interface {}]interface {}",
             Value::Map(_) => "map[string]interface {}",
             Value::Secret(_) => "*dependency.Secret",
         }

@@ -11,13 +11,16 @@ mod collections;
 mod crypto;
 mod encoding;
 mod env;
+pub(crate) mod files;
 pub(crate) mod fmt;
 mod math;
 mod parsing;
 mod sprig;
 mod strings;
 mod time;
+mod toml;
 mod vault;
+mod yaml;
 
 pub(crate) use vault::not_yet;
 
@@ -51,6 +54,9 @@ const STATEFUL: &[Def] = &[
     Def::new("scratch", |_| {
         Err("internal: evaluated by the executor".into())
     }),
+    Def::new("writeToFile", |_| {
+        Err("internal: evaluated by the executor".into())
+    }),
 ];
 
 /// The function families, in lookup order.
@@ -68,6 +74,8 @@ const FAMILIES: &[&[Def]] = &[
     env::FUNCS,
     sprig::FUNCS,
     vault::FUNCS,
+    yaml::FUNCS,
+    toml::FUNCS,
 ];
 
 fn table() -> &'static HashMap<&'static str, Func> {
@@ -100,7 +108,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The implementation of a library function; None for the ones `exec` evaluates.
 pub(crate) fn lookup(name: &str) -> Option<Func> {
-    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" {
+    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" || name == "secrets" {
         return None;
     }
     table().get(name).copied()
