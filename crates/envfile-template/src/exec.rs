@@ -264,7 +264,14 @@ impl<'a> Exec<'a, '_> {
             Value::Map(m) => Box::new(
                 m.entries()
                     .iter()
-                    .map(|(k, e)| (Value::str(k.clone()), e.clone()))
+                    .map(|(k, e)| {
+                        let key = if m.any_keys {
+                            crate::value::key_value(k)
+                        } else {
+                            Value::str(k.clone())
+                        };
+                        (key, e.clone())
+                    })
                     .collect::<Vec<_>>()
                     .into_iter(),
             ),

@@ -282,6 +282,61 @@ impl Value {
     }
 }
 
+/// Non-string keys of a `map[interface {}]interface {}` (`parseYAML`'s `1:`, `true:`, `~:`)
+/// are stored encoded so the map's byte-wise key order is the order Go's `fmt` prints them in
+/// (nil first, then strings, then — by the type order of the agent's binary, observed —
+/// uint64, int, float64 and bool keys, each by value), and no field name can match them, as
+/// `.on` does not find the key `on: …` that YAML 1.1 reads as the boolean true.
+const TYPED_KEY: char = '\u{10FFFF}';
+const NIL_KEY: &str = "\u{0}\u{10FFFF}nil";
+
+/// The stored form of a map key (None: a key kind a map cannot hold here).
+pub(crate) fn encode_key(k: &Value) -> Option<String> {
+    Some(match k {
+        Value::Str(s) => s.to_string(),
+        Value::Nil => NIL_KEY.to_owned(),
+        Value::Number(n) => format!("{TYPED_KEY}1{:0>20}", n.parse::<u64>().ok()?),
+        Value::Int(i) => format!("{TYPED_KEY}2{:020}", (*i as u64) ^ (1 << 63)),
+        Value::Float(f) => {
+            let bits = f.to_bits();
+            let ordered = if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits | (1 << 63)
+            };
+            format!("{TYPED_KEY}3{ordered:016x}")
+        }
+        Value::Bool(b) => format!("{TYPED_KEY}4{}", u8::from(*b)),
+        _ => return None,
+    })
+}
+
+/// The key a stored key stands for.
+pub(crate) fn key_value(k: &str) -> Value {
+    if k == NIL_KEY {
+        return Value::Nil;
+    }
+    let Some(rest) = k.strip_prefix(TYPED_KEY) else {
+        return Value::str(k);
+    };
+    let (tag, body) = rest.split_at(rest.len().min(1));
+    match tag {
+        "1" => Value::Number(body.trim_start_matches('0').to_owned().into()),
+        "2" => body
+            .parse::<u64>()
+            .map_or_else(|_| Value::str(k), |u| Value::Int((u ^ (1 << 63)) as i64)),
+        "3" => u64::from_str_radix(body, 16).map_or_else(
+            |_| Value::str(k),
+            |o| {
+                let bits = if o >> 63 == 1 { o & !(1 << 63) } else { !o };
+                Value::Float(f64::from_bits(bits))
+            },
+        ),
+        "4" => Value::Bool(body == "1"),
+        _ => Value::str(k),
+    }
+}
+
 /// A JSON number as Vault's API prints it: integers as they are, floats the way Go's
 /// `encoding/json` formats a float64 (`1e+21`, `1e-7`, `0.000001`), since that is the text the agent
 /// decodes into a `json.Number` and prints back.
@@ -372,7 +427,11 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(' ');
                 }
-                out.push_str(k);
+                if m.any_keys {
+                    fmt_v(&key_value(k), out);
+                } else {
+                    out.push_str(k);
+                }
                 out.push(':');
                 fmt_v(e, out);
             }

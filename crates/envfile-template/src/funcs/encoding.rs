@@ -108,6 +108,9 @@ pub(crate) fn to_json(
             }
             out.push('{');
             for (i, (k, e)) in m.entries().iter().enumerate() {
+                if m.any_keys && !matches!(crate::value::key_value(k), Value::Str(_)) {
+                    return Err("json: unsupported type: map[interface {}]interface {}".into());
+                }
                 if i > 0 {
                     out.push(',');
                 }

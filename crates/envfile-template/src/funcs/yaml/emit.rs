@@ -177,10 +177,17 @@ impl Emitter {
                 Ok(())
             }
             Value::Map(m) => {
-                let entries: Vec<(String, Value)> = m
+                let entries: Vec<(Value, Value)> = m
                     .entries()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .map(|(k, v)| {
+                        let key = if m.any_keys {
+                            crate::value::key_value(k)
+                        } else {
+                            Value::str(k.clone())
+                        };
+                        (key, v.clone())
+                    })
                     .collect();
                 if entries.is_empty() {
                     return self.empty_flow("{", "}");
@@ -194,9 +201,13 @@ impl Emitter {
                         mapping: true,
                         ..Ctx::default()
                     };
-                    if analyze(k).multiline || k.len() > MAX_SIMPLE_KEY {
+                    let complex = match k {
+                        Value::Str(k) => analyze(k).multiline || k.len() > MAX_SIMPLE_KEY,
+                        _ => false,
+                    };
+                    if complex {
                         self.write_indicator("?", true, false, true);
-                        self.node(&Value::str(k.clone()), key_ctx, depth + 1)?;
+                        self.node(k, key_ctx, depth + 1)?;
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     } else {
@@ -204,7 +215,7 @@ impl Emitter {
                             simple_key: true,
                             ..key_ctx
                         };
-                        self.node(&Value::str(k.clone()), simple, depth + 1)?;
+                        self.node(k, simple, depth + 1)?;
                         self.write_indicator(":", false, false, false);
                     }
                     self.node(v, key_ctx, depth + 1)?;
@@ -584,24 +595,102 @@ fn go_parse_float(s: &str) -> Option<f64> {
     f.is_finite().then_some(f)
 }
 
+/// A map key as yaml.v2's sort sees it: its reflect kind and, for numbers and booleans, the
+/// float it compares by first.
+enum SortKey {
+    Num { f: f64, kind: u8, v: Value },
+    Nil,
+    Str(Vec<char>),
+}
+
+// reflect.Kind values yaml.v2 compares kinds by.
+const KIND_BOOL: u8 = 1;
+const KIND_INT: u8 = 2;
+const KIND_UINT64: u8 = 11;
+const KIND_FLOAT64: u8 = 14;
+const KIND_INTERFACE: u8 = 20;
+const KIND_STRING: u8 = 24;
+
+impl SortKey {
+    fn of(v: &Value) -> SortKey {
+        match v {
+            Value::Bool(b) => SortKey::Num {
+                f: f64::from(u8::from(*b)),
+                kind: KIND_BOOL,
+                v: v.clone(),
+            },
+            Value::Int(i) => SortKey::Num {
+                f: *i as f64,
+                kind: KIND_INT,
+                v: v.clone(),
+            },
+            Value::Float(f) => SortKey::Num {
+                f: *f,
+                kind: KIND_FLOAT64,
+                v: v.clone(),
+            },
+            Value::Number(n) => SortKey::Num {
+                f: n.parse::<u64>().map_or(0.0, |u| u as f64),
+                kind: KIND_UINT64,
+                v: v.clone(),
+            },
+            Value::Str(s) => SortKey::Str(s.chars().collect()),
+            _ => SortKey::Nil,
+        }
+    }
+
+    fn kind(&self) -> u8 {
+        match self {
+            SortKey::Num { kind, .. } => *kind,
+            SortKey::Nil => KIND_INTERFACE,
+            SortKey::Str(_) => KIND_STRING,
+        }
+    }
+}
+
+/// yaml.v2's `keyList.Less`.
+fn sort_less(a: &SortKey, b: &SortKey) -> bool {
+    if let (SortKey::Num { f: af, v: av, .. }, SortKey::Num { f: bf, v: bv, .. }) = (a, b) {
+        if af != bf {
+            return af < bf;
+        }
+        if a.kind() != b.kind() {
+            return a.kind() < b.kind();
+        }
+        return match (av, bv) {
+            (Value::Int(x), Value::Int(y)) => x < y,
+            (Value::Float(x), Value::Float(y)) => x < y,
+            (Value::Bool(x), Value::Bool(y)) => !x && *y,
+            (Value::Number(x), Value::Number(y)) => {
+                x.parse::<u64>().unwrap_or(0) < y.parse::<u64>().unwrap_or(0)
+            }
+            _ => false,
+        };
+    }
+    match (a, b) {
+        (SortKey::Str(x), SortKey::Str(y)) => key_less(x, y),
+        _ => a.kind() < b.kind(),
+    }
+}
+
 /// Sort map keys as yaml.v2's `keyList.Less` does. Go's `sort.Sort` is an insertion sort up
 /// to 12 elements, which settles the order of keys the comparison calls equal; a stable merge
 /// sort agrees with it there, and cannot panic on an order that is not total.
-fn sort_keys(entries: &mut Vec<(String, Value)>) {
-    let keys: Vec<Vec<char>> = entries.iter().map(|(k, _)| k.chars().collect()).collect();
+fn sort_keys(entries: &mut Vec<(Value, Value)>) {
+    let keys: Vec<SortKey> = entries.iter().map(|(k, _)| SortKey::of(k)).collect();
     let mut order: Vec<usize> = (0..entries.len()).collect();
     if order.len() <= 12 {
         for i in 1..order.len() {
             let mut j = i;
-            while j > 0 && key_less(&keys[order[j]], &keys[order[j - 1]]) {
+            while j > 0 && sort_less(&keys[order[j]], &keys[order[j - 1]]) {
                 order.swap(j, j - 1);
                 j -= 1;
             }
         }
     } else {
-        merge_sort(&mut order, &|a, b| key_less(&keys[*a], &keys[*b]));
+        merge_sort(&mut order, &|a, b| sort_less(&keys[*a], &keys[*b]));
     }
-    let mut taken: Vec<Option<(String, Value)>> =
+    let mut taken: Vec<Option<(Value, Value)>> =
         std::mem::take(entries).into_iter().map(Some).collect();
     entries.extend(order.into_iter().filter_map(|i| taken[i].take()));
 }

@@ -3,9 +3,9 @@
 //! rules (see `resolve`), timestamps stay text, `<<` merges maps, aliases repeat their anchor.
 //! Only the first document is read; an empty string is an empty map.
 //!
-//! The syntax is read by the `yaml-rust2` event parser; the meaning is yaml.v2's. envfile keeps
-//! only string keys: a key that resolves to a number, boolean or null is an error naming it
-//! (Go orders mixed-type keys by type identity, which has no faithful equivalent).
+//! The syntax is read by the `yaml-rust2` event parser; the meaning is yaml.v2's. Keys that are
+//! not strings (`1:`, `on:` — a boolean in YAML 1.1 —, `~:`) are kept typed (see
+//! `value::encode_key`): `.on` does not find them, as in Go.
 
 use super::resolve::{resolve, Resolved};
 use crate::value::{Map, Value};
@@ -148,19 +148,8 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
                     None => *key = Some(done),
                     Some(k) if k.merge => merge(entries, &done.value, *map_line)?,
                     Some(k) => {
-                        let name = match k.value {
-                            Value::Str(s) => s.as_str().to_owned(),
-                            Value::List(_) | Value::Map(_) => {
-                                return Err(format!("yaml: line {line}: invalid map key"))
-                            }
-                            other => {
-                                return Err(format!(
-                                    "yaml: line {line}: envfile's parseYAML takes only string \
-                                     mapping keys; this key is a {} (quote it)",
-                                    other.type_name()
-                                ))
-                            }
-                        };
+                        let name = crate::value::encode_key(&k.value)
+                            .ok_or_else(|| format!("yaml: line {line}: invalid map key"))?;
                         entries.insert(name, done.value);
                     }
                 }
@@ -298,7 +287,11 @@ mod tests {
 
     #[test]
     fn refusals_name_the_problem() {
-        assert!(p("1: a").contains("only string mapping keys"));
+        assert_eq!(
+            p("b: 1\non: 2\n1: 3\n~: 4\n-1.5: 5\nno: 6"),
+            "map[interface {}]interface {} map[<nil>:4 b:1 1:3 -1.5:5 false:6 true:2]"
+        );
+        assert!(p("[a]: 1").contains("invalid map key"));
         assert!(p("a: [").starts_with("ERR yaml: line"));
         let deep = "[".repeat(200);
         assert!(p(&deep).contains("nests more than"));
