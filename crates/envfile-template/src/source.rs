@@ -143,7 +143,13 @@ async fn list(resolver: &Resolver, path: &str) -> Result<Value> {
         .backends()
         .select(&BackendSel::Kind("vault".into()))?;
     let probe = format!("{path}/");
-    let info = b.native(Native::MountOf(&probe)).await?;
+    let empty = || Value::Strings(Arc::new(Vec::new()));
+    // A path under no mount lists nothing, as the agent's LIST of it answers.
+    let info = match b.native(Native::MountOf(&probe)).await {
+        Ok(info) => info,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(empty()),
+        Err(e) => return Err(e.with_reference(path.to_owned())),
+    };
     let mount = info["path"]
         .as_str()
         .unwrap_or_default()
