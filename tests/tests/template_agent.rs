@@ -53,6 +53,24 @@ async fn seed() -> Mounts {
         Some(serde_json::json!({ "custom_metadata": { "owner": "ops", "tier": "1" } })),
     )
     .await;
+    // Deleted and destroyed versions: v1 destroyed, v2 soft-deleted, v3 live.
+    for v in ["one", "two", "three"] {
+        bao.kv_put(&m.kv2, 2, "prod/versions", &serde_json::json!({ "v": v }))
+            .await;
+    }
+    let versions = |n: u64| Some(serde_json::json!({ "versions": [n] }));
+    bao.ok(
+        "POST",
+        &format!("{}/destroy/prod/versions", m.kv2),
+        versions(1),
+    )
+    .await;
+    bao.ok(
+        "POST",
+        &format!("{}/delete/prod/versions", m.kv2),
+        versions(2),
+    )
+    .await;
     m
 }
 
@@ -165,7 +183,7 @@ fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
     let token = work.join("token");
     std::fs::write(&token, vault_root_token()).unwrap();
     let mut hcl = format!(
-        "vault {{\n  address = \"{}\"\n}}\n\
+        "vault {{\n  address = \"{}\"\n  retry {{\n    num_retries = 1\n  }}\n}}\n\
          auto_auth {{\n  method \"token_file\" {{\n    config = {{ token_file_path = \"{}\" }}\n  }}\n}}\n\
          template_config {{\n  exit_on_retry_failure = true\n}}\n\
          exit_after_auth = true\n",

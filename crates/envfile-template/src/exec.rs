@@ -50,6 +50,18 @@ pub(crate) enum Fail {
     },
     /// Fetching a secret failed; the error names the reference and backend.
     Secret(Box<Error>),
+    /// The same, with where in the template the secret was asked for.
+    SecretAt(Box<Error>, usize),
+}
+
+impl Fail {
+    /// A secret failure, placed at `pos`.
+    fn at(self, pos: usize) -> Fail {
+        match self {
+            Fail::Secret(e) => Fail::SecretAt(e, pos),
+            other => other,
+        }
+    }
 }
 
 #[derive(PartialEq, Eq)]
@@ -409,8 +421,9 @@ impl<'a> Exec<'a, '_> {
             return call(name, f, args, cmd);
         }
         match name {
-            "secret" => self.secret(args, cmd),
-            "secrets" => self.secrets_list(args, cmd),
+            // A failed read names where the template asked for it.
+            "secret" => self.secret(args, cmd).map_err(|f| f.at(cmd.start)),
+            "secrets" => self.secrets_list(args, cmd).map_err(|f| f.at(cmd.start)),
             "executeTemplate" => self.execute_template(args, cmd),
             "writeToFile" => {
                 let w = funcs::files::prepare(&args)

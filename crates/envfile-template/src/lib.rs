@@ -254,6 +254,23 @@ impl Template {
     fn fail(&self, f: exec::Fail) -> Error {
         match f {
             exec::Fail::Secret(e) => *e,
+            exec::Fail::SecretAt(e, pos) => {
+                let (line, col) = line_col(&self.src, pos);
+                let mut err = Error::new(
+                    e.kind(),
+                    format!("template {}:{line}:{col}: {}", self.name, e.message()),
+                );
+                if let Some(r) = e.reference() {
+                    err = err.with_reference(r);
+                }
+                if let Some(b) = e.backend() {
+                    err = err.with_backend(b);
+                }
+                if let Some(h) = e.hint() {
+                    err = err.with_hint(h);
+                }
+                err
+            }
             exec::Fail::At {
                 start,
                 end,

@@ -101,6 +101,12 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
         out[*i] = Some(v);
     }
     for ((i, r, vault), f) in whole.iter().zip(fetched) {
+        if *vault && matches!(&f, Err(e) if e.kind() == ErrorKind::NotFound) {
+            if let Some(record) = destroyed_version(resolver, r).await {
+                out[*i] = Some(Ok(record));
+                continue;
+            }
+        }
         out[*i] = Some(f.and_then(|f| {
             let data = if *vault {
                 vault_data(&f, r)?
@@ -128,6 +134,53 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
     out.into_iter()
         .map(|v| v.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "secret was not fetched"))))
         .collect()
+}
+
+/// What the agent reads for a destroyed KV v2 version: Vault answers the read with a 404 that
+/// still carries the version's metadata, so `.Data.data` is nil and `.Data.metadata` says
+/// `destroyed: true`. envfile's backend reports not-found; the version's entry in the secret's
+/// metadata holds the same facts. A soft-deleted version stays an error, as with the agent
+/// ("no secret exists").
+async fn destroyed_version(resolver: &Resolver, r: &Reference) -> Option<Value> {
+    let b = resolver
+        .backends()
+        .select(&BackendSel::Kind("vault".into()))
+        .ok()?;
+    let body = b.native(Native::Metadata(&r.locator.path)).await.ok()?;
+    let data = body.get("data")?;
+    let version = match &r.locator.version {
+        Some(v) => v.clone(),
+        None => data.get("current_version")?.as_u64()?.to_string(),
+    };
+    let entry = data.get("versions")?.get(&version)?;
+    let destroyed = entry.get("destroyed")?.as_bool()?;
+    let deletion_time = entry.get("deletion_time")?.as_str()?;
+    if !destroyed || !deletion_time.is_empty() {
+        return None;
+    }
+    let metadata = BTreeMap::from([
+        (
+            "created_time".to_owned(),
+            Value::from_json(entry.get("created_time")?),
+        ),
+        (
+            "custom_metadata".to_owned(),
+            data.get("custom_metadata")
+                .map_or(Value::Nil, Value::from_json),
+        ),
+        ("deletion_time".to_owned(), Value::str("")),
+        ("destroyed".to_owned(), Value::Bool(true)),
+        ("version".to_owned(), Value::Number(version.as_str().into())),
+    ]);
+    let mut record = SecretRecord::plain(Value::map(BTreeMap::from([
+        ("data".to_owned(), Value::Nil),
+        ("metadata".to_owned(), Value::map(metadata)),
+    ])));
+    record.request_id = body
+        .get("request_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    Some(Value::Secret(Arc::new(record)))
 }
 
 /// How exec names a `secrets "PATH"` listing among the render's secrets: a control character
