@@ -86,6 +86,28 @@ impl Default for Options {
     }
 }
 
+/// A secret's `.Data` converted once into the engine's values, for callers that render the
+/// same secrets many times ([`Template::render_cached`]): converting JSON into template values
+/// is most of a render's cost, and the result can be shared as long as the secret's version
+/// is the same. Cloning is cheap.
+#[derive(Clone)]
+pub struct SecretData(Value);
+
+impl SecretData {
+    /// Convert what `.Data` is (as [`Template::render_with`]'s lookup returns it).
+    pub fn from_json(data: serde_json::Value) -> Self {
+        Self(Value::Secret(std::sync::Arc::new(
+            value::SecretRecord::plain(Value::from_json_owned(data)),
+        )))
+    }
+}
+
+impl std::fmt::Debug for SecretData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretData(..)")
+    }
+}
+
 /// A parsed template.
 #[derive(Clone)]
 pub struct Template {
@@ -93,6 +115,9 @@ pub struct Template {
     src: String,
     missing_key_error: bool,
     parsed: parse::Parsed,
+    /// Whether the template may change maps in place (see `funcs::MUTATING`): then a render
+    /// works on its own copy of cached secrets.
+    mutates: bool,
 }
 
 impl std::fmt::Debug for Template {
@@ -136,11 +161,13 @@ impl Template {
                 ),
             }
         })?;
+        let mutates = parsed.calls_any(funcs::MUTATING);
         Ok(Self {
             name,
             src,
             missing_key_error: options.error_on_missing_key,
             parsed,
+            mutates,
         })
     }
 
@@ -199,6 +226,30 @@ impl Template {
         match self.pass(&HashMap::new(), Some(&mut answer)) {
             Pass::Done(out) => out,
             // Unreachable: the lookup answers every secret within the pass.
+            Pass::Needs(_) => Err(self.too_deep()),
+        }
+    }
+
+    /// [`Template::render_with`] with secrets converted ahead ([`SecretData`]), so a caller
+    /// that caches them per version pays no conversion per render. A template that changes
+    /// maps in place (sprig `set`, `merge`, `mergeMap` …) gets a copy, so the cache never sees
+    /// its changes.
+    pub fn render_cached(
+        &self,
+        lookup: &mut dyn FnMut(&str) -> Result<SecretData>,
+    ) -> Result<SecretString> {
+        let mutates = self.mutates;
+        let mut answer = |p: &str| -> Result<Value> {
+            if p.starts_with(source::LIST_KEY) {
+                return Err(Error::config(
+                    "`secrets` (a Vault LIST) needs a backend: render through a Resolver",
+                ));
+            }
+            let SecretData(v) = lookup(p)?;
+            Ok(if mutates { v.deep_copy() } else { v })
+        };
+        match self.pass(&HashMap::new(), Some(&mut answer)) {
+            Pass::Done(out) => out,
             Pass::Needs(_) => Err(self.too_deep()),
         }
     }

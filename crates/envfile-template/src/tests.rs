@@ -401,3 +401,40 @@ fn error_positions_inside_a_character_do_not_panic() {
     let src = "{{  'b\"{{ ind{ e&\\\u{65e}0k0000i00if L\\'if LL= 0'n\"b\"{ithd";
     assert!(render(src, json!({})).is_err());
 }
+
+mod cached {
+    use crate::{SecretData, Template};
+    use serde_json::json;
+
+    #[test]
+    fn cached_secrets_render_like_fresh_ones_and_never_see_a_templates_changes() {
+        let data = SecretData::from_json(json!({"k": "orig", "n": {"x": 1}}));
+        let mut lookup = |_: &str| -> envfile_core::Result<SecretData> { Ok(data.clone()) };
+        let reader = Template::parse(
+            "r",
+            r#"{{ with secret "a" }}{{ .Data.k }} {{ .Data.n }}{{ end }}"#,
+        )
+        .unwrap();
+        let fresh = reader
+            .render_with(&mut |_: &str| Ok(json!({"k": "orig", "n": {"x": 1}})))
+            .unwrap();
+        assert_eq!(
+            reader.render_cached(&mut lookup).unwrap().expose(),
+            fresh.expose()
+        );
+        // A template that changes the secret's maps in place works on its own copy.
+        let writer = Template::parse(
+            "w",
+            r#"{{ with secret "a" }}{{ $_ := sprig_set .Data "k" "changed" }}{{ $_ := sprig_set .Data.n "y" 2 }}{{ .Data.k }} {{ .Data.n }}{{ end }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            writer.render_cached(&mut lookup).unwrap().expose(),
+            "changed map[x:1 y:2]"
+        );
+        assert_eq!(
+            reader.render_cached(&mut lookup).unwrap().expose(),
+            "orig map[x:1]"
+        );
+    }
+}

@@ -238,6 +238,32 @@ impl Value {
         }
     }
 
+    /// A copy whose maps are all new (strings and other leaves stay shared: they never
+    /// change), for a render that may change maps in place while the original is cached.
+    pub fn deep_copy(&self) -> Self {
+        match self {
+            Value::Map(m) => {
+                let entries = m
+                    .entries()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect();
+                let mut copy = Map::new(entries, m.data_alias);
+                copy.any_keys = m.any_keys;
+                Value::Map(Arc::new(copy))
+            }
+            Value::List(l) => Value::List(Arc::new(l.iter().map(Value::deep_copy).collect())),
+            Value::Secret(r) => Value::Secret(Arc::new(SecretRecord {
+                data: r.data.deep_copy(),
+                lease_id: r.lease_id.clone(),
+                lease_duration: r.lease_duration,
+                renewable: r.renewable,
+                request_id: r.request_id.clone(),
+            })),
+            other => other.clone(),
+        }
+    }
+
     /// Go's type name, for error messages and `%!verb(type=…)` output.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -46,6 +46,17 @@ impl Def {
     }
 }
 
+/// The functions that change a map in place (Go maps are references). A template that calls
+/// none of them cannot change the secrets it reads, so a render may share cached values.
+pub(crate) const MUTATING: &[&str] = &[
+    "sprig_set",
+    "sprig_unset",
+    "sprig_merge",
+    "sprig_mergeOverwrite",
+    "mergeMap",
+    "mergeMapWithOverride",
+];
+
 /// Functions `exec` evaluates because they need the render's state.
 const STATEFUL: &[Def] = &[
     Def::new("executeTemplate", |_| {
