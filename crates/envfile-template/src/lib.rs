@@ -260,6 +260,9 @@ impl Template {
         known: &'a HashMap<String, Result<Value>>,
         lookup: Option<exec::Lookup<'a>>,
     ) -> Pass {
+        // `writeToFile` writes only in `render` (the CLI's and the broker's path): renders
+        // answered by a closure (tests, benchmarks, the fuzzer) must have no side effects.
+        let allow_writes = lookup.is_none();
         // Sized up front when the pass looks secrets up: growing it rehashes every entry (a
         // tenth of a cached 20-secret render in callgrind).
         let looked_up = if lookup.is_some() {
@@ -280,7 +283,14 @@ impl Template {
             // `writeToFile` takes effect only for the pass that rendered, in call order.
             let result = result.and_then(|mut out| {
                 for (start, end, w) in &secrets.writes {
-                    if let Err(m) = w.perform() {
+                    let done = if allow_writes {
+                        w.perform()
+                    } else {
+                        Err("files are written only by a render through a Resolver \
+                             (render_with and render_cached have no side effects)"
+                            .to_owned())
+                    };
+                    if let Err(m) = done {
                         zeroize::Zeroize::zeroize(&mut out);
                         let m = format!("error calling writeToFile: {m}");
                         return Err(exec::fail_at(*start, *end, m));

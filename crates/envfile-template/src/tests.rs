@@ -438,3 +438,41 @@ mod cached {
         );
     }
 }
+
+#[test]
+fn write_to_file_has_no_effect_outside_a_resolver_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never");
+    let src = format!(
+        r#"{{{{ writeToFile "{}" "" "" "0600" "x" }}}}"#,
+        path.display()
+    );
+    let e = err(&src, json!({}));
+    assert!(
+        e.contains("written only by a render through a Resolver"),
+        "{e}"
+    );
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn write_to_file_writes_only_when_the_render_succeeds() {
+    use envfile_core::{Backends, Config, Resolver};
+    let resolver = Resolver::new(Backends::new(), &Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/out");
+    let call = format!(
+        r#"{{{{ writeToFile "{}" "" "" "0640" "body" }}}}"#,
+        path.display()
+    );
+    // A later action fails: nothing is written.
+    let failing = Template::parse("f", format!("{call}{{{{ index 1 2 }}}}")).unwrap();
+    assert!(failing.render(&resolver).await.is_err());
+    assert!(!path.exists());
+    let ok = Template::parse("o", format!("a{call}b")).unwrap();
+    assert_eq!(ok.render(&resolver).await.unwrap().expose(), "ab");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "body");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+}
