@@ -664,7 +664,8 @@ impl Exec<'_, '_> {
         if trimmed.is_empty() || trimmed.chars().any(char::is_control) {
             return Err(at(
                 cmd,
-                format!("error calling secrets: vault.list: invalid format: {trimmed:?}"),
+                "error calling secrets: vault.list: invalid format (the path is empty or holds \
+                 control characters)",
             ));
         }
         let key = format!("{}{trimmed}", crate::source::LIST_KEY);

@@ -223,7 +223,7 @@ impl Encoder {
                 } else if let Some(f) = n.parse::<f64>().ok().filter(|f| f.is_finite()) {
                     self.out.push_str(&toml_float(f));
                 } else {
-                    return Err(format!("unable to convert {n:?} to int64 or float64"));
+                    return Err("unable to convert a json.Number to int64 or float64".into());
                 }
             }
             Value::List(l) | Value::Strings(l) => {

@@ -51,9 +51,16 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
     let mut anchors: HashMap<usize, (Value, usize)> = HashMap::new();
     let mut root: Option<Value> = None;
     loop {
-        let (event, mark) = parser
-            .next_token()
-            .map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))?;
+        let (event, mark) = parser.next_token().map_err(|e| {
+            // The scanner quotes an unexpected character: it may be part of a secret.
+            let info = e.info();
+            let info = if info.starts_with("unexpected character") {
+                "unexpected character"
+            } else {
+                info
+            };
+            format!("yaml: line {}: {info}", e.marker().line())
+        })?;
         let line = mark.line();
         let done = match event {
             Event::StreamEnd | Event::DocumentEnd => break,
@@ -214,10 +221,17 @@ fn scalar(
         (Resolved::Timestamp, None | Some("timestamp")) => Value::str(text),
         (Resolved::Str, None) => Value::str(text),
         (_, Some(other)) => {
+            // The scalar's text is not repeated: it may come from a secret.
             return Err(format!(
-                "yaml: line {line}: cannot decode `{}` as a !!{other}",
-                if text.len() > 40 { "…" } else { &text }
-            ))
+                "yaml: line {line}: cannot decode a {} as a !!{other}",
+                match resolved {
+                    Resolved::Null => "null",
+                    Resolved::Bool(_) => "bool",
+                    Resolved::Int(_) | Resolved::Uint(_) => "int",
+                    Resolved::Float(_) => "float",
+                    _ => "string",
+                }
+            ));
         }
     };
     Ok((value, false))
@@ -283,6 +297,20 @@ mod tests {
             "map[interface {}]interface {} map[base:map[x:1 z:2] d:map[x:1 z:3]]"
         );
         assert!(p("a: &a [*a]").starts_with("ERR"));
+    }
+
+    #[test]
+    fn errors_never_repeat_the_documents_text() {
+        for doc in [
+            "a: !!int Sekr3tValue",
+            "a: `Sekr3tValue",
+            "a: \"Sekr3tValue",
+            "a: [Sekr3tValue",
+        ] {
+            let e = p(doc);
+            assert!(e.starts_with("ERR"), "{doc}: {e}");
+            assert!(!e.contains("Sekr3t") && !e.contains('`'), "{doc}: {e}");
+        }
     }
 
     #[test]
