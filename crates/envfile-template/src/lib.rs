@@ -118,6 +118,8 @@ pub struct Template {
     /// Whether the template may change maps in place (see `funcs::MUTATING`): then a render
     /// works on its own copy of cached secrets.
     mutates: bool,
+    /// KV v2 secrets converted by earlier renders, per version (shared by clones).
+    converted: std::sync::Arc<source::Converted>,
 }
 
 impl std::fmt::Debug for Template {
@@ -168,6 +170,7 @@ impl Template {
             missing_key_error: options.error_on_missing_key,
             parsed,
             mutates,
+            converted: Default::default(),
         })
     }
 
@@ -200,7 +203,7 @@ impl Template {
                 Pass::Done(out) => return out,
                 Pass::Needs(paths) => paths,
             };
-            let values = source::fetch(resolver, &paths).await;
+            let values = source::fetch(resolver, &paths, &self.converted, self.mutates).await;
             known.extend(paths.into_iter().zip(values));
         }
         Err(self.too_deep())

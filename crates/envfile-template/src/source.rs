@@ -69,7 +69,43 @@ fn classify(arg: &str) -> Result<Source> {
 
 /// Fetch every argument's secret: whole secrets in one `fetch_many` (deduplicated, batched per
 /// backend), keyed references concurrently with it.
-pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Value>> {
+/// The converted data of KV v2 secrets by reference, with the version it was converted from: a
+/// version never changes, so a later render of the same version reuses the values instead of
+/// converting the JSON again (most of a render's cost).
+#[derive(Default)]
+pub(crate) struct Converted {
+    by_ref: std::sync::Mutex<std::collections::HashMap<String, (String, Value)>>,
+}
+
+impl Converted {
+    /// The secret's object, from the cache when `version` is the one cached. `mutates`: the
+    /// template changes maps in place, so it gets its own copy.
+    fn object(&self, f: &Fetched, r: &Reference, mutates: bool) -> Option<Value> {
+        let Some(version) = &f.version else {
+            return parse_object(&f.value);
+        };
+        let mut cache = self.by_ref.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((v, obj)) = cache.get(&r.raw) {
+            if v == version {
+                return Some(if mutates {
+                    obj.deep_copy()
+                } else {
+                    obj.clone()
+                });
+            }
+        }
+        let obj = parse_object(&f.value)?;
+        cache.insert(r.raw.clone(), (version.clone(), obj.clone()));
+        Some(if mutates { obj.deep_copy() } else { obj })
+    }
+}
+
+pub(crate) async fn fetch(
+    resolver: &Resolver,
+    args: &[String],
+    converted: &Converted,
+    mutates: bool,
+) -> Vec<Result<Value>> {
     let mut out: Vec<Option<Result<Value>>> = Vec::with_capacity(args.len());
     let mut whole: Vec<(usize, Reference, bool)> = Vec::new();
     let mut keyed: Vec<(usize, Reference)> = Vec::new();
@@ -109,7 +145,8 @@ pub(crate) async fn fetch(resolver: &Resolver, args: &[String]) -> Vec<Result<Va
         }
         out[*i] = Some(f.and_then(|f| {
             let data = if *vault {
-                vault_data(&f, r)?
+                let obj = converted.object(&f, r, mutates);
+                vault_data(&f, r, obj)?
             } else {
                 ref_data(&f.value, r)?
             };
@@ -272,8 +309,8 @@ fn envelope_fields(record: &mut SecretRecord, env: &serde_json::Value) {
 /// The agent's `.Data` for a Vault read: KV v2 (the backend reports a version) nests the object
 /// under `data` next to `metadata` (Vault's `metadata` object from the envelope: `version
 /// created_time deletion_time destroyed custom_metadata`); KV v1 is the object itself.
-fn vault_data(f: &Fetched, r: &Reference) -> Result<Value> {
-    let obj = parse_object(&f.value).ok_or_else(|| {
+fn vault_data(f: &Fetched, r: &Reference, obj: Option<Value>) -> Result<Value> {
+    let obj = obj.ok_or_else(|| {
         Error::new(ErrorKind::NotJson, "the Vault secret is not a JSON object")
             .with_reference(r.raw.clone())
     })?;
@@ -346,12 +383,47 @@ mod tests {
             serde_json::json!({"data": {"data": null, "metadata": meta}}),
         );
         let mut out = String::new();
-        crate::value::fmt_v(&vault_data(&f, &reference()).unwrap(), &mut out);
+        let obj = parse_object(&f.value);
+        crate::value::fmt_v(&vault_data(&f, &reference(), obj).unwrap(), &mut out);
         assert_eq!(
             out,
             "map[data:map[k:v] metadata:map[created_time:2026-01-01T00:00:00Z \
              custom_metadata:map[owner:ops] deletion_time: destroyed:false version:2]]"
         );
+    }
+
+    #[test]
+    fn a_version_is_converted_once_and_a_new_one_again() {
+        let c = Converted::default();
+        let r = reference();
+        let at = |json: &str, v: &str| {
+            Fetched::new(SecretValue::from_str_copy(json), Some(v.to_owned()))
+        };
+        let show = |v: Option<Value>| {
+            let mut out = String::new();
+            crate::value::fmt_v(&v.unwrap(), &mut out);
+            out
+        };
+        assert_eq!(
+            show(c.object(&at(r#"{"k":"a"}"#, "1"), &r, false)),
+            "map[k:a]"
+        );
+        // Version 1 again: the cached values, not a new conversion (the bytes here differ only
+        // to show which one was used; a real version never changes).
+        let first = c.object(&at(r#"{"k":"other"}"#, "1"), &r, false);
+        assert_eq!(show(first), "map[k:a]");
+        assert_eq!(
+            show(c.object(&at(r#"{"k":"b"}"#, "2"), &r, false)),
+            "map[k:b]"
+        );
+        // A template that changes maps gets a copy: the cache keeps its own.
+        let Some(Value::Map(copy)) = c.object(&at("{}", "2"), &r, true) else {
+            panic!("a map")
+        };
+        copy.entries_mut()
+            .unwrap()
+            .insert("k".into(), Value::str("changed"));
+        assert_eq!(show(c.object(&at("{}", "2"), &r, false)), "map[k:b]");
     }
 
     #[test]
