@@ -474,9 +474,11 @@ fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
-/// libyaml's `is_printable` (on the UTF-8 it reads).
+/// libyaml's `is_printable` (on the UTF-8 it reads). It looks at one to three bytes, so a
+/// character outside the Basic Multilingual Plane (an emoji) is not printable: such a string
+/// is double-quoted with a `\U` escape, as the agent writes it.
 fn is_printable(c: char) -> bool {
-    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
         && c != '\u{feff}'
 }
 
