@@ -53,13 +53,63 @@ async fn seed() -> Mounts {
         Some(serde_json::json!({ "custom_metadata": { "owner": "ops", "tier": "1" } })),
     )
     .await;
+    // Deleted and destroyed versions: v1 destroyed, v2 soft-deleted, v3 live.
+    for v in ["one", "two", "three"] {
+        bao.kv_put(&m.kv2, 2, "prod/versions", &serde_json::json!({ "v": v }))
+            .await;
+    }
+    let versions = |n: u64| Some(serde_json::json!({ "versions": [n] }));
+    bao.ok(
+        "POST",
+        &format!("{}/destroy/prod/versions", m.kv2),
+        versions(1),
+    )
+    .await;
+    bao.ok(
+        "POST",
+        &format!("{}/delete/prod/versions", m.kv2),
+        versions(2),
+    )
+    .await;
     m
 }
 
-/// The template with the fixture's mount names replaced by this run's.
-fn localize(src: &str, m: &Mounts) -> String {
+/// The template with the fixture's mount names replaced by this run's, and `@OUT@` (where
+/// `writeToFile` fixtures write) by `files`: each tool writes into its own directory.
+fn localize(src: &str, m: &Mounts, files: &Path) -> String {
     src.replace("\"ml-incident/", &format!("\"{}/", m.kv2))
         .replace("\"kv1/", &format!("\"{}/", m.kv1))
+        .replace("@OUT@", &files.display().to_string())
+}
+
+/// Where `who` ("agent" or "envfile") lets a fixture's `writeToFile` calls write.
+fn files_dir(work: &Path, who: &str) -> PathBuf {
+    work.join(format!("{who}-files"))
+}
+
+/// Every file under `dir` (relative name → content and mode), for comparing what the two
+/// tools' `writeToFile` calls wrote.
+fn written(dir: &Path) -> std::collections::BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(dir).unwrap().to_path_buf();
+            if meta.is_dir() {
+                out.insert(rel, (Vec::new(), meta.permissions().mode()));
+                stack.push(p);
+            } else {
+                out.insert(rel, (std::fs::read(&p).unwrap(), meta.permissions().mode()));
+            }
+        }
+    }
+    out
 }
 
 fn templates(dir: &Path) -> Vec<PathBuf> {
@@ -133,7 +183,7 @@ fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
     let token = work.join("token");
     std::fs::write(&token, vault_root_token()).unwrap();
     let mut hcl = format!(
-        "vault {{\n  address = \"{}\"\n}}\n\
+        "vault {{\n  address = \"{}\"\n  retry {{\n    num_retries = 1\n  }}\n}}\n\
          auto_auth {{\n  method \"token_file\" {{\n    config = {{ token_file_path = \"{}\" }}\n  }}\n}}\n\
          template_config {{\n  exit_on_retry_failure = true\n}}\n\
          exit_after_auth = true\n",
@@ -143,7 +193,12 @@ fn agent_config(work: &Path, tmpls: &[PathBuf], m: &Mounts) -> PathBuf {
     for t in tmpls {
         let name = stem(t);
         let src = work.join(format!("{name}.tmpl"));
-        std::fs::write(&src, localize(&std::fs::read_to_string(t).unwrap(), m)).unwrap();
+        let text = std::fs::read_to_string(t).unwrap();
+        std::fs::write(&src, localize(&text, m, &files_dir(work, "agent"))).unwrap();
+        if text.contains("@OUT@") {
+            let own = work.join(format!("{name}.envfile.tmpl"));
+            std::fs::write(own, localize(&text, m, &files_dir(work, "envfile"))).unwrap();
+        }
         let extra: String = options(t)
             .iter()
             .map(|(k, v)| format!("  {k} = {v}\n"))
@@ -252,7 +307,13 @@ fn mismatch(a: &[u8], b: &[u8]) -> Option<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
     let mounts = seed().await;
-    let work = tempfile::tempdir().unwrap();
+    let mut work = tempfile::tempdir().unwrap();
+    // ENVFILE_TEMPLATE_KEEP_WORK=1 keeps both tools' outputs on disk for a diff (the failure
+    // messages never show content: the outputs hold the fixtures' secret values).
+    if std::env::var_os("ENVFILE_TEMPLATE_KEEP_WORK").is_some() {
+        work.disable_cleanup(true);
+        eprintln!("outputs kept in {}", work.path().display());
+    }
     let tmpls = templates(Path::new(FIXTURES));
     assert!(tmpls.len() >= 40, "fixtures missing: {}", tmpls.len());
     let config = agent_config(work.path(), &tmpls, &mounts);
@@ -288,7 +349,13 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
         if let Some(d) = &dest {
             flags.extend(["--out".to_owned(), d.display().to_string()]);
         }
-        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")), &flags);
+        let own = work.path().join(format!("{name}.envfile.tmpl"));
+        let tmpl = if own.exists() {
+            own
+        } else {
+            work.path().join(format!("{name}.tmpl"))
+        };
+        let out = envfile_render(&econfig, &tmpl, &flags);
         if !out.status.success() {
             failures.push(format!(
                 "{name}: envfile failed: {}",
@@ -300,6 +367,9 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
             Some(d) => std::fs::read(d).unwrap_or_default(),
             None => out.stdout,
         };
+        if std::env::var_os("ENVFILE_TEMPLATE_KEEP_WORK").is_some() {
+            std::fs::write(work.path().join(format!("{name}.envfile")), &ours).unwrap();
+        }
         if let Some(m) = mismatch(&agent, &ours) {
             failures.push(format!("{name}: envfile differs from bao agent: {m}"));
         }
@@ -315,6 +385,31 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
                         mode(e).map(|m| format!("{m:o}"))
                     ));
                 }
+            }
+        }
+    }
+    // What the fixtures' writeToFile calls wrote: the same files, contents and modes.
+    let (theirs, mine) = (
+        written(&files_dir(work.path(), "agent")),
+        written(&files_dir(work.path(), "envfile")),
+    );
+    if theirs.keys().ne(mine.keys()) {
+        failures.push(format!(
+            "writeToFile wrote {:?} with the agent, {:?} with envfile",
+            theirs.keys().collect::<Vec<_>>(),
+            mine.keys().collect::<Vec<_>>()
+        ));
+    }
+    for (path, (content, mode)) in &theirs {
+        if let Some((c, m)) = mine.get(path) {
+            if let Some(d) = mismatch(content, c) {
+                failures.push(format!("writeToFile {}: {d}", path.display()));
+            }
+            if mode != m {
+                failures.push(format!(
+                    "writeToFile {}: mode {mode:o} vs {m:o}",
+                    path.display()
+                ));
             }
         }
     }

@@ -78,6 +78,9 @@ struct RawSink {
     right_delimiter: Option<String>,
     #[serde(default)]
     error_on_missing_key: bool,
+    /// The agent's `create_dest_dirs`: a template sink creates its missing directories.
+    #[serde(default)]
+    create_dest_dirs: bool,
     path: PathBuf,
     format: Option<String>,
     mode: Option<String>,
@@ -187,6 +190,9 @@ pub struct SinkSpec {
     pub group: Option<u32>,
     /// What to do after a change.
     pub on_change: OnChange,
+    /// Create the file's missing parent directories (mode 0755) before writing it: the
+    /// agent's `create_dest_dirs`, taken by template sinks.
+    pub create_dest_dirs: bool,
 }
 
 /// Command-line overrides (they win over `[broker]`).
@@ -308,7 +314,8 @@ impl Settings {
             cfg.extract("sinks").map_err(|e| {
                 e.with_hint(
                     "each [[sinks]] entry takes envfile (+ format) or template (or contents, \
-                     left_delimiter, right_delimiter, error_on_missing_key), path, mode, \
+                     left_delimiter, right_delimiter, error_on_missing_key, create_dest_dirs), \
+                     path, mode, \
                      owner, group, and command or signal + pidfile",
                 )
             })?
@@ -561,6 +568,12 @@ fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
     };
     let source = match (s.envfile, template) {
         (Some(name), None) => {
+            if s.create_dest_dirs {
+                return Err(Error::config(format!(
+                    "{at}.create_dest_dirs: only a template sink takes it (the agent's option)"
+                ))
+                .with_hint("create the sink's directory, or remove create_dest_dirs"));
+            }
             if !cfg.config.envfiles.contains_key(&name) {
                 return Err(Error::config(format!(
                     "{at}.envfile: no envfile named `{name}` in the config"
@@ -638,6 +651,7 @@ fn sink(cfg: &LoadedConfig, i: usize, s: RawSink) -> Result<SinkSpec> {
         owner,
         group,
         on_change,
+        create_dest_dirs: s.create_dest_dirs,
     })
 }
 
@@ -884,6 +898,11 @@ mod tests {
         // The agent's options: inline contents and delimiters; a syntax error names the sink.
         let s = sink("contents = \"[[ 1 ]] {{ x }}\"\nleft_delimiter = \"[[\"\nright_delimiter = \"]]\"\nerror_on_missing_key = true\n".into()).unwrap();
         assert!(matches!(&s.sinks[0].source, SinkSource::Template(_)));
+        assert!(!s.sinks[0].create_dest_dirs);
+        let d = sink("contents = \"x\"\ncreate_dest_dirs = true\n".into()).unwrap();
+        assert!(d.sinks[0].create_dest_dirs);
+        let e = sink("envfile = \"app\"\ncreate_dest_dirs = true\n".into()).unwrap_err();
+        assert!(e.message().contains("only a template sink"), "{e}");
         let e = sink("contents = \"{{ if }}\"\n".into()).unwrap_err();
         assert!(e.message().contains("sinks[0].contents:1:"), "{e}");
         let e = sink(format!(

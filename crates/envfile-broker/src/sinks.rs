@@ -181,6 +181,7 @@ mod tests {
             owner: None,
             group: None,
             on_change: OnChange::Nothing,
+            create_dest_dirs: false,
         };
         let a = SecretString::new("A=1\n".into());
         assert!(write_if_changed(&sink, &a).unwrap());

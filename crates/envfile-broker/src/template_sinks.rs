@@ -73,9 +73,13 @@ impl TemplateSink {
         let ok = match out {
             Ok(text) => {
                 let sink = self.sink.clone();
-                match tokio::task::spawn_blocking(move || sinks::write_if_changed(&sink, &text))
-                    .await
-                {
+                let write = move || {
+                    if sink.create_dest_dirs {
+                        create_parent_dirs(&sink.path)?;
+                    }
+                    sinks::write_if_changed(&sink, &text)
+                };
+                match tokio::task::spawn_blocking(write).await {
                     Ok(Ok(true)) => {
                         tracing::info!(template = self.template.name(), sink = %path, "template sink written");
                         sinks::on_change(&self.sink).await;
@@ -150,6 +154,64 @@ impl Backend for Recorder {
     }
 }
 
+/// The agent's `create_dest_dirs`: the sink's missing parent directories, mode 0755 (they
+/// hold no secret; the file keeps its own mode), created only after a successful render.
+fn create_parent_dirs(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(parent)
+        .map_err(|e| {
+            envfile_core::Error::from(e)
+                .with_reference(parent.display().to_string())
+                .with_hint("check that the sink's path is writable, or create the directory")
+        })
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{OnChange, SinkSource};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn sink_at(path: std::path::PathBuf, create_dest_dirs: bool) -> TemplateSink {
+        let template = Template::parse("t", "static {{ 1 }}").unwrap();
+        let spec = SinkSpec {
+            source: SinkSource::Template(Arc::new(template)),
+            path,
+            mode: 0o440,
+            owner: None,
+            group: None,
+            on_change: OnChange::Nothing,
+            create_dest_dirs,
+        };
+        TemplateSink::new(&spec, &Backends::new(), &Config::default()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn create_dest_dirs_makes_the_missing_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/out.txt");
+        let without = sink_at(path.clone(), false);
+        without.render_and_write().await;
+        assert!(!without.ok(), "the directory is missing: the write fails");
+        assert!(!path.exists());
+
+        let with = sink_at(path.clone(), true);
+        with.render_and_write().await;
+        assert!(with.ok());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "static 1");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o440);
+        assert_eq!(mode(&dir.path().join("a")), 0o755);
+        assert_eq!(mode(&dir.path().join("a/b")), 0o755);
+    }
 }

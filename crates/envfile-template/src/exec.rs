@@ -26,6 +26,18 @@ pub(crate) struct Secrets<'a> {
     pub looked_up: HashMap<String, Result<Value, Error>>,
     /// `error_on_missing_key`: Go's `missingkey=error`.
     pub missing_key_error: bool,
+    /// `writeToFile` calls of this pass (with the call's position), done by the caller once
+    /// the render has succeeded.
+    pub writes: Vec<(usize, usize, funcs::files::FileWrite)>,
+}
+
+/// A runtime error in the command at `start..end` of the template.
+pub(crate) fn fail_at(start: usize, end: usize, message: String) -> Fail {
+    Fail::At {
+        start,
+        end,
+        message,
+    }
 }
 
 /// Why execution stopped.
@@ -38,6 +50,18 @@ pub(crate) enum Fail {
     },
     /// Fetching a secret failed; the error names the reference and backend.
     Secret(Box<Error>),
+    /// The same, with where in the template the secret was asked for.
+    SecretAt(Box<Error>, usize),
+}
+
+impl Fail {
+    /// A secret failure, placed at `pos`.
+    fn at(self, pos: usize) -> Fail {
+        match self {
+            Fail::Secret(e) => Fail::SecretAt(e, pos),
+            other => other,
+        }
+    }
 }
 
 #[derive(PartialEq, Eq)]
@@ -252,7 +276,14 @@ impl<'a> Exec<'a, '_> {
             Value::Map(m) => Box::new(
                 m.entries()
                     .iter()
-                    .map(|(k, e)| (Value::str(k.clone()), e.clone()))
+                    .map(|(k, e)| {
+                        let key = if m.any_keys {
+                            crate::value::key_value(k)
+                        } else {
+                            Value::str(k.clone())
+                        };
+                        (key, e.clone())
+                    })
                     .collect::<Vec<_>>()
                     .into_iter(),
             ),
@@ -390,8 +421,16 @@ impl<'a> Exec<'a, '_> {
             return call(name, f, args, cmd);
         }
         match name {
-            "secret" => self.secret(args, cmd),
+            // A failed read names where the template asked for it.
+            "secret" => self.secret(args, cmd).map_err(|f| f.at(cmd.start)),
+            "secrets" => self.secrets_list(args, cmd).map_err(|f| f.at(cmd.start)),
             "executeTemplate" => self.execute_template(args, cmd),
+            "writeToFile" => {
+                let w = funcs::files::prepare(&args)
+                    .map_err(|m| at(cmd, format!("error calling writeToFile: {m}")))?;
+                self.secrets.writes.push((cmd.start, cmd.end, w));
+                Ok(Value::str(""))
+            }
             _ => Err(at(cmd, format!("function \"{name}\" not defined"))),
         }
     }
@@ -586,6 +625,67 @@ impl<'a> Exec<'a, '_> {
                 // Invalid rather than nil: its fields are not errors, so the rest of this pass
                 // still runs and finds the other secrets it needs.
                 Ok(Value::Invalid)
+            }
+        }
+    }
+}
+
+impl Exec<'_, '_> {
+    /// `secrets "PATH"`: the names in a Vault folder, fetched like a secret (each listing
+    /// once per render), under a key `secret` arguments cannot spell.
+    fn secrets_list(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let path = match args.as_slice() {
+            [Value::Str(p)] => p.to_string(),
+            [other] => {
+                return Err(at(
+                    cmd,
+                    format!(
+                        "error calling secrets: wrong type for value; expected string; got {}",
+                        other.type_name()
+                    ),
+                ))
+            }
+            _ => {
+                return Err(at(
+                    cmd,
+                    format!(
+                        "wrong number of args for secrets: want 1 got {}",
+                        args.len()
+                    ),
+                ))
+            }
+        };
+        // consul-template: an empty argument lists nothing; one of only spaces and slashes
+        // is an invalid path.
+        if path.is_empty() {
+            return Ok(Value::Strings(std::sync::Arc::new(Vec::new())));
+        }
+        let trimmed = path.trim().trim_matches('/');
+        if trimmed.is_empty() || trimmed.chars().any(char::is_control) {
+            return Err(at(
+                cmd,
+                "error calling secrets: vault.list: invalid format (the path is empty or holds \
+                 control characters)",
+            ));
+        }
+        let key = format!("{}{trimmed}", crate::source::LIST_KEY);
+        if let (None, Some(lookup)) = (self.secrets.known.get(&key), self.secrets.lookup.as_mut()) {
+            if !self.secrets.looked_up.contains_key(&key) {
+                let v = lookup(&key);
+                self.secrets.looked_up.insert(key.clone(), v);
+            }
+        }
+        let known = self
+            .secrets
+            .known
+            .get(&key)
+            .or_else(|| self.secrets.looked_up.get(&key));
+        match known {
+            Some(Ok(names)) => Ok(names.clone()),
+            Some(Err(e)) => Err(Fail::Secret(Box::new(e.clone()))),
+            None => {
+                self.secrets.pending.insert(key);
+                Ok(Value::Strings(std::sync::Arc::new(Vec::new())))
             }
         }
     }

@@ -86,6 +86,28 @@ impl Default for Options {
     }
 }
 
+/// A secret's `.Data` converted once into the engine's values, for callers that render the
+/// same secrets many times ([`Template::render_cached`]): converting JSON into template values
+/// is most of a render's cost, and the result can be shared as long as the secret's version
+/// is the same. Cloning is cheap.
+#[derive(Clone)]
+pub struct SecretData(Value);
+
+impl SecretData {
+    /// Convert what `.Data` is (as [`Template::render_with`]'s lookup returns it).
+    pub fn from_json(data: serde_json::Value) -> Self {
+        Self(Value::Secret(std::sync::Arc::new(
+            value::SecretRecord::plain(Value::from_json_owned(data)),
+        )))
+    }
+}
+
+impl std::fmt::Debug for SecretData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretData(..)")
+    }
+}
+
 /// A parsed template.
 #[derive(Clone)]
 pub struct Template {
@@ -93,6 +115,11 @@ pub struct Template {
     src: String,
     missing_key_error: bool,
     parsed: parse::Parsed,
+    /// Whether the template may change maps in place (see `funcs::MUTATING`): then a render
+    /// works on its own copy of cached secrets.
+    mutates: bool,
+    /// KV v2 secrets converted by earlier renders, per version (shared by clones).
+    converted: std::sync::Arc<source::Converted>,
 }
 
 impl std::fmt::Debug for Template {
@@ -136,11 +163,14 @@ impl Template {
                 ),
             }
         })?;
+        let mutates = parsed.calls_any(funcs::MUTATING);
         Ok(Self {
             name,
             src,
             missing_key_error: options.error_on_missing_key,
             parsed,
+            mutates,
+            converted: Default::default(),
         })
     }
 
@@ -173,7 +203,7 @@ impl Template {
                 Pass::Done(out) => return out,
                 Pass::Needs(paths) => paths,
             };
-            let values = source::fetch(resolver, &paths).await;
+            let values = source::fetch(resolver, &paths, &self.converted, self.mutates).await;
             known.extend(paths.into_iter().zip(values));
         }
         Err(self.too_deep())
@@ -186,6 +216,11 @@ impl Template {
         lookup: &mut dyn FnMut(&str) -> Result<serde_json::Value>,
     ) -> Result<SecretString> {
         let mut answer = |p: &str| -> Result<Value> {
+            if p.starts_with(source::LIST_KEY) {
+                return Err(Error::config(
+                    "`secrets` (a Vault LIST) needs a backend: render through a Resolver",
+                ));
+            }
             let data = Value::from_json_owned(lookup(p)?);
             Ok(Value::Secret(std::sync::Arc::new(
                 value::SecretRecord::plain(data),
@@ -198,12 +233,39 @@ impl Template {
         }
     }
 
+    /// [`Template::render_with`] with secrets converted ahead ([`SecretData`]), so a caller
+    /// that caches them per version pays no conversion per render. A template that changes
+    /// maps in place (sprig `set`, `merge`, `mergeMap` …) gets a copy, so the cache never sees
+    /// its changes.
+    pub fn render_cached(
+        &self,
+        lookup: &mut dyn FnMut(&str) -> Result<SecretData>,
+    ) -> Result<SecretString> {
+        let mutates = self.mutates;
+        let mut answer = |p: &str| -> Result<Value> {
+            if p.starts_with(source::LIST_KEY) {
+                return Err(Error::config(
+                    "`secrets` (a Vault LIST) needs a backend: render through a Resolver",
+                ));
+            }
+            let SecretData(v) = lookup(p)?;
+            Ok(if mutates { v.deep_copy() } else { v })
+        };
+        match self.pass(&HashMap::new(), Some(&mut answer)) {
+            Pass::Done(out) => out,
+            Pass::Needs(_) => Err(self.too_deep()),
+        }
+    }
+
     /// Execute once with the secrets `known` so far.
     fn pass<'a>(
         &self,
         known: &'a HashMap<String, Result<Value>>,
         lookup: Option<exec::Lookup<'a>>,
     ) -> Pass {
+        // `writeToFile` writes only in `render` (the CLI's and the broker's path): renders
+        // answered by a closure (tests, benchmarks, the fuzzer) must have no side effects.
+        let allow_writes = lookup.is_none();
         // Sized up front when the pass looks secrets up: growing it rehashes every entry (a
         // tenth of a cached 20-secret render in callgrind).
         let looked_up = if lookup.is_some() {
@@ -217,9 +279,28 @@ impl Template {
             lookup,
             looked_up,
             missing_key_error: self.missing_key_error,
+            writes: Vec::new(),
         };
         let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {
+            // `writeToFile` takes effect only for the pass that rendered, in call order.
+            let result = result.and_then(|mut out| {
+                for (start, end, w) in &secrets.writes {
+                    let done = if allow_writes {
+                        w.perform()
+                    } else {
+                        Err("files are written only by a render through a Resolver \
+                             (render_with and render_cached have no side effects)"
+                            .to_owned())
+                    };
+                    if let Err(m) = done {
+                        zeroize::Zeroize::zeroize(&mut out);
+                        let m = format!("error calling writeToFile: {m}");
+                        return Err(exec::fail_at(*start, *end, m));
+                    }
+                }
+                Ok(out)
+            });
             return Pass::Done(result.map(SecretString::new).map_err(|f| self.fail(f)));
         }
         // Errors of this pass may come from the nil stand-ins for unfetched secrets.
@@ -237,6 +318,23 @@ impl Template {
     fn fail(&self, f: exec::Fail) -> Error {
         match f {
             exec::Fail::Secret(e) => *e,
+            exec::Fail::SecretAt(e, pos) => {
+                let (line, col) = line_col(&self.src, pos);
+                let mut err = Error::new(
+                    e.kind(),
+                    format!("template {}:{line}:{col}: {}", self.name, e.message()),
+                );
+                if let Some(r) = e.reference() {
+                    err = err.with_reference(r);
+                }
+                if let Some(b) = e.backend() {
+                    err = err.with_backend(b);
+                }
+                if let Some(h) = e.hint() {
+                    err = err.with_hint(h);
+                }
+                err
+            }
             exec::Fail::At {
                 start,
                 end,

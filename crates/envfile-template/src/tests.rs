@@ -401,3 +401,78 @@ fn error_positions_inside_a_character_do_not_panic() {
     let src = "{{  'b\"{{ ind{ e&\\\u{65e}0k0000i00if L\\'if LL= 0'n\"b\"{ithd";
     assert!(render(src, json!({})).is_err());
 }
+
+mod cached {
+    use crate::{SecretData, Template};
+    use serde_json::json;
+
+    #[test]
+    fn cached_secrets_render_like_fresh_ones_and_never_see_a_templates_changes() {
+        let data = SecretData::from_json(json!({"k": "orig", "n": {"x": 1}}));
+        let mut lookup = |_: &str| -> envfile_core::Result<SecretData> { Ok(data.clone()) };
+        let reader = Template::parse(
+            "r",
+            r#"{{ with secret "a" }}{{ .Data.k }} {{ .Data.n }}{{ end }}"#,
+        )
+        .unwrap();
+        let fresh = reader
+            .render_with(&mut |_: &str| Ok(json!({"k": "orig", "n": {"x": 1}})))
+            .unwrap();
+        assert_eq!(
+            reader.render_cached(&mut lookup).unwrap().expose(),
+            fresh.expose()
+        );
+        // A template that changes the secret's maps in place works on its own copy.
+        let writer = Template::parse(
+            "w",
+            r#"{{ with secret "a" }}{{ $_ := sprig_set .Data "k" "changed" }}{{ $_ := sprig_set .Data.n "y" 2 }}{{ .Data.k }} {{ .Data.n }}{{ end }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            writer.render_cached(&mut lookup).unwrap().expose(),
+            "changed map[x:1 y:2]"
+        );
+        assert_eq!(
+            reader.render_cached(&mut lookup).unwrap().expose(),
+            "orig map[x:1]"
+        );
+    }
+}
+
+#[test]
+fn write_to_file_has_no_effect_outside_a_resolver_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never");
+    let src = format!(
+        r#"{{{{ writeToFile "{}" "" "" "0600" "x" }}}}"#,
+        path.display()
+    );
+    let e = err(&src, json!({}));
+    assert!(
+        e.contains("written only by a render through a Resolver"),
+        "{e}"
+    );
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn write_to_file_writes_only_when_the_render_succeeds() {
+    use envfile_core::{Backends, Config, Resolver};
+    let resolver = Resolver::new(Backends::new(), &Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/out");
+    let call = format!(
+        r#"{{{{ writeToFile "{}" "" "" "0640" "body" }}}}"#,
+        path.display()
+    );
+    // A later action fails: nothing is written.
+    let failing = Template::parse("f", format!("{call}{{{{ index 1 2 }}}}")).unwrap();
+    assert!(failing.render(&resolver).await.is_err());
+    assert!(!path.exists());
+    let ok = Template::parse("o", format!("a{call}b")).unwrap();
+    assert_eq!(ok.render(&resolver).await.unwrap().expose(), "ab");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "body");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+}

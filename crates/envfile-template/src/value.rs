@@ -110,12 +110,18 @@ impl SecretRecord {
 pub(crate) struct Map {
     entries: RwLock<BTreeMap<String, Value>>,
     pub data_alias: bool,
+    /// A `map[interface {}]interface {}`, as `parseYAML` (gopkg.in/yaml.v2) builds: it prints
+    /// and ranges as the string-keyed kind, but `toTOML` and sprig's map functions refuse it,
+    /// as in Go. envfile holds only its string keys (`parseYAML` refuses others).
+    pub any_keys: bool,
 }
 
 impl Clone for Map {
     /// A copy with its own entries (nested maps stay shared, as a Go map copy's values).
     fn clone(&self) -> Self {
-        Map::new(self.entries().clone(), self.data_alias)
+        let mut m = Map::new(self.entries().clone(), self.data_alias);
+        m.any_keys = self.any_keys;
+        m
     }
 }
 
@@ -124,6 +130,15 @@ impl Map {
         Self {
             entries: RwLock::new(entries),
             data_alias,
+            any_keys: false,
+        }
+    }
+
+    /// A `map[interface {}]interface {}` (see [`Map::any_keys`]).
+    pub fn any_keyed(entries: BTreeMap<String, Value>) -> Self {
+        Self {
+            any_keys: true,
+            ..Self::new(entries, false)
         }
     }
 
@@ -223,6 +238,32 @@ impl Value {
         }
     }
 
+    /// A copy whose maps are all new (strings and other leaves stay shared: they never
+    /// change), for a render that may change maps in place while the original is cached.
+    pub fn deep_copy(&self) -> Self {
+        match self {
+            Value::Map(m) => {
+                let entries = m
+                    .entries()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect();
+                let mut copy = Map::new(entries, m.data_alias);
+                copy.any_keys = m.any_keys;
+                Value::Map(Arc::new(copy))
+            }
+            Value::List(l) => Value::List(Arc::new(l.iter().map(Value::deep_copy).collect())),
+            Value::Secret(r) => Value::Secret(Arc::new(SecretRecord {
+                data: r.data.deep_copy(),
+                lease_id: r.lease_id.clone(),
+                lease_duration: r.lease_duration,
+                renewable: r.renewable,
+                request_id: r.request_id.clone(),
+            })),
+            other => other.clone(),
+        }
+    }
+
     /// Go's type name, for error messages and `%!verb(type=…)` output.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -235,6 +276,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "[]interface {}",
             Value::Strings(_) => "[]string",
+            Value::Map(m) if m.any_keys => "map[interface {}]interface {}",
             Value::Map(_) => "map[string]interface {}",
             Value::Secret(_) => "*dependency.Secret",
         }
@@ -263,6 +305,61 @@ impl Value {
             Value::Number(n) => Some(n),
             _ => None,
         }
+    }
+}
+
+/// Non-string keys of a `map[interface {}]interface {}` (`parseYAML`'s `1:`, `true:`, `~:`)
+/// are stored encoded so the map's byte-wise key order is the order Go's `fmt` prints them in
+/// (nil first, then strings, then — by the type order of the agent's binary, observed —
+/// uint64, int, float64 and bool keys, each by value), and no field name can match them, as
+/// `.on` does not find the key `on: …` that YAML 1.1 reads as the boolean true.
+const TYPED_KEY: char = '\u{10FFFF}';
+const NIL_KEY: &str = "\u{0}\u{10FFFF}nil";
+
+/// The stored form of a map key (None: a key kind a map cannot hold here).
+pub(crate) fn encode_key(k: &Value) -> Option<String> {
+    Some(match k {
+        Value::Str(s) => s.to_string(),
+        Value::Nil => NIL_KEY.to_owned(),
+        Value::Number(n) => format!("{TYPED_KEY}1{:0>20}", n.parse::<u64>().ok()?),
+        Value::Int(i) => format!("{TYPED_KEY}2{:020}", (*i as u64) ^ (1 << 63)),
+        Value::Float(f) => {
+            let bits = f.to_bits();
+            let ordered = if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits | (1 << 63)
+            };
+            format!("{TYPED_KEY}3{ordered:016x}")
+        }
+        Value::Bool(b) => format!("{TYPED_KEY}4{}", u8::from(*b)),
+        _ => return None,
+    })
+}
+
+/// The key a stored key stands for.
+pub(crate) fn key_value(k: &str) -> Value {
+    if k == NIL_KEY {
+        return Value::Nil;
+    }
+    let Some(rest) = k.strip_prefix(TYPED_KEY) else {
+        return Value::str(k);
+    };
+    let (tag, body) = rest.split_at(rest.len().min(1));
+    match tag {
+        "1" => Value::Number(body.trim_start_matches('0').to_owned().into()),
+        "2" => body
+            .parse::<u64>()
+            .map_or_else(|_| Value::str(k), |u| Value::Int((u ^ (1 << 63)) as i64)),
+        "3" => u64::from_str_radix(body, 16).map_or_else(
+            |_| Value::str(k),
+            |o| {
+                let bits = if o >> 63 == 1 { o & !(1 << 63) } else { !o };
+                Value::Float(f64::from_bits(bits))
+            },
+        ),
+        "4" => Value::Bool(body == "1"),
+        _ => Value::str(k),
     }
 }
 
@@ -356,7 +453,11 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(' ');
                 }
-                out.push_str(k);
+                if m.any_keys {
+                    fmt_v(&key_value(k), out);
+                } else {
+                    out.push_str(k);
+                }
                 out.push(':');
                 fmt_v(e, out);
             }

@@ -102,12 +102,38 @@ pub(crate) fn to_json(
             out.push(']');
         }
         Value::Map(m) => {
-            if m.entries().is_empty() {
+            let entries = m.entries();
+            if entries.is_empty() {
                 out.push_str("{}");
                 return Ok(());
             }
+            // A `parseYAML` map's keys as the agent's encoding/json names them: strings as
+            // they are, integers in decimal, sorted as names; any other key is an error.
+            let named: Vec<(std::borrow::Cow<'_, str>, &Value)> = if m.any_keys {
+                let mut named = Vec::with_capacity(entries.len());
+                for (k, e) in entries.iter() {
+                    let name = match crate::value::key_value(k) {
+                        Value::Str(_) => std::borrow::Cow::Borrowed(k.as_str()),
+                        Value::Int(i) => std::borrow::Cow::Owned(i.to_string()),
+                        Value::Number(n) => std::borrow::Cow::Owned(n.to_string()),
+                        _ => {
+                            return Err("json: unsupported value: jsontext: object member name \
+                                        must be a string"
+                                .into())
+                        }
+                    };
+                    named.push((name, e));
+                }
+                named.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                named
+            } else {
+                entries
+                    .iter()
+                    .map(|(k, e)| (std::borrow::Cow::Borrowed(k.as_str()), e))
+                    .collect()
+            };
             out.push('{');
-            for (i, (k, e)) in m.entries().iter().enumerate() {
+            for (i, (k, e)) in named.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

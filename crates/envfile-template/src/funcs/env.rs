@@ -1,6 +1,5 @@
 //! The agent's environment: `env mustEnv envOrDefault file`, and consul-template functions
-//! envfile refuses because they reach outside the template (`writeToFile`, `plugin`,
-//! `sockaddr`, `spew_*`).
+//! envfile refuses because they reach outside the template (`plugin`, `sockaddr`, `spew_*`).
 
 use super::{strs_n, Def};
 use crate::limits::MAX_OUTPUT;
@@ -33,10 +32,6 @@ pub(crate) const FUNCS: &[Def] = &[
 
 /// consul-template functions envfile refuses, and why.
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "writeToFile",
-        "writes files other than the template's destination",
-    ),
     ("plugin", "runs a program"),
     ("sockaddr", "inspects the host's network interfaces"),
     ("spew_dump", "is a debugging aid that prints Go internals"),

@@ -11,13 +11,16 @@ mod collections;
 mod crypto;
 mod encoding;
 mod env;
+pub(crate) mod files;
 pub(crate) mod fmt;
 mod math;
 mod parsing;
 mod sprig;
 mod strings;
 mod time;
+mod toml;
 mod vault;
+mod yaml;
 
 pub(crate) use vault::not_yet;
 
@@ -43,12 +46,26 @@ impl Def {
     }
 }
 
+/// The functions that change a map in place (Go maps are references). A template that calls
+/// none of them cannot change the secrets it reads, so a render may share cached values.
+pub(crate) const MUTATING: &[&str] = &[
+    "sprig_set",
+    "sprig_unset",
+    "sprig_merge",
+    "sprig_mergeOverwrite",
+    "mergeMap",
+    "mergeMapWithOverride",
+];
+
 /// Functions `exec` evaluates because they need the render's state.
 const STATEFUL: &[Def] = &[
     Def::new("executeTemplate", |_| {
         Err("internal: evaluated by the executor".into())
     }),
     Def::new("scratch", |_| {
+        Err("internal: evaluated by the executor".into())
+    }),
+    Def::new("writeToFile", |_| {
         Err("internal: evaluated by the executor".into())
     }),
 ];
@@ -68,6 +85,8 @@ const FAMILIES: &[&[Def]] = &[
     env::FUNCS,
     sprig::FUNCS,
     vault::FUNCS,
+    yaml::FUNCS,
+    toml::FUNCS,
 ];
 
 fn table() -> &'static HashMap<&'static str, Func> {
@@ -100,7 +119,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The implementation of a library function; None for the ones `exec` evaluates.
 pub(crate) fn lookup(name: &str) -> Option<Func> {
-    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" {
+    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" || name == "secrets" {
         return None;
     }
     table().get(name).copied()

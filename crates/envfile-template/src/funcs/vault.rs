@@ -1,4 +1,4 @@
-//! The Vault functions (`secret`; `secrets` and `pkiCert` are refused for now) and the functions consul-template
+//! The Vault functions (`secret`, `secrets`; `pkiCert` is refused for now) and the functions consul-template
 //! defines for Consul and Nomad, which envfile refuses by name.
 //!
 //! `secret` and `secrets` read the render's fetched secrets, so `exec` evaluates them; the
@@ -60,12 +60,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 pub(crate) fn unsupported(name: &str) -> Option<String> {
     if name == "pkiCert" {
         return Some(not_yet("function \"pkiCert\""));
-    }
-    if name == "secrets" {
-        return Some(
-            "function \"secrets\" (listing the secrets under a path) is not yet supported by envfile"
-                .into(),
-        );
     }
     UNSUPPORTED
         .iter()

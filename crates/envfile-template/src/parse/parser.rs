@@ -33,6 +33,34 @@ pub(crate) struct Parsed {
     pub defs: std::collections::HashMap<String, Vec<Node>>,
 }
 
+impl Parsed {
+    /// Whether any action (in the body or a `define`) calls one of `names`.
+    pub(crate) fn calls_any(&self, names: &[&str]) -> bool {
+        fn pipe(p: &Pipe, names: &[&str]) -> bool {
+            p.cmds.iter().any(|c| {
+                c.args.iter().any(|a| match a {
+                    Arg::Func(n, _) | Arg::FuncChain(n, _) => names.contains(&n.as_str()),
+                    Arg::Sub(p, _) => pipe(p, names),
+                    _ => false,
+                })
+            })
+        }
+        fn nodes(list: &[Node], names: &[&str]) -> bool {
+            list.iter().any(|n| match n {
+                Node::Action(p) => pipe(p, names),
+                Node::If(b) | Node::With(b) | Node::Range(b) => {
+                    pipe(&b.pipe, names)
+                        || nodes(&b.list, names)
+                        || b.else_list.as_deref().is_some_and(|e| nodes(e, names))
+                }
+                Node::Template { pipe: Some(p), .. } => pipe(p, names),
+                _ => false,
+            })
+        }
+        nodes(&self.root, names) || self.defs.values().any(|d| nodes(d, names))
+    }
+}
+
 /// `if`/`with`/`range`: the pipeline, the body, and the `else` body.
 #[derive(Debug, Clone)]
 pub(crate) struct Branch {

@@ -106,7 +106,7 @@ fn map_arg(v: &Value) -> Result<&Map, String> {
 /// The same, shared: the map a function changes in place.
 fn map_arc(v: &Value) -> Result<&Arc<Map>, String> {
     match v {
-        Value::Map(m) => Ok(m),
+        Value::Map(m) if !m.any_keys => Ok(m),
         Value::Nil | Value::Invalid => {
             Err("invalid value; expected map[string]interface {}".into())
         }
