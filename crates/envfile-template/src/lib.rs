@@ -1,38 +1,27 @@
-//! Vault Agent (consul-template) compatible templates: `envfile render --template FILE`.
+//! Vault Agent (consul-template) compatible templates: `envfile render --template FILE` and the
+//! broker's template sinks.
 //!
-//! The engine implements the part of Go's `text/template` that agent templates use, with Go's
-//! output rules so a file renders byte for byte as `bao agent`/`vault agent` renders it
-//! (the golden files under `tests/fixtures/templates/` are the agent's own output):
+//! The promise is the agent's own bytes: a template renders exactly as `bao agent`/`vault agent`
+//! renders it, which tests/tests/template_agent.rs and template_sprig.rs check against a live
+//! agent for every fixture under `tests/fixtures/templates/`. docs/templates.md lists what is
+//! covered and the few gaps.
 //!
-//! - actions `{{ pipeline }}`, trim markers `{{- ` / ` -}}`, comments `{{/* … */}}`;
-//! - `if`/`else if`/`else`, `with`/`else with`/`else`, `range` (with `else`, `break`,
-//!   `continue`, `$v :=` and `$k, $v :=`), variables (`$x := …`, `$x = …`, `$` is the root);
-//! - pipelines and parenthesised pipelines; constants (strings, numbers, `true`, `false`, `nil`);
-//! - functions: `secret`, `toJSON`, `toJSONPretty`, `base64Encode`, `base64Decode`,
-//!   `base64URLEncode`, `base64URLDecode`, `trimSpace`, `toUpper`, `toLower`, `printf`
-//!   (`%v %s %q %d`), `print`, `println`, `index`, `len`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`,
-//!   `not`, `and`, `or`.
+//! Layout:
+//! - `parse/`: Go's `text/template` grammar (delimiters, trim markers, `define`/`template`/
+//!   `block`, `range` with `break`/`continue`, variables), with source positions for errors;
+//! - `exec`: the evaluator, with Go's rules for truth, field access, calls and printing;
+//! - `value`: values as Go sees the agent's JSON (`json.Number`, maps printed in sorted key
+//!   order, `<no value>`), with maps shared by reference so sprig's `set` changes them in place;
+//! - `funcs/`: one module per function family of consul-template (strings, encoding,
+//!   collections, math, parsing, time, crypto, env, files, YAML/TOML, the Vault functions) and
+//!   `funcs/sprig/` for the `sprig_*` functions of sprig v3.2.3, the version the agent links;
+//! - `source`: where secrets come from (a [`Resolver`], or data a caller already holds);
+//! - `limits`: bounds on range size, output, nesting and steps, so a hostile or mistaken
+//!   template fails with an error instead of taking the process down.
 //!
-//! Values behave as Go sees JSON decoded by the agent: maps range and print in sorted key order
-//! (`map[a:1 b:x]`), a JSON number is a `json.Number` (string-kinded: `eq .Data.data.port "5432"`
-//! is true, `eq .Data.data.port 5432` is an error, `printf "%d"` prints `%!d(json.Number=5432)`),
-//! and JSON null or a missing key prints `<no value>`.
-//!
-//! # `secret "…"`
-//!
-//! - A **Vault path** (`"ml-incident/data/prod/api"`, optionally `?version=N`) is read from the
-//!   configured backend of kind `vault`. On a KV v2 mount `.Data` is `{data: {…}, metadata:
-//!   {version: N}}` (as with the agent; envfile fills only `version` in `metadata`), with or
-//!   without the `data/` segment; on KV v1 `.Data` is the secret's object.
-//! - An **envfile reference** (`"aws:app/db"`, `"gcp:api-key"`, an ECS ARN, `sm://`, `ref+…`;
-//!   anything whose part before the first `:` has no `/`) is read through the resolver. When the
-//!   secret (or the key a `#KEY` selects) is a JSON object, `.Data` is that object, and
-//!   `.Data.data` is the same object unless it has its own `data` key — so KV-v2-style templates
-//!   work unchanged across backends. Any other value is a string: `.Data` is the text.
-//!
-//! Each distinct secret is fetched once per render; every secret a pass discovers is fetched
-//! concurrently. Only `.Data` of the agent's secret record is filled (`.LeaseID` and the other
-//! fields are errors).
+//! A render runs in passes: each pass executes the template and collects the secrets it could
+//! not answer yet, which are then fetched at once; only a secret whose path depends on another
+//! secret's value needs another pass ([`MAX_ROUNDS`] at most).
 //!
 //! Errors name the template file, line and column (1-based, columns in characters) and never
 //! contain a value.
