@@ -21,7 +21,7 @@
 //!
 //! A render runs in passes: each pass executes the template and collects the secrets it could
 //! not answer yet, which are then fetched at once; only a secret whose path depends on another
-//! secret's value needs another pass ([`MAX_ROUNDS`] at most).
+//! secret's value needs another pass (16 at most).
 //!
 //! Errors name the template file, line and column (1-based, columns in characters) and never
 //! contain a value.
@@ -121,7 +121,7 @@ impl std::fmt::Debug for Template {
 
 impl Template {
     /// Parse `src`; `name` (usually the file path) is used in error messages. A syntax error,
-    /// an unknown function or an undefined variable is an [`ErrorKind::Config`] error naming
+    /// an unknown function or an undefined variable is an [`envfile_core::ErrorKind::Config`] error naming
     /// `name:line:col`.
     pub fn parse(name: impl Into<String>, src: impl Into<String>) -> Result<Self> {
         Self::parse_with(name, src, &Options::default())
