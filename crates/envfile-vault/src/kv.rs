@@ -30,6 +30,9 @@ pub(crate) struct Mount {
     /// Without leading or trailing `/` (`ml-incident`, `team/kv`).
     pub(crate) path: String,
     pub(crate) version: KvVersion,
+    /// The secrets engine type (`kv`, `database`, `pki`, …), as the mount list names it; empty
+    /// when unknown.
+    pub(crate) engine: String,
     /// Vault's description of the mount (type, options, accessor…), as the mount lookup gave it,
     /// with its `path` (`PATH/`).
     pub(crate) info: Arc<serde_json::Value>,
@@ -57,6 +60,7 @@ impl Mount {
         Ok(Self {
             path,
             version,
+            engine: data["type"].as_str().unwrap_or_default().to_owned(),
             info: Arc::new(info),
         })
     }
@@ -81,10 +85,18 @@ impl Mount {
                         Some("2") => KvVersion::V2,
                         _ => KvVersion::V1,
                     },
+                    engine: v["type"].as_str().unwrap_or_default().to_owned(),
                     info: Arc::new(info),
                 })
             })
             .collect()
+    }
+
+    /// Whether reads on this mount create credentials (database, PKI, cloud engines…) rather
+    /// than return stored data. KV (and its old name `generic`) and the per-token `cubbyhole`
+    /// store data; an unknown type (an old server that does not say) is taken as KV, as before.
+    pub(crate) fn is_dynamic(&self) -> bool {
+        !matches!(self.engine.as_str(), "" | "kv" | "generic" | "cubbyhole")
     }
 }
 
@@ -216,6 +228,7 @@ pub(crate) fn offline_policy_paths(path: &str, version_probes: bool) -> Result<V
     let mount = Arc::new(Mount {
         path: mount.to_owned(),
         version: KvVersion::V2,
+        engine: "kv".into(),
         info: Arc::default(),
     });
     Ok(KvPath::new(mount, path)?.policy_paths(version_probes))
@@ -317,6 +330,7 @@ mod tests {
         Arc::new(Mount {
             path: path.into(),
             version,
+            engine: "kv".into(),
             info: Arc::default(),
         })
     }
@@ -427,11 +441,13 @@ mod tests {
         ms.remember(Mount {
             path: "a".into(),
             version: KvVersion::V1,
+            engine: "kv".into(),
             info: Arc::default(),
         });
         ms.remember(Mount {
             path: "a/b".into(),
             version: KvVersion::V2,
+            engine: "kv".into(),
             info: Arc::default(),
         });
         assert_eq!(ms.lookup("a/b/c").unwrap().path, "a/b");

@@ -294,6 +294,7 @@ pub fn settings(auth: AuthConfig) -> VaultSettings {
         ca_cert: None,
         auth,
         timeout: Duration::from_secs(10),
+        revoke_leases: None,
     }
 }
 
