@@ -545,9 +545,39 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn secret(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let key;
         let path = match args.as_slice() {
             [Value::Str(p)] => p.as_str(),
-            [other] => {
+            // Write-style: `secret "pki/issue/web" "common_name=…" "ttl=24h"`, as Vault Agent.
+            [Value::Str(p), writes @ ..] if !writes.is_empty() => {
+                let mut pairs = Vec::with_capacity(writes.len());
+                for (i, w) in writes.iter().enumerate() {
+                    match w {
+                        Value::Str(s) if s.contains('=') && !s.starts_with('=') => {
+                            pairs.push(s.as_str())
+                        }
+                        other => return Err(at(
+                            cmd,
+                            format!(
+                                "error calling secret: argument {} must be a `KEY=VALUE` string{}",
+                                i + 2,
+                                match other {
+                                    Value::Str(_) => String::new(),
+                                    o => format!(", not {}", o.type_name()),
+                                }
+                            ),
+                        )),
+                    }
+                }
+                key = crate::source::call_key(p, &pairs).ok_or_else(|| {
+                    at(
+                        cmd,
+                        "error calling secret: an argument contains a NUL character",
+                    )
+                })?;
+                key.as_str()
+            }
+            [other, ..] => {
                 return Err(at(
                     cmd,
                     format!(
@@ -557,15 +587,6 @@ impl<'a> Exec<'a, '_> {
                 ))
             }
             [] => return Err(at(cmd, "wrong number of args for secret: want 1 got 0")),
-            _ => {
-                return Err(at(
-                    cmd,
-                    format!(
-                        "error calling secret: {}",
-                        funcs::not_yet("secret with KEY=VALUE arguments (a write)")
-                    ),
-                ))
-            }
         };
         if let (None, Some(lookup)) = (self.secrets.known.get(path), self.secrets.lookup.as_mut()) {
             if !self.secrets.looked_up.contains_key(path) {

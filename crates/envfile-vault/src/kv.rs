@@ -259,6 +259,40 @@ pub(crate) fn check_path(path: &str) -> Result<&str> {
     Ok(p)
 }
 
+/// Connection settings a vals `ref+vault://` reference may carry; envfile takes them from the
+/// backend's config instead, so they are ignored here as they always were.
+const VALS_CONNECTION_PARAMS: &[&str] = &[
+    "address",
+    "proto",
+    "namespace",
+    "auth_method",
+    "role_id",
+    "secret_id",
+    "token_env",
+    "token_file",
+];
+
+/// Refuse other parameters on a KV read: with parameters a read is a write (a template's
+/// `secret "PATH" "KEY=VALUE"`), and envfile does not write KV secrets from references.
+pub(crate) fn check_params(path: &str, loc: &envfile_core::Locator) -> Result<()> {
+    match loc
+        .params
+        .keys()
+        .find(|k| !VALS_CONNECTION_PARAMS.contains(&k.as_str()))
+    {
+        None => Ok(()),
+        Some(k) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("`{path}` is a KV secret, and the parameter `{k}` would make its read a write"),
+        )
+        .with_hint(
+            "parameters (`?KEY=VALUE`, or `KEY=VALUE` arguments of `secret`) are for dynamic \
+             secrets engines such as `pki/issue/ROLE`; write KV secrets with `envfile import` \
+             or `bao kv put`",
+        )),
+    }
+}
+
 /// Parse a `?version=N` pin: KV v2 versions are positive integers.
 pub(crate) fn check_version(v: &str, path: &str) -> Result<u64> {
     v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {

@@ -372,9 +372,9 @@ impl Leases {
                 c.expires_at = now + granted;
                 c.renewed_at = now;
                 c.failures = 0;
-                // Vault grants less than asked when the lease's max TTL is near: it cannot be
-                // extended past that, so a replacement is due (a second's slack for rounding).
-                if granted + Duration::from_secs(1) < increment {
+                // Vault grants less than asked (in whole seconds) only when the lease's max TTL
+                // is near: it cannot be extended past that, so a replacement is due.
+                if granted < increment {
                     c.capped = true;
                 }
                 tracing::info!(

@@ -390,6 +390,7 @@ impl Backend for VaultBackend {
         if let Some((key, action)) = self.dynamic_key(&kv, path, loc)? {
             return self.leases.get(key, action).await;
         }
+        kv::check_params(path, loc).map_err(|e| e.with_backend(&self.name))?;
         let pinned = match (&loc.version, kv.mount.version) {
             (None, _) => None,
             (Some(v), KvVersion::V2) => {
