@@ -26,6 +26,8 @@ pub(crate) struct Secrets<'a> {
     pub looked_up: HashMap<String, Result<Value, Error>>,
     /// `error_on_missing_key`: Go's `missingkey=error`.
     pub missing_key_error: bool,
+    /// The file the output goes to, where `pkiCert` looks for a certificate still good.
+    pub destination: Option<&'a std::path::Path>,
 }
 
 /// Why execution stopped.
@@ -391,6 +393,7 @@ impl<'a> Exec<'a, '_> {
         }
         match name {
             "secret" => self.secret(args, cmd),
+            "pkiCert" => self.pki_cert(args, cmd),
             "executeTemplate" => self.execute_template(args, cmd),
             _ => Err(at(cmd, format!("function \"{name}\" not defined"))),
         }
@@ -544,6 +547,37 @@ impl<'a> Exec<'a, '_> {
         Ok(Value::str(inner.as_str()))
     }
 
+    /// `pkiCert`: the destination's certificate while it is good, else one issued now.
+    fn pki_cert(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        if args.len() < 2 {
+            return Err(at(
+                cmd,
+                format!(
+                    "error calling pkiCert: want the issue path and at least one KEY=VALUE \
+                     argument (e.g. \"common_name=…\"), got {} argument(s)",
+                    args.len()
+                ),
+            ));
+        }
+        if let Some(dest) = self.secrets.destination {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            if let Some(p) = funcs::pki::reuse(dest, now) {
+                return Ok(funcs::pki::value(&p));
+            }
+        }
+        match self.secret(args, cmd)? {
+            Value::Secret(r) => {
+                let data = r.field("Data").map_err(|m| at(cmd, m))?;
+                funcs::pki::from_issued(&data)
+                    .map(|p| funcs::pki::value(&p))
+                    .map_err(|m| at(cmd, format!("error calling pkiCert: {m}")))
+            }
+            pending => Ok(pending),
+        }
+    }
+
     fn secret(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
         let key;
         let path = match args.as_slice() {
@@ -556,9 +590,10 @@ impl<'a> Exec<'a, '_> {
                         Value::Str(s) if s.contains('=') && !s.starts_with('=') => {
                             pairs.push(s.as_str())
                         }
-                        other => return Err(at(
-                            cmd,
-                            format!(
+                        other => {
+                            return Err(at(
+                                cmd,
+                                format!(
                                 "error calling secret: argument {} must be a `KEY=VALUE` string{}",
                                 i + 2,
                                 match other {
@@ -566,7 +601,8 @@ impl<'a> Exec<'a, '_> {
                                     o => format!(", not {}", o.type_name()),
                                 }
                             ),
-                        )),
+                            ))
+                        }
                     }
                 }
                 key = crate::source::call_key(p, &pairs).ok_or_else(|| {

@@ -93,6 +93,8 @@ pub struct Template {
     src: String,
     missing_key_error: bool,
     parsed: parse::Parsed,
+    /// Where the output goes (`pkiCert` reuses the certificate there while it is good).
+    destination: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Template {
@@ -141,6 +143,7 @@ impl Template {
             src,
             missing_key_error: options.error_on_missing_key,
             parsed,
+            destination: None,
         })
     }
 
@@ -157,6 +160,13 @@ impl Template {
                 .with_hint("--template takes the path of a template file")
         })?;
         Self::parse_with(path.display().to_string(), text, options)
+    }
+
+    /// Tell the template where its output is written: `pkiCert` reads the certificate there and
+    /// issues a new one only when it is missing or near its end, as Vault Agent does.
+    pub fn with_destination(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.destination = Some(path.into());
+        self
     }
 
     /// The name given at parse time.
@@ -200,7 +210,7 @@ impl Template {
 
     /// Execute once with the secrets `known` so far.
     fn pass<'a>(
-        &self,
+        &'a self,
         known: &'a HashMap<String, Result<Value>>,
         lookup: Option<exec::Lookup<'a>>,
     ) -> Pass {
@@ -217,6 +227,7 @@ impl Template {
             lookup,
             looked_up,
             missing_key_error: self.missing_key_error,
+            destination: self.destination.as_deref(),
         };
         let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {

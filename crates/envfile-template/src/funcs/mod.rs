@@ -14,12 +14,11 @@ mod env;
 pub(crate) mod fmt;
 mod math;
 mod parsing;
+pub(crate) mod pki;
 mod sprig;
 mod strings;
 mod time;
 mod vault;
-
-pub(crate) use vault::not_yet;
 
 use crate::value::Value;
 use std::collections::HashMap;
@@ -100,7 +99,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The implementation of a library function; None for the ones `exec` evaluates.
 pub(crate) fn lookup(name: &str) -> Option<Func> {
-    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" {
+    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" || name == "pkiCert" {
         return None;
     }
     table().get(name).copied()
