@@ -303,3 +303,58 @@ fn unknown_roles_denied_paths_and_kv_parameters_fail_clearly_and_write_nothing()
         );
     }
 }
+
+#[test]
+fn pki_cert_reuses_the_destinations_certificate_until_it_nears_its_end() {
+    let rt = rt();
+    let bao = Bao::root();
+    let mount = rt.block_on(pki_mount(&bao));
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &vault_root_token(), "");
+    let template = |ttl: &str| {
+        format!(
+            "{{{{ with pkiCert \"{mount}/issue/web\" \"common_name=c.example.com\" \"ttl={ttl}\" }}}}\
+             {{{{ .Cert }}}}{{{{ .Key }}}}{{{{ .CA }}}}{{{{ end }}}}"
+        )
+    };
+    std::fs::write(dir.path().join("long.tpl"), template("1h")).unwrap();
+    std::fs::write(dir.path().join("short.tpl"), template("3s")).unwrap();
+    let render = |tpl: &str, out: &str| {
+        let o = envfile_in(dir.path(), &["render", "--template", tpl, "--out", out]);
+        assert!(
+            o.status.success(),
+            "render failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read_to_string(dir.path().join(out)).unwrap()
+    };
+
+    // First render issues; the file holds the certificate (CN and TTL as asked), its key, the CA.
+    let first = render("long.tpl", "long.pem");
+    let (cn, ttl, _) = inspect(&first);
+    assert_eq!(cn, "c.example.com");
+    assert!(
+        (3600 - 120..=3600 + 5).contains(&ttl),
+        "TTL {ttl}s is not 1h"
+    );
+    let key_start = first.find("PRIVATE KEY-----").expect("a key");
+    let key_start = first[..key_start].rfind("-----BEGIN").unwrap();
+    assert_eq!(pubkey_of_cert(&first), pubkey_of_key(&first[key_start..]));
+    assert_eq!(first.matches("-----BEGIN CERTIFICATE-----").count(), 2);
+    // A second render (a restart) reuses it: nothing new is issued.
+    assert_eq!(
+        render("long.tpl", "long.pem"),
+        first,
+        "pkiCert re-issued a good certificate"
+    );
+
+    // A certificate past 90% of its life is issued again.
+    let short = render("short.tpl", "short.pem");
+    std::thread::sleep(std::time::Duration::from_millis(2900));
+    let again = render("short.tpl", "short.pem");
+    assert_ne!(
+        inspect(&short).2,
+        inspect(&again).2,
+        "an expiring certificate was reused"
+    );
+}
