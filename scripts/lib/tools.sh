@@ -176,7 +176,12 @@ pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1;
 
 start_postgres() {
   local bin; bin="$(pg_bindir)"
-  if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then apt_install postgresql; bin="$(pg_bindir)"; fi
+  if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
+    # A fresh machine may have no package lists yet.
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -qq >/dev/null; else sudo apt-get update -qq >/dev/null; fi
+    apt_install postgresql
+    bin="$(pg_bindir)"
+  fi
   command -v psql >/dev/null || apt_install postgresql-client
   local port dir as=()
   port="$(free_port)"

@@ -6,6 +6,7 @@
 //! file come from ONE credential, and a database that refuses Vault fails with a clear error.
 //! Passwords are compared and used, never printed.
 
+mod broker_support;
 mod run_support;
 
 use envfile_tests::bao::{envfile_in, Bao};
@@ -14,6 +15,8 @@ use run_support::{eventually, Dir, DEADLINE};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn pg(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
@@ -344,4 +347,84 @@ fn a_database_refusing_vault_fails_with_the_path_and_a_hint_and_writes_nothing()
         "no hint about the database: {stderr}"
     );
     assert!(!dir.path().join("app.env").exists(), "a file was written");
+}
+
+/// `envfile serve` (in process): the broker's cache TTL is a minute, yet the credential it serves
+/// is replaced before its lease's max TTL ends: a long-poll on the env file wakes with a new,
+/// working credential, and the sink is rewritten with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_replaces_the_credential_before_its_lease_ends_waking_long_polls_and_sinks() {
+    use broker_support::{http, setup_from, start, wait_ready, Via, TOKEN};
+    let bao = Bao::root();
+    let mount = database_mount(&bao, "2s", "5s", &pg("ENVFILE_TEST_PG_PASSWORD")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, vault_root_token()).unwrap();
+    let sink = dir.path().join("app.json");
+    let toml = format!(
+        r#"[default.backends.vault]
+kind = "vault"
+address = "{addr}"
+auth = {{ method = "token", token_file = "{token}" }}
+
+[default.envfiles.app]
+vars.DB_USER = "vault:{mount}/creds/app#username"
+vars.DB_PASS = "vault:{mount}/creds/app#password"
+
+[default.broker]
+ttl = "60s"
+
+[[default.sinks]]
+envfile = "app"
+path = "{sink}"
+format = "json"
+"#,
+        addr = vault_addr(),
+        token = token.display(),
+        sink = sink.display()
+    );
+    let b = Arc::new(start(setup_from(&toml).await, None).await);
+    wait_ready(&b).await;
+    let started = Instant::now();
+    let first = b.get("/v1/envfiles/app?format=json").await;
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").unwrap().to_owned();
+    let v1: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    let (user1, pass1) = (
+        v1["DB_USER"].as_str().unwrap().to_owned(),
+        v1["DB_PASS"].as_str().unwrap().to_owned(),
+    );
+    assert!(can_login(&user1, &pass1));
+
+    let r = http(
+        Via::Tcp(b.tcp),
+        "/v1/envfiles/app?format=json&wait=30s",
+        &[("X-Envfile-Token", TOKEN), ("If-None-Match", &etag)],
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(r.status, 200);
+    let v2: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let (user2, pass2) = (
+        v2["DB_USER"].as_str().unwrap().to_owned(),
+        v2["DB_PASS"].as_str().unwrap().to_owned(),
+    );
+    assert!(
+        user2 != user1,
+        "the long-poll woke without a new credential"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "the new credential came after the lease's max TTL ({took:?})"
+    );
+    assert!(
+        can_login(&user2, &pass2),
+        "the new credential does not work"
+    );
+    assert!(
+        eventually(DEADLINE, || std::fs::read_to_string(&sink)
+            .is_ok_and(|s| s.contains(&user2))),
+        "the sink was not rewritten with the new credential"
+    );
+    Arc::try_unwrap(b).ok().expect("sole owner").stop().await;
 }

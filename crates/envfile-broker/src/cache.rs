@@ -683,8 +683,13 @@ impl SecretCache {
             for (e, g, r, started) in results {
                 let same = {
                     let st = lock(&e.state);
+                    // A lease the cache saw end (the backend renewed it meanwhile) needs a full
+                    // read to learn its new end: a probe only tells the version.
+                    let lease_known = !lease::over(st.lease_until, Instant::now());
                     match (&r, &st.value) {
-                        (Ok(Some(v)), Some(c)) => c.fetched.version.as_deref() == Some(v.as_str()),
+                        (Ok(Some(v)), Some(c)) => {
+                            lease_known && c.fetched.version.as_deref() == Some(v.as_str())
+                        }
                         _ => false,
                     }
                 };

@@ -40,6 +40,9 @@ pub async fn run(
         }
         None => output::write_stdout(text.expose().as_bytes())?,
     }
+    // The output outlives this command: dynamic secrets' leases stay, unless a backend says
+    // `revoke_leases = true`.
+    resolver.backends().release_all(false).await;
     Ok(())
 }
 
