@@ -322,6 +322,32 @@ fn both_variables_come_from_one_credential_and_render_does_not_revoke() {
     ));
     assert_eq!(leases.0, 200, "no lease listed: {:?}", leases.1);
     assert_eq!(leases.1["data"]["keys"].as_array().map(Vec::len), Some(1));
+
+    // With `revoke_leases = true` the backend revokes what it read once the file is written.
+    let config = config(&mount, "token").replace(
+        "kind = \"vault\"\n",
+        "kind = \"vault\"\nrevoke_leases = true\n",
+    );
+    std::fs::write(dir.path().join("envfile.toml"), config).unwrap();
+    let out = envfile_in(
+        dir.path(),
+        &["render", "app", "--format", "json", "--out", "revoked.json"],
+    );
+    assert!(out.status.success());
+    let vars: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("revoked.json")).unwrap()).unwrap();
+    let user = vars["DB_USER"].as_str().unwrap();
+    assert!(!role_exists(user), "revoke_leases = true did not revoke");
+    assert!(
+        role_exists(vars_user(&dir, "app.json").as_str()),
+        "the first render's user was revoked too"
+    );
+}
+
+fn vars_user(dir: &tempfile::TempDir, file: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(file)).unwrap()).unwrap();
+    v["DB_USER"].as_str().unwrap().to_owned()
 }
 
 #[test]

@@ -516,6 +516,60 @@ mod tests {
     }
 
     #[test]
+    fn dynamic_refusals_name_the_path_and_what_to_check() {
+        let dynamic = |write| Action::Dynamic {
+            path: "db/creds/nope".into(),
+            mount: "db".into(),
+            engine: "database".into(),
+            write,
+        };
+        let e = map(
+            Failure::Status {
+                code: 400,
+                errors: vec!["unknown role: nope".into()],
+            },
+            &dynamic(false),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert!(e.message().contains("`db/creds/nope`"), "{e}");
+        assert!(e.hint().unwrap().contains("no role `nope`"));
+        let e = map(
+            Failure::Status {
+                code: 500,
+                errors: vec!["failed to create user: connection refused".into()],
+            },
+            &dynamic(false),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::Unavailable);
+        assert!(e.hint().unwrap().contains("database is up"));
+        let e = map(
+            Failure::Status {
+                code: 403,
+                errors: vec![],
+            },
+            &dynamic(true),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert!(e.hint().unwrap().contains("`update` on `db/creds/nope`"));
+        let e = map(
+            Failure::Status {
+                code: 400,
+                errors: vec!["lease is not renewable".into()],
+            },
+            &Action::Lease {
+                op: "renewing",
+                lease_id: "db/creds/nope/x".into(),
+            },
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.message().contains("lease `db/creds/nope/x`"));
+    }
+
+    #[test]
     fn refused_logins_are_unauthenticated() {
         let login = Action::Login {
             method: "approle",
