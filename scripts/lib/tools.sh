@@ -129,6 +129,7 @@ wait_http() { # URL [seconds]
 }
 
 PIDS=()
+TMP_DIRS=()
 stop_servers() {
   local p
   for p in "${PIDS[@]:-}"; do
@@ -136,6 +137,9 @@ stop_servers() {
   done
   for p in "${PIDS[@]:-}"; do
     [[ -n "$p" ]] && wait "$p" 2>/dev/null || true
+  done
+  for p in "${TMP_DIRS[@]:-}"; do
+    [[ -n "$p" ]] && rm -rf "$p"
   done
 }
 
@@ -187,4 +191,47 @@ start_bao() {
   export ENVFILE_TEST_VAULT_ADDR="http://127.0.0.1:$port"
   wait_http "$ENVFILE_TEST_VAULT_ADDR/v1/sys/health" 60
   log "OpenBao on $ENVFILE_TEST_VAULT_ADDR"
+}
+
+# PostgreSQL for the Vault database secrets engine tests: Debian's server (installed when
+# missing), a throwaway cluster in a temp dir, listening on a free loopback port only, with a
+# password-protected superuser that OpenBao connects as. The server refuses to run as root, so
+# as root it runs as the `postgres` user the Debian package creates (setpriv execs, so the pid
+# killed on exit is the server's own).
+ENVFILE_TEST_PG_PASSWORD="envfile-test-pg"
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+start_postgres() {
+  local bin; bin="$(pg_bindir)"
+  if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
+    # A fresh machine may have no package lists yet.
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -qq >/dev/null; else sudo apt-get update -qq >/dev/null; fi
+    apt_install postgresql
+    bin="$(pg_bindir)"
+  fi
+  command -v psql >/dev/null || apt_install postgresql-client
+  local port dir as=()
+  port="$(free_port)"
+  dir="$(mktemp -d /tmp/envfile-pg.XXXXXX)"
+  TMP_DIRS+=("$dir")
+  printf '%s\n' "$ENVFILE_TEST_PG_PASSWORD" > "$dir/pw"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R postgres: "$dir"
+    as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+  fi
+  mkdir -p "$RUN_DIR"
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pw" \
+    --auth=scram-sha-256 -E UTF8 >"$RUN_DIR/postgres-init.log" 2>&1
+  "${as[@]}" "$bin/postgres" -D "$dir/data" -h 127.0.0.1 -p "$port" -k "$dir" \
+    >"$RUN_DIR/postgres.log" 2>&1 &
+  PIDS+=("$!")
+  local i
+  for ((i = 0; i < 300; i++)); do
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+    sleep 0.1
+  done
+  "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || { log "PostgreSQL did not start (see $RUN_DIR/postgres.log)"; return 1; }
+  export ENVFILE_TEST_PG_HOST=127.0.0.1 ENVFILE_TEST_PG_PORT="$port" ENVFILE_TEST_PG_PASSWORD
+  export ENVFILE_TEST_PSQL; ENVFILE_TEST_PSQL="$(command -v psql)"
+  log "PostgreSQL on 127.0.0.1:$port"
 }

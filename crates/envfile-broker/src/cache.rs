@@ -20,6 +20,7 @@
 //!   ([`crate::limits::Limiter::miss`]); past the rate they fail with `Throttled` (429).
 
 use crate::audit::{Audit, AuditLine};
+use crate::lease;
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use async_trait::async_trait;
@@ -57,6 +58,8 @@ struct EntryState {
     failing: Option<(Error, Instant)>,
     last_used: Instant,
     pinned: bool,
+    /// When the value's lease ends (dynamic secrets): never served after (see [`crate::lease`]).
+    lease_until: Option<Instant>,
 }
 
 struct Entry {
@@ -182,11 +185,12 @@ impl SecretCache {
         let map = lock(&self.map);
         let e = map.get(&(backend.to_owned(), loc.clone()))?;
         let st = lock(&e.state);
-        Some(if st.failing.is_some() {
+        let until = if st.failing.is_some() {
             st.confirmed_at + self.policy.max_stale
         } else {
-            st.confirmed_at + self.policy.ttl
-        })
+            st.confirmed_at + lease::fresh_for(self.policy.ttl, st.lease_until, st.confirmed_at)
+        };
+        Some(st.lease_until.map_or(until, |l| until.min(l)))
     }
 
     /// The cached entry for a secret, or a pending one for its first read; `Err` when a first
@@ -222,6 +226,7 @@ impl SecretCache {
                 failing: None,
                 last_used: now,
                 pinned: false,
+                lease_until: None,
             }),
             fetch: Arc::new(tokio::sync::Mutex::new(())),
         });
@@ -297,9 +302,14 @@ impl SecretCache {
         let now = Instant::now();
         let mut st = lock(&e.state);
         st.last_used = now;
-        if let Some(v) = &st.value {
+        if let Some(v) = st
+            .value
+            .as_ref()
+            .filter(|_| !lease::over(st.lease_until, now))
+        {
             let age = now.saturating_duration_since(st.confirmed_at);
-            if age < self.policy.ttl || (st.failing.is_some() && age <= self.policy.max_stale) {
+            let fresh = lease::fresh_for(self.policy.ttl, st.lease_until, st.confirmed_at);
+            if age < fresh || (st.failing.is_some() && age <= self.policy.max_stale) {
                 self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Lookup::Hit(v.clone());
             }
@@ -441,6 +451,7 @@ impl SecretCache {
         let path = format!("{}:{}", e.backend.name(), e.loc.path);
         match res {
             Ok(f) => {
+                st.lease_until = lease::end(&f, now);
                 let changed = match &st.value {
                     Some(old) => old.fetched.version != f.version || old.fetched.value != f.value,
                     None => true,
@@ -511,7 +522,9 @@ impl SecretCache {
                 }
                 let age = now.saturating_duration_since(st.confirmed_at);
                 match &st.value {
-                    Some(v) if age <= self.policy.max_stale => {
+                    Some(v)
+                        if age <= self.policy.max_stale && !lease::over(st.lease_until, now) =>
+                    {
                         self.metrics.stale_served.fetch_add(1, Ordering::Relaxed);
                         Ok(v.clone())
                     }
@@ -525,7 +538,8 @@ impl SecretCache {
     fn confirm(&self, st: &mut EntryState, now: Instant) {
         st.confirmed_at = now;
         let frac = rand::thread_rng().gen_range(0.75..0.9);
-        st.refresh_at = now + self.policy.ttl.mul_f64(frac);
+        let fresh = lease::fresh_for(self.policy.ttl, st.lease_until, now);
+        st.refresh_at = now + fresh.mul_f64(frac);
     }
 
     fn retry_delay(&self) -> Duration {
@@ -669,8 +683,13 @@ impl SecretCache {
             for (e, g, r, started) in results {
                 let same = {
                     let st = lock(&e.state);
+                    // A lease the cache saw end (the backend renewed it meanwhile) needs a full
+                    // read to learn its new end: a probe only tells the version.
+                    let lease_known = !lease::over(st.lease_until, Instant::now());
                     match (&r, &st.value) {
-                        (Ok(Some(v)), Some(c)) => c.fetched.version.as_deref() == Some(v.as_str()),
+                        (Ok(Some(v)), Some(c)) => {
+                            lease_known && c.fetched.version.as_deref() == Some(v.as_str())
+                        }
                         _ => false,
                     }
                 };
@@ -775,6 +794,9 @@ impl Backend for CachingBackend {
     }
     async fn identity(&self, path: &str) -> Result<String> {
         self.inner.identity(path).await
+    }
+    async fn release(&self, revoke: bool) {
+        self.inner.release(revoke).await
     }
     async fn native(&self, call: envfile_core::Native<'_>) -> Result<serde_json::Value> {
         self.inner.native(call).await

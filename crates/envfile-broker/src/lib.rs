@@ -25,6 +25,7 @@ pub mod cache;
 pub mod config;
 pub mod drain;
 pub mod lazy;
+mod lease;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
@@ -157,6 +158,9 @@ where
     let _ = stop_tx.send(true);
     let _ = server.await;
     let _ = refresher.await;
+    // Dynamic secrets' leases stay by default: sink files and clients may still use them (a
+    // backend's `revoke_leases = true` revokes them).
+    shared.current().raw.release_all(false).await;
     reloader.abort();
     audit.close();
     Ok(())

@@ -44,7 +44,8 @@ impl TemplateSink {
         }
         Some(Self {
             sink: sink.clone(),
-            template: template.clone(),
+            // `pkiCert` reuses the certificate the sink's file holds while it is good.
+            template: Arc::new((**template).clone().with_destination(&sink.path)),
             resolver: Resolver::new(recording, config),
             reading,
             last: Mutex::new((Vec::new(), false)),

@@ -187,6 +187,11 @@ pub trait Backend: Send + Sync + 'static {
         .with_backend(self.name()))
     }
 
+    /// Give back what the backend holds for this process before a clean exit: with `revoke`,
+    /// the leases of the dynamic secrets it read are revoked (Vault), so the credentials stop
+    /// working. The default holds nothing.
+    async fn release(&self, _revoke: bool) {}
+
     /// Write a secret (create, or add a new version). Used by `envfile import`.
     async fn put(&self, _path: &str, _value: &SecretValue) -> Result<PutOutcome> {
         Err(Error::new(
@@ -263,6 +268,11 @@ impl Backends {
                 }
             }
         }
+    }
+
+    /// [`Backend::release`] every backend, all at once.
+    pub async fn release_all(&self, revoke: bool) {
+        futures::future::join_all(self.by_name.values().map(|b| b.release(revoke))).await;
     }
 
     fn names_or_none(&self) -> String {

@@ -29,6 +29,8 @@ pub(crate) struct Secrets<'a> {
     /// `writeToFile` calls of this pass (with the call's position), done by the caller once
     /// the render has succeeded.
     pub writes: Vec<(usize, usize, funcs::files::FileWrite)>,
+    /// The file the output goes to, where `pkiCert` looks for a certificate still good.
+    pub destination: Option<&'a std::path::Path>,
 }
 
 /// A runtime error in the command at `start..end` of the template.
@@ -424,6 +426,7 @@ impl<'a> Exec<'a, '_> {
             // A failed read names where the template asked for it.
             "secret" => self.secret(args, cmd).map_err(|f| f.at(cmd.start)),
             "secrets" => self.secrets_list(args, cmd).map_err(|f| f.at(cmd.start)),
+            "pkiCert" => self.pki_cert(args, cmd).map_err(|f| f.at(cmd.start)),
             "executeTemplate" => self.execute_template(args, cmd),
             "writeToFile" => {
                 let w = funcs::files::prepare(&args)
@@ -583,10 +586,73 @@ impl<'a> Exec<'a, '_> {
         Ok(Value::str(inner.as_str()))
     }
 
+    /// `pkiCert`: the destination's certificate while it is good, else one issued now.
+    fn pki_cert(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        if args.len() < 2 {
+            return Err(at(
+                cmd,
+                format!(
+                    "error calling pkiCert: want the issue path and at least one KEY=VALUE \
+                     argument (e.g. \"common_name=…\"), got {} argument(s)",
+                    args.len()
+                ),
+            ));
+        }
+        if let Some(dest) = self.secrets.destination {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            if let Some(p) = funcs::pki::reuse(dest, now) {
+                return Ok(funcs::pki::value(&p));
+            }
+        }
+        match self.secret(args, cmd)? {
+            Value::Secret(r) => {
+                let data = r.field("Data").map_err(|m| at(cmd, m))?;
+                funcs::pki::from_issued(&data)
+                    .map(|p| funcs::pki::value(&p))
+                    .map_err(|m| at(cmd, format!("error calling pkiCert: {m}")))
+            }
+            pending => Ok(pending),
+        }
+    }
+
     fn secret(&mut self, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
+        let key;
         let path = match args.as_slice() {
             [Value::Str(p)] => p.as_str(),
-            [other] => {
+            // Write-style: `secret "pki/issue/web" "common_name=…" "ttl=24h"`, as Vault Agent.
+            [Value::Str(p), writes @ ..] if !writes.is_empty() => {
+                let mut pairs = Vec::with_capacity(writes.len());
+                for (i, w) in writes.iter().enumerate() {
+                    match w {
+                        Value::Str(s) if s.contains('=') && !s.starts_with('=') => {
+                            pairs.push(s.as_str())
+                        }
+                        other => {
+                            return Err(at(
+                                cmd,
+                                format!(
+                                "error calling secret: argument {} must be a `KEY=VALUE` string{}",
+                                i + 2,
+                                match other {
+                                    Value::Str(_) => String::new(),
+                                    o => format!(", not {}", o.type_name()),
+                                }
+                            ),
+                            ))
+                        }
+                    }
+                }
+                key = crate::source::call_key(p, &pairs).ok_or_else(|| {
+                    at(
+                        cmd,
+                        "error calling secret: an argument contains a NUL character",
+                    )
+                })?;
+                key.as_str()
+            }
+            [other, ..] => {
                 return Err(at(
                     cmd,
                     format!(
@@ -596,15 +662,6 @@ impl<'a> Exec<'a, '_> {
                 ))
             }
             [] => return Err(at(cmd, "wrong number of args for secret: want 1 got 0")),
-            _ => {
-                return Err(at(
-                    cmd,
-                    format!(
-                        "error calling secret: {}",
-                        funcs::not_yet("secret with KEY=VALUE arguments (a write)")
-                    ),
-                ))
-            }
         };
         if let (None, Some(lookup)) = (self.secrets.known.get(path), self.secrets.lookup.as_mut()) {
             if !self.secrets.looked_up.contains_key(path) {

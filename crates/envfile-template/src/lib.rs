@@ -109,6 +109,8 @@ pub struct Template {
     mutates: bool,
     /// KV v2 secrets converted by earlier renders, per version (shared by clones).
     converted: std::sync::Arc<source::Converted>,
+    /// Where the output goes (`pkiCert` reuses the certificate there while it is good).
+    destination: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Template {
@@ -160,6 +162,7 @@ impl Template {
             parsed,
             mutates,
             converted: Default::default(),
+            destination: None,
         })
     }
 
@@ -176,6 +179,13 @@ impl Template {
                 .with_hint("--template takes the path of a template file")
         })?;
         Self::parse_with(path.display().to_string(), text, options)
+    }
+
+    /// Tell the template where its output is written: `pkiCert` reads the certificate there and
+    /// issues a new one only when it is missing or near its end, as Vault Agent does.
+    pub fn with_destination(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.destination = Some(path.into());
+        self
     }
 
     /// The name given at parse time.
@@ -248,7 +258,7 @@ impl Template {
 
     /// Execute once with the secrets `known` so far.
     fn pass<'a>(
-        &self,
+        &'a self,
         known: &'a HashMap<String, Result<Value>>,
         lookup: Option<exec::Lookup<'a>>,
     ) -> Pass {
@@ -269,6 +279,7 @@ impl Template {
             looked_up,
             missing_key_error: self.missing_key_error,
             writes: Vec::new(),
+            destination: self.destination.as_deref(),
         };
         let result = exec::execute(&self.parsed, &mut secrets);
         if secrets.pending.is_empty() {

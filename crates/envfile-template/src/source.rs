@@ -33,17 +33,45 @@ fn classify(arg: &str) -> Result<Source> {
             Source::Whole(r)
         });
     }
-    let (path, query) = arg.split_once('?').unwrap_or((arg, ""));
+    // A write-style call (`secret "pki/issue/web" "common_name=…"`) arrives as the path and its
+    // `KEY=VALUE` arguments joined by NUL (see [`call_key`]), which a path cannot contain.
+    let mut parts = arg.split('\0');
+    let head = parts.next().unwrap_or_default();
+    let writes: Vec<&str> = parts.collect();
+    let shown = shown_key(arg);
+    let (path, query) = head.split_once('?').unwrap_or((head, ""));
     let path = path.trim_matches('/');
     if path.is_empty() || path.chars().any(char::is_control) {
         return Err(Error::new(
             ErrorKind::InvalidRef,
             "a Vault path must be non-empty and free of control characters",
         )
-        .with_reference(arg)
+        .with_reference(shown)
         .with_hint("write the path as in a Vault Agent template, e.g. secret \"kv/data/app\""));
     }
     let mut locator = Locator::new(path);
+    for w in &writes {
+        let Some((k, v)) = w.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return Err(
+                Error::new(ErrorKind::InvalidRef, "a write argument is not `KEY=VALUE`")
+                    .with_reference(shown),
+            );
+        };
+        if locator.params.insert(k.to_owned(), v.to_owned()).is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidRef,
+                format!("the write argument `{k}` is given twice"),
+            )
+            .with_reference(shown));
+        }
+    }
+    if !writes.is_empty() && !query.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidRef,
+            "a write (`KEY=VALUE` arguments) cannot also pin `?version=`",
+        )
+        .with_reference(shown));
+    }
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             // The agent reads the latest version for `version=0`.
@@ -54,7 +82,7 @@ fn classify(arg: &str) -> Result<Source> {
                     ErrorKind::InvalidRef,
                     format!("unsupported query parameter `{pair}` (only `version=N`)"),
                 )
-                .with_reference(arg))
+                .with_reference(shown))
             }
         }
     }
@@ -63,8 +91,37 @@ fn classify(arg: &str) -> Result<Source> {
         locator,
         key: None,
         form: RefForm::Canonical,
-        raw: arg.to_owned(),
+        raw: shown,
     }))
+}
+
+/// The key a `secret` call with write arguments is fetched and remembered under: the path and
+/// each `KEY=VALUE`, joined by NUL. `None` when an argument holds a NUL itself.
+pub(crate) fn call_key(path: &str, writes: &[&str]) -> Option<String> {
+    if writes.iter().any(|w| w.contains('\0')) || path.contains('\0') {
+        return None;
+    }
+    let mut key = path.to_owned();
+    for w in writes {
+        key.push('\0');
+        key.push_str(w);
+    }
+    Some(key)
+}
+
+/// How a call key is named in messages: the path and the names of its write arguments, never
+/// their values (a write may carry a secret, e.g. a password to set).
+fn shown_key(key: &str) -> String {
+    let mut parts = key.split('\0');
+    let path = parts.next().unwrap_or_default().to_owned();
+    let names: Vec<&str> = parts
+        .map(|w| w.split_once('=').map_or(w, |(k, _)| k))
+        .collect();
+    if names.is_empty() {
+        path
+    } else {
+        format!("{path} (write: {})", names.join(", "))
+    }
 }
 
 /// Fetch every argument's secret: whole secrets in one `fetch_many` (deduplicated, batched per
@@ -320,6 +377,10 @@ fn vault_data(f: &Fetched, r: &Reference, obj: Option<Value>) -> Result<Value> {
         .and_then(|m| m.envelope.as_ref())
         .and_then(|e| e.pointer("/data/metadata"))
         .filter(|m| m.is_object());
+    if f.lease.is_some() {
+        // A dynamic secret (database credentials, a certificate): `.Data` is Vault's `data`.
+        return Ok(obj);
+    }
     Ok(match (&f.version, envelope_meta) {
         (Some(_), Some(m)) => Value::map(BTreeMap::from([
             ("data".to_owned(), obj),

@@ -35,6 +35,10 @@ pub struct VaultConfig {
     /// Per-request timeout in seconds (default 30).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// Revoke the leases of dynamic secrets on a clean shutdown. Default: the command's (on for
+    /// `run` and `serve`, off for `render` and `exec`, whose output outlives them).
+    #[serde(default)]
+    pub revoke_leases: Option<bool>,
 }
 
 impl fmt::Debug for VaultConfig {
@@ -279,6 +283,8 @@ pub struct VaultSettings {
     pub token_sink: Option<TokenSink>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Revoke dynamic secrets' leases on a clean shutdown; `None`: the command decides.
+    pub revoke_leases: Option<bool>,
 }
 
 impl fmt::Debug for VaultSettings {
@@ -374,6 +380,7 @@ impl VaultConfig {
             auth,
             token_sink,
             timeout: Duration::from_secs(self.timeout_secs.unwrap_or(30).max(1)),
+            revoke_leases: self.revoke_leases,
         })
     }
 }

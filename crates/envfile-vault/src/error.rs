@@ -71,6 +71,16 @@ pub(crate) enum Action {
     },
     /// Renewing or looking up the token.
     Token,
+    /// Reading a dynamic secret (a credential a non-KV engine creates): a GET, or with
+    /// parameters a write (`pki/issue/ROLE` with `common_name=…`).
+    Dynamic {
+        path: String,
+        mount: String,
+        engine: String,
+        write: bool,
+    },
+    /// Renewing or revoking a dynamic secret's lease (the id names the lease, it holds no value).
+    Lease { op: &'static str, lease_id: String },
 }
 
 impl fmt::Display for Action {
@@ -102,6 +112,22 @@ impl fmt::Display for Action {
                 "logging in with {method} at `auth/{mount}` as role `{role}`"
             ),
             Self::Token => f.write_str("renewing the Vault token"),
+            Self::Dynamic {
+                path,
+                engine,
+                write: false,
+                ..
+            } => write!(f, "reading `{path}` ({engine} secrets engine)"),
+            Self::Dynamic {
+                path,
+                engine,
+                write: true,
+                ..
+            } => write!(
+                f,
+                "writing to `{path}` with parameters ({engine} secrets engine)"
+            ),
+            Self::Lease { op, lease_id } => write!(f, "{op} lease `{lease_id}`"),
         }
     }
 }
@@ -168,9 +194,20 @@ fn status_error(code: u16, errors: &[String], action: &Action) -> Error {
             format!("Vault is sealed ({action}){says}"),
         )
         .with_hint("unseal Vault (`bao operator unseal`), or wait for a standby to take over"),
+        400 | 500..=599 if matches!(action, Action::Dynamic { .. }) => {
+            dynamic_refused(code, action, &says)
+        }
         500..=599 => Error::new(
             ErrorKind::Unavailable,
             format!("Vault answered {code} while {action}{says}"),
+        ),
+        400 if matches!(action, Action::Lease { .. }) => Error::new(
+            ErrorKind::Unsupported,
+            format!("Vault refused {action}{says}"),
+        )
+        .with_hint(
+            "the lease is not renewable, expired, or was revoked; envfile fetches a new \
+             credential before the current one expires",
         ),
         400 if matches!(action, Action::Login { .. }) => Error::new(
             ErrorKind::Unauthenticated,
@@ -230,7 +267,76 @@ fn permission_denied(action: &Action, says: &str) -> Error {
              `auth`)"
         )),
         Action::Token => e.with_hint("the token is expired or revoked"),
+        Action::Dynamic {
+            path, write: false, ..
+        } => e.with_hint(format!(
+            "the token's policy needs `read` on `{path}`: \
+             path \"{path}\" {{ capabilities = [\"read\"] }}"
+        )),
+        Action::Dynamic {
+            path, write: true, ..
+        } => e.with_hint(format!(
+            "a call with parameters is a write: the token's policy needs `update` on `{path}`: \
+             path \"{path}\" {{ capabilities = [\"update\"] }}"
+        )),
+        Action::Lease { op, .. } => e.with_hint(format!(
+            "{op} a lease needs `update` on `sys/leases/renew` or `sys/leases/revoke` (the \
+             `default` policy allows renewing); a credential that cannot be renewed is replaced \
+             before it expires"
+        )),
     }
+}
+
+/// Vault refused to create a dynamic credential: an unknown role or bad parameters (400), or
+/// the engine could not create it on the system it manages (500: a database refusing the
+/// connection or the creation statements).
+fn dynamic_refused(code: u16, action: &Action, says: &str) -> Error {
+    let Action::Dynamic {
+        path,
+        mount,
+        engine,
+        ..
+    } = action
+    else {
+        return Error::new(
+            ErrorKind::Other,
+            format!("Vault answered {code} while {action}{says}"),
+        );
+    };
+    let role = path.rsplit('/').next().unwrap_or_default();
+    if code == 400 {
+        let unknown_role = says.contains("unknown role")
+            || says.contains("role not found")
+            || says.contains("no role");
+        let hint = if unknown_role {
+            format!("the {engine} mount `{mount}/` has no role `{role}`: list its roles (`bao list {mount}/roles`) or create it")
+        } else {
+            format!("check the parameters the {engine} engine takes at `{path}` (`bao path-help {path}`)")
+        };
+        return Error::new(
+            if unknown_role {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::InvalidRef
+            },
+            format!("Vault refused {action}{says}"),
+        )
+        .with_hint(hint);
+    }
+    let hint = if engine == "database" {
+        format!(
+            "Vault could not create the credential on the database: check that the database is up \
+             and accepts Vault's connection (`bao read {mount}/config/NAME`), and the role's \
+             creation statements (`bao read {mount}/roles/{role}`)"
+        )
+    } else {
+        format!("the {engine} engine failed to create the credential; see the Vault server log")
+    };
+    Error::new(
+        ErrorKind::Unavailable,
+        format!("Vault answered {code} while {action}{says}"),
+    )
+    .with_hint(hint)
 }
 
 fn login_hint(action: &Action, says: &str) -> String {
@@ -329,6 +435,24 @@ fn not_found(action: &Action, says: &str) -> Error {
             ErrorKind::Other,
             format!("Vault answered 404 {action}{says}"),
         ),
+        Action::Dynamic {
+            path,
+            mount,
+            engine,
+            ..
+        } => Error::new(
+            ErrorKind::NotFound,
+            format!("nothing at `{path}` on the {engine} mount `{mount}/`{says}"),
+        )
+        .with_hint(format!(
+            "check the path and the role name (`bao list {mount}/roles`; database credentials \
+             are read at `{mount}/creds/ROLE`, PKI certificates issued at `{mount}/issue/ROLE`)"
+        )),
+        Action::Lease { .. } => Error::new(
+            ErrorKind::NotFound,
+            format!("Vault has no such lease while {action}{says}"),
+        )
+        .with_hint("the lease expired or was revoked; a new credential is fetched"),
     }
 }
 
@@ -422,6 +546,60 @@ mod tests {
             let e = map(f, &read(KvVersion::V1), "vault");
             assert!(e.is_retryable(), "{e}");
         }
+    }
+
+    #[test]
+    fn dynamic_refusals_name_the_path_and_what_to_check() {
+        let dynamic = |write| Action::Dynamic {
+            path: "db/creds/nope".into(),
+            mount: "db".into(),
+            engine: "database".into(),
+            write,
+        };
+        let e = map(
+            Failure::Status {
+                code: 400,
+                errors: vec!["unknown role: nope".into()],
+            },
+            &dynamic(false),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert!(e.message().contains("`db/creds/nope`"), "{e}");
+        assert!(e.hint().unwrap().contains("no role `nope`"));
+        let e = map(
+            Failure::Status {
+                code: 500,
+                errors: vec!["failed to create user: connection refused".into()],
+            },
+            &dynamic(false),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::Unavailable);
+        assert!(e.hint().unwrap().contains("database is up"));
+        let e = map(
+            Failure::Status {
+                code: 403,
+                errors: vec![],
+            },
+            &dynamic(true),
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert!(e.hint().unwrap().contains("`update` on `db/creds/nope`"));
+        let e = map(
+            Failure::Status {
+                code: 400,
+                errors: vec!["lease is not renewable".into()],
+            },
+            &Action::Lease {
+                op: "renewing",
+                lease_id: "db/creds/nope/x".into(),
+            },
+            "vault",
+        );
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.message().contains("lease `db/creds/nope/x`"));
     }
 
     #[test]

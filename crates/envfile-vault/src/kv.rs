@@ -30,6 +30,9 @@ pub(crate) struct Mount {
     /// Without leading or trailing `/` (`ml-incident`, `team/kv`).
     pub(crate) path: String,
     pub(crate) version: KvVersion,
+    /// The secrets engine type (`kv`, `database`, `pki`, …), as the mount list names it; empty
+    /// when unknown.
+    pub(crate) engine: String,
     /// Vault's description of the mount (type, options, accessor…), as the mount lookup gave it,
     /// with its `path` (`PATH/`).
     pub(crate) info: Arc<serde_json::Value>,
@@ -57,6 +60,7 @@ impl Mount {
         Ok(Self {
             path,
             version,
+            engine: data["type"].as_str().unwrap_or_default().to_owned(),
             info: Arc::new(info),
         })
     }
@@ -81,10 +85,18 @@ impl Mount {
                         Some("2") => KvVersion::V2,
                         _ => KvVersion::V1,
                     },
+                    engine: v["type"].as_str().unwrap_or_default().to_owned(),
                     info: Arc::new(info),
                 })
             })
             .collect()
+    }
+
+    /// Whether reads on this mount create credentials (database, PKI, cloud engines…) rather
+    /// than return stored data. KV (and its old name `generic`) and the per-token `cubbyhole`
+    /// store data; an unknown type (an old server that does not say) is taken as KV, as before.
+    pub(crate) fn is_dynamic(&self) -> bool {
+        !matches!(self.engine.as_str(), "" | "kv" | "generic" | "cubbyhole")
     }
 }
 
@@ -216,6 +228,7 @@ pub(crate) fn offline_policy_paths(path: &str, version_probes: bool) -> Result<V
     let mount = Arc::new(Mount {
         path: mount.to_owned(),
         version: KvVersion::V2,
+        engine: "kv".into(),
         info: Arc::default(),
     });
     Ok(KvPath::new(mount, path)?.policy_paths(version_probes))
@@ -244,6 +257,40 @@ pub(crate) fn check_path(path: &str) -> Result<&str> {
         return Err(bad("it has an empty, `.` or `..` segment"));
     }
     Ok(p)
+}
+
+/// Connection settings a vals `ref+vault://` reference may carry; envfile takes them from the
+/// backend's config instead, so they are ignored here as they always were.
+const VALS_CONNECTION_PARAMS: &[&str] = &[
+    "address",
+    "proto",
+    "namespace",
+    "auth_method",
+    "role_id",
+    "secret_id",
+    "token_env",
+    "token_file",
+];
+
+/// Refuse other parameters on a KV read: with parameters a read is a write (a template's
+/// `secret "PATH" "KEY=VALUE"`), and envfile does not write KV secrets from references.
+pub(crate) fn check_params(path: &str, loc: &envfile_core::Locator) -> Result<()> {
+    match loc
+        .params
+        .keys()
+        .find(|k| !VALS_CONNECTION_PARAMS.contains(&k.as_str()))
+    {
+        None => Ok(()),
+        Some(k) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("`{path}` is a KV secret, and the parameter `{k}` would make its read a write"),
+        )
+        .with_hint(
+            "parameters (`?KEY=VALUE`, or `KEY=VALUE` arguments of `secret`) are for dynamic \
+             secrets engines such as `pki/issue/ROLE`; write KV secrets with `envfile import` \
+             or `bao kv put`",
+        )),
+    }
 }
 
 /// Parse a `?version=N` pin: KV v2 versions are positive integers.
@@ -317,6 +364,7 @@ mod tests {
         Arc::new(Mount {
             path: path.into(),
             version,
+            engine: "kv".into(),
             info: Arc::default(),
         })
     }
@@ -427,11 +475,13 @@ mod tests {
         ms.remember(Mount {
             path: "a".into(),
             version: KvVersion::V1,
+            engine: "kv".into(),
             info: Arc::default(),
         });
         ms.remember(Mount {
             path: "a/b".into(),
             version: KvVersion::V2,
+            engine: "kv".into(),
             info: Arc::default(),
         });
         assert_eq!(ms.lookup("a/b/c").unwrap().path, "a/b");

@@ -19,19 +19,25 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod caller;
 mod client;
 pub mod config;
+mod dynamic;
 mod error;
 mod kv;
+mod lease;
 
 pub use auth::AuthStats;
 pub use config::{AuthConfig, TokenSink, VaultConfig, VaultSettings};
 pub use kv::{KvVersion, PolicyPath};
+pub use lease::LeaseStats;
 
 use crate::auth::Auth;
+use crate::caller::Caller;
 use crate::client::Http;
-use crate::error::{Action, Failure};
+use crate::error::Action;
 use crate::kv::{KvPath, Mount, Mounts};
+use crate::lease::{DynKey, Leases};
 use async_trait::async_trait;
 use envfile_core::retry::RetryPolicy;
 use envfile_core::{
@@ -47,8 +53,12 @@ use std::time::{Duration, Instant};
 pub struct VaultBackend {
     name: String,
     address: String,
-    http: Arc<Http>,
     auth: Arc<Auth>,
+    caller: Caller,
+    /// Dynamic secrets' credentials and their leases.
+    leases: Arc<Leases>,
+    /// The config's `revoke_leases`, which overrides the command's default.
+    revoke_leases: Option<bool>,
     mounts: Mounts,
     /// When the whole mount list was last asked for (see [`VaultBackend::known_mount`]); the
     /// lock makes concurrent misses wait for one call instead of each making their own.
@@ -98,11 +108,18 @@ impl VaultBackend {
             http.clone(),
             settings.name.clone(),
         );
+        let caller = Caller {
+            http: http.clone(),
+            auth: auth.clone(),
+            backend: settings.name.as_str().into(),
+        };
         Ok(Self {
             name: settings.name,
             address: settings.address,
-            http,
             auth,
+            leases: Leases::new(caller.clone(), RetryPolicy::default()),
+            caller,
+            revoke_leases: settings.revoke_leases,
             mounts: Mounts::default(),
             listed: tokio::sync::Mutex::new(None),
             answers: std::sync::Mutex::default(),
@@ -112,8 +129,38 @@ impl VaultBackend {
 
     /// Replace the retry policy (tests use [`RetryPolicy::none`] to see first failures).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.leases = Leases::new(self.caller.clone(), retry);
         self.retry = retry;
         self
+    }
+
+    /// How many dynamic credentials this backend issued, renewed and revoked.
+    pub fn lease_stats(&self) -> LeaseStats {
+        self.leases.stats()
+    }
+
+    /// The dynamic-secret key and error context of `loc` on a non-KV mount, or `None` for KV.
+    fn dynamic_key(
+        &self,
+        kv: &KvPath,
+        path: &str,
+        loc: &Locator,
+    ) -> Result<Option<(DynKey, Action)>> {
+        if !kv.mount.is_dynamic() {
+            return Ok(None);
+        }
+        dynamic::check_locator(path, loc).map_err(|e| e.with_backend(&self.name))?;
+        let action = Action::Dynamic {
+            path: path.to_owned(),
+            mount: kv.mount.path.clone(),
+            engine: kv.mount.engine.clone(),
+            write: !loc.params.is_empty(),
+        };
+        let key = DynKey {
+            api_path: path.to_owned(),
+            params: loc.params.clone(),
+        };
+        Ok(Some((key, action)))
     }
 
     /// How many times this backend logged in and renewed its token.
@@ -159,7 +206,18 @@ impl VaultBackend {
         let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
         // A pinned version never changes, so it is never probed.
         let probes = version_probes && loc.version.is_none();
-        Ok(self.locate(path).await?.policy_paths(probes))
+        let kv = self.locate(path).await?;
+        if kv.mount.is_dynamic() {
+            // A read with parameters is a write; renewing and revoking the lease are allowed by
+            // Vault's `default` policy.
+            let cap = if loc.params.is_empty() {
+                "read"
+            } else {
+                "update"
+            };
+            return Ok(vec![(path.to_owned(), vec![cap])]);
+        }
+        Ok(kv.policy_paths(probes))
     }
 
     /// [`Self::policy_paths`] without a server: assumes the first path segment is a KV v2 mount.
@@ -188,46 +246,9 @@ impl VaultBackend {
         body: Option<&serde_json::Value>,
         action: &Action,
     ) -> Result<SecretJson> {
-        let cur = self.auth.current().await?;
-        let first = self
-            .http
-            .call(method.clone(), api_path, query, Some(&cur.token), body)
-            .await;
-        let failure = match first {
-            Ok(body) => return Ok(body),
-            Err(f) => f,
-        };
-        let map = |f: Failure| error::map(f, action, &self.name);
-        match failure.status() {
-            Some(403) if self.auth.still_valid(&cur.token).await => return Err(map(failure)),
-            Some(401 | 403) => {}
-            _ => return Err(map(failure)),
-        }
-        tracing::info!(backend = %self.name, "Vault no longer accepts the token; logging in again");
-        self.auth.invalidate(cur.generation).await;
-        let cur = self.auth.current().await?;
-        match self
-            .http
-            .call(method, api_path, query, Some(&cur.token), body)
+        self.caller
+            .call_once(method, api_path, query, body, action)
             .await
-        {
-            Ok(body) => Ok(body),
-            Err(f) if f.status() == Some(403) && !self.auth.still_valid(&cur.token).await => {
-                Err(Error::new(
-                    ErrorKind::Unauthenticated,
-                    format!(
-                        "Vault does not accept the token, even after logging in again ({action})"
-                    ),
-                )
-                .with_backend(&self.name)
-                .with_hint(
-                    "the token is expired or revoked (for `method = \"token\"`, put a new one in \
-                     `token_file` or VAULT_TOKEN); a token without the `default` policy cannot be \
-                     checked and also lands here",
-                ))
-            }
-            Err(f) => Err(map(f)),
-        }
     }
 
     /// Which mount `path` is in, asking Vault the first time.
@@ -371,6 +392,10 @@ impl Backend for VaultBackend {
             )));
         }
         let kv = self.locate(path).await?;
+        if let Some((key, action)) = self.dynamic_key(&kv, path, loc)? {
+            return self.leases.get(key, action).await;
+        }
+        kv::check_params(path, loc).map_err(|e| e.with_backend(&self.name))?;
         let pinned = match (&loc.version, kv.mount.version) {
             (None, _) => None,
             (Some(v), KvVersion::V2) => {
@@ -470,6 +495,11 @@ impl Backend for VaultBackend {
     async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
         let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
         let kv = self.locate(path).await?;
+        if let Some((key, _)) = self.dynamic_key(&kv, path, loc)? {
+            // The credential in use, from memory: it changes only when the lease keeper
+            // replaced it. With none yet, the caller's full read issues one.
+            return Ok(self.leases.current_version(&key));
+        }
         if kv.mount.version == KvVersion::V1 {
             // KV v1 has no metadata: only a full read tells.
             return Ok(None);
@@ -497,6 +527,12 @@ impl Backend for VaultBackend {
         }
     }
 
+    async fn release(&self, revoke: bool) {
+        self.leases
+            .release(self.revoke_leases.unwrap_or(revoke))
+            .await;
+    }
+
     async fn put(&self, path: &str, value: &SecretValue) -> Result<PutOutcome> {
         let path = kv::check_path(path).map_err(|e| e.with_backend(&self.name))?;
         let data = value
@@ -518,6 +554,12 @@ impl Backend for VaultBackend {
                 )
             })?;
         let kv = self.locate(path).await?;
+        if kv.mount.is_dynamic() {
+            return Err(self.unsupported(format!(
+                "`{path}` is on the {} mount `{}/`, not a KV mount: envfile writes only KV secrets",
+                kv.mount.engine, kv.mount.path
+            )));
+        }
         let outcome = match self.get(&Locator::new(path)).await {
             Ok(cur) if cur.value.parse_json().is_ok_and(|c| c == data) => {
                 return Ok(PutOutcome::Unchanged)

@@ -309,6 +309,7 @@ pub fn settings(auth: AuthConfig) -> VaultSettings {
         token_sink: None,
         auth,
         timeout: Duration::from_secs(10),
+        revoke_leases: None,
     }
 }
 

@@ -122,5 +122,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         }
         None => output::write_stdout(text.expose().as_bytes())?,
     }
+    // The output outlives this command: dynamic secrets' leases stay, unless a backend says
+    // `revoke_leases = true`.
+    resolver.backends().release_all(false).await;
     Ok(())
 }

@@ -126,6 +126,9 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
         kill_timeout: args.kill_timeout,
         restart_on_exit: args.restart_on_exit,
     };
+    // Kept to give back dynamic secrets' leases once the command has ended (the watcher owns
+    // the resolver).
+    let backends = resolver.backends().clone();
     let changes = if args.watch {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let settings = watch::Settings {
@@ -140,9 +143,11 @@ pub async fn run(args: Args, global: &GlobalArgs) -> Result<(), Failure> {
     };
     tracing::debug!(envfile = %name, vars = resolved.vars.len(), watch = args.watch, "run");
 
-    let outcome = supervise::supervise(launch, resolved, options, changes, redact_of)
-        .await
-        .map_err(|e| Failure::from(Error::from(e)))?;
+    let outcome = supervise::supervise(launch, resolved, options, changes, redact_of).await;
+    // The command has ended: nothing uses its credentials any more, so their leases are revoked
+    // (a backend's `revoke_leases = false` keeps them until their TTL).
+    backends.release_all(true).await;
+    let outcome = outcome.map_err(|e| Failure::from(Error::from(e)))?;
     match outcome {
         Outcome::Exited(0) => Ok(()),
         Outcome::Exited(code) => Err(Failure::Reported(code)),

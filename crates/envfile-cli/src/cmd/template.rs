@@ -24,7 +24,10 @@ pub async fn run(
     global: &GlobalArgs,
 ) -> Result<(), Failure> {
     // Parse before loading the config so a template typo is reported without touching a backend.
-    let template = Template::from_file_with(path, options)?;
+    let mut template = Template::from_file_with(path, options)?;
+    if let Some(dest) = &out {
+        template = template.with_destination(dest.path);
+    }
     let (_cfg, resolver) = global.resolver().await?;
     let text = template.render(&resolver).await?;
     match out {
@@ -37,6 +40,9 @@ pub async fn run(
         }
         None => output::write_stdout(text.expose().as_bytes())?,
     }
+    // The output outlives this command: dynamic secrets' leases stay, unless a backend says
+    // `revoke_leases = true`.
+    resolver.backends().release_all(false).await;
     Ok(())
 }
 

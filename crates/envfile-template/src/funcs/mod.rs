@@ -15,14 +15,13 @@ pub(crate) mod files;
 pub(crate) mod fmt;
 mod math;
 mod parsing;
+pub(crate) mod pki;
 mod sprig;
 mod strings;
 mod time;
 mod toml;
 mod vault;
 mod yaml;
-
-pub(crate) use vault::not_yet;
 
 use crate::value::Value;
 use std::collections::HashMap;
@@ -119,7 +118,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The implementation of a library function; None for the ones `exec` evaluates.
 pub(crate) fn lookup(name: &str) -> Option<Func> {
-    if STATEFUL.iter().any(|d| d.name == name) || name == "secret" || name == "secrets" {
+    if STATEFUL.iter().any(|d| d.name == name) || matches!(name, "secret" | "secrets" | "pkiCert") {
         return None;
     }
     table().get(name).copied()

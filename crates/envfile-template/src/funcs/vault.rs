@@ -1,25 +1,21 @@
-//! The Vault functions (`secret`, `secrets`; `pkiCert` is refused for now) and the functions consul-template
+//! The Vault functions (`secret`, `secrets`, `pkiCert`) and the functions consul-template
 //! defines for Consul and Nomad, which envfile refuses by name.
 //!
-//! `secret` and `secrets` read the render's fetched secrets, so `exec` evaluates them; the
-//! entries here only declare them. `pkiCert` and `secret` with `KEY=VALUE` arguments (writes)
-//! belong to dynamic secrets and fail with an error that says so.
+//! `secret` (with `KEY=VALUE` arguments a write, as `pki/issue/ROLE` needs) and `pkiCert` (see
+//! [`super::pki`]) read the render's fetched secrets, so `exec` evaluates them; the entries here
+//! only declare them.
 
 use super::{Def, R};
 use crate::value::Value;
 
-pub(crate) const FUNCS: &[Def] = &[Def::new("secret", stateful), Def::new("secrets", stateful)];
+pub(crate) const FUNCS: &[Def] = &[
+    Def::new("secret", stateful),
+    Def::new("secrets", stateful),
+    Def::new("pkiCert", stateful),
+];
 
 fn stateful(_: Vec<Value>) -> R {
     Err("internal: evaluated by the executor".into())
-}
-
-/// The error for a Vault feature that comes with dynamic secrets.
-pub(crate) fn not_yet(what: &str) -> String {
-    format!(
-        "{what} is not yet supported: it comes with dynamic secrets (issue 16); \
-         envfile templates read static secrets only for now"
-    )
 }
 
 /// consul-template functions that need Consul or Nomad (or run programs) and their reason.
@@ -58,9 +54,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 
 /// Why `name` is not available, if it is a Consul- or Nomad-only function.
 pub(crate) fn unsupported(name: &str) -> Option<String> {
-    if name == "pkiCert" {
-        return Some(not_yet("function \"pkiCert\""));
-    }
     UNSUPPORTED
         .iter()
         .find(|(n, _)| *n == name)
@@ -80,6 +73,7 @@ mod tests {
         assert!(unsupported("keyOrDefault").unwrap().contains("Consul-only"));
         assert!(unsupported("nomadVar").unwrap().contains("Nomad-only"));
         assert!(unsupported("secret").is_none());
-        assert!(unsupported("pkiCert").unwrap().contains("dynamic secrets"));
+        assert!(unsupported("pkiCert").is_none());
+        assert!(unsupported("secrets").is_none());
     }
 }
