@@ -35,7 +35,8 @@ const MIN_WAIT: Duration = Duration::from_millis(100);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 /// How long revoking every lease on shutdown may take, in total.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Paths and parameter sets kept at most (each is one credential and one keeper task).
+/// Paths and parameter sets kept at most (each is one credential and one keeper task). When
+/// full, the one read least recently is let go (see [`Leases::slot`]).
 const MAX_SLOTS: usize = 1024;
 
 /// One dynamic secret: the API path and the write parameters (empty: a GET).
@@ -136,6 +137,33 @@ struct Slot {
     /// Held while a credential is being issued for this slot.
     issuing: tokio::sync::Mutex<()>,
     keeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// When the credential was last asked for (a read or a version probe).
+    last_used: Mutex<Instant>,
+}
+
+impl Slot {
+    fn new(key: DynKey, action: Action) -> Self {
+        Self {
+            key,
+            action,
+            current: Mutex::new(None),
+            issuing: tokio::sync::Mutex::new(()),
+            keeper: Mutex::new(None),
+            last_used: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn touch(&self) {
+        *lock(&self.last_used) = Instant::now();
+    }
+}
+
+/// The slot read least recently: the one to let go when the table is full.
+fn least_recently_used(slots: &HashMap<DynKey, Arc<Slot>>) -> Option<DynKey> {
+    slots
+        .iter()
+        .min_by_key(|(_, s)| *lock(&s.last_used))
+        .map(|(k, _)| k.clone())
 }
 
 /// Counters for tests and `envfile check`.
@@ -189,6 +217,7 @@ impl Leases {
     /// there is none yet (or it expired), so the caller reads instead.
     pub(crate) fn current_version(&self, key: &DynKey) -> Option<String> {
         let slot = lock(&self.slots).get(key).cloned()?;
+        slot.touch();
         let cur = lock(&slot.current);
         cur.as_ref()
             .filter(|c| c.live(Instant::now()))
@@ -197,7 +226,8 @@ impl Leases {
 
     /// The credential for `key`: the one in use while it is valid, else a new one.
     pub(crate) async fn get(self: &Arc<Self>, key: DynKey, action: Action) -> Result<Fetched> {
-        let slot = self.slot(key, action)?;
+        let slot = self.slot(key, action);
+        slot.touch();
         if let Some(f) = live(&slot) {
             return Ok(f);
         }
@@ -225,31 +255,34 @@ impl Leases {
         })
     }
 
-    fn slot(&self, key: DynKey, action: Action) -> Result<Arc<Slot>> {
+    /// The slot of `key`, made when new. A full table lets go of the slot read least
+    /// recently rather than refusing: a client that may write one path with parameters of its
+    /// choosing could otherwise fill the table and deny every other dynamic read of this backend.
+    /// The credential let go stays valid until its lease ends (and is revoked on release); its
+    /// next reader gets a new one, which reaches users like a rotation.
+    fn slot(&self, key: DynKey, action: Action) -> Arc<Slot> {
         let mut slots = lock(&self.slots);
         if let Some(s) = slots.get(&key) {
-            return Ok(s.clone());
+            return s.clone();
         }
         if slots.len() >= MAX_SLOTS {
-            return Err(envfile_core::Error::new(
-                envfile_core::ErrorKind::Throttled,
-                format!(
-                    "this backend already keeps {MAX_SLOTS} dynamic credentials; not issuing \
-                     another ({action})"
-                ),
-            )
-            .with_backend(&*self.caller.backend)
-            .with_hint("each distinct path and parameter set is one credential: use fewer"));
+            if let Some(old) = least_recently_used(&slots).and_then(|k| slots.remove(&k)) {
+                if let Some(h) = lock(&old.keeper).take() {
+                    h.abort();
+                }
+                if let Some(c) = lock(&old.current).take() {
+                    self.remember_replaced(&c);
+                }
+                tracing::warn!(
+                    backend = %self.caller.backend,
+                    path = %old.key.api_path,
+                    "{MAX_SLOTS} dynamic credentials held: letting go of the one read least recently"
+                );
+            }
         }
-        let slot = Arc::new(Slot {
-            key: key.clone(),
-            action,
-            current: Mutex::new(None),
-            issuing: tokio::sync::Mutex::new(()),
-            keeper: Mutex::new(None),
-        });
+        let slot = Arc::new(Slot::new(key.clone(), action));
         slots.insert(key, slot.clone());
-        Ok(slot)
+        slot
     }
 
     /// Ask Vault for a new credential: a GET, or a write with the parameters.
@@ -545,6 +578,25 @@ mod tests {
             let (at, _) = c.plan(c.renewed_at);
             assert!(at < c.expires_at);
         }
+    }
+
+    #[test]
+    fn a_full_table_lets_go_of_the_slot_read_least_recently() {
+        let key = |i: usize| DynKey {
+            api_path: format!("pki/issue/web{i}"),
+            params: BTreeMap::new(),
+        };
+        let action = |i: usize| Action::DetectMount {
+            path: format!("pki/issue/web{i}"),
+        };
+        let mut slots = HashMap::new();
+        for i in 0..3 {
+            slots.insert(key(i), Arc::new(Slot::new(key(i), action(i))));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(least_recently_used(&slots), Some(key(0)));
+        slots[&key(0)].touch();
+        assert_eq!(least_recently_used(&slots), Some(key(1)));
     }
 
     #[test]
