@@ -422,6 +422,26 @@ format = "json"
     );
     assert!(can_login(&user1, &pass1));
 
+    // A Vault client reading the path through the broker gets the credential the env file
+    // holds (one per path), in Vault's shape with its lease.
+    let v = http(
+        Via::Tcp(b.tcp),
+        &format!("/v1/{mount}/creds/app"),
+        &[("X-Vault-Token", TOKEN)],
+    )
+    .await;
+    assert_eq!(v.status, 200, "the Vault route on a dynamic path");
+    let v: serde_json::Value = serde_json::from_slice(&v.body).unwrap();
+    assert_eq!(v["data"]["username"].as_str(), Some(user1.as_str()));
+    assert_eq!(v["data"]["password"].as_str(), Some(pass1.as_str()));
+    assert!(
+        v["lease_id"]
+            .as_str()
+            .is_some_and(|l| l.starts_with(&format!("{mount}/creds/app/"))),
+        "the lease id names the lease"
+    );
+    assert!(v["lease_duration"].as_u64().is_some_and(|d| d > 0));
+
     let r = http(
         Via::Tcp(b.tcp),
         "/v1/envfiles/app?format=json&wait=30s",
