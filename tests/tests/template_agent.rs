@@ -9,7 +9,7 @@
 //!
 //! Templates under `fail/` must make both fail (a parse error or an execution error).
 //!
-//! The fixtures name the mounts `ml-incident` (KV v2) and `kv1` (KV v1); each run seeds
+//! The fixtures name the mounts `ml-incident` (KV v2), `kv1` (KV v1) and `pki`; each run seeds
 //! `secrets.json` into fresh mounts and rewrites those names in the templates, so runs sharing
 //! the dev server never interfere. Outputs hold the fixture's secret values, so mismatches are
 //! reported by length and position, never by content.
@@ -25,6 +25,9 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/templates"
 struct Mounts {
     kv2: String,
     kv1: String,
+    /// A PKI engine (EC root, role `web` for `*.example.com`): dynamic `secret` writes and
+    /// `pkiCert`, whose fixtures print only what does not differ between two issues.
+    pki: String,
 }
 
 async fn seed() -> Mounts {
@@ -32,9 +35,33 @@ async fn seed() -> Mounts {
     let m = Mounts {
         kv2: unique("ml-incident"),
         kv1: unique("kv1"),
+        pki: unique("pki"),
     };
     bao.enable_kv(&m.kv2, 2).await;
     bao.enable_kv(&m.kv1, 1).await;
+    bao.ok(
+        "POST",
+        &format!("sys/mounts/{}", m.pki),
+        Some(serde_json::json!({ "type": "pki", "config": { "max_lease_ttl": "87600h" } })),
+    )
+    .await;
+    bao.ok(
+        "POST",
+        &format!("{}/root/generate/internal", m.pki),
+        Some(serde_json::json!({
+            "common_name": "envfile oracle root", "ttl": "87600h", "key_type": "ec", "key_bits": 256
+        })),
+    )
+    .await;
+    bao.ok(
+        "POST",
+        &format!("{}/roles/web", m.pki),
+        Some(serde_json::json!({
+            "allowed_domains": "example.com", "allow_subdomains": true, "max_ttl": "72h",
+            "key_type": "ec", "key_bits": 256
+        })),
+    )
+    .await;
     let text = std::fs::read_to_string(Path::new(FIXTURES).join("secrets.json")).unwrap();
     let data: serde_json::Value = serde_json::from_str(&text).unwrap();
     for (mount, version, key) in [(&m.kv2, 2, "ml-incident"), (&m.kv1, 1, "kv1")] {
@@ -79,6 +106,7 @@ async fn seed() -> Mounts {
 fn localize(src: &str, m: &Mounts, files: &Path) -> String {
     src.replace("\"ml-incident/", &format!("\"{}/", m.kv2))
         .replace("\"kv1/", &format!("\"{}/", m.kv1))
+        .replace("\"pki/", &format!("\"{}/", m.pki))
         .replace("@OUT@", &files.display().to_string())
 }
 
