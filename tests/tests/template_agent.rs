@@ -9,7 +9,7 @@
 //!
 //! Templates under `fail/` must make both fail (a parse error or an execution error).
 //!
-//! The fixtures name the mounts `ml-incident` (KV v2), `kv1` (KV v1) and `pki`; each run seeds
+//! The fixtures name the mounts `ml-incident` (KV v2), `kv1` (KV v1), `pki` and `transit`; each run seeds
 //! `secrets.json` into fresh mounts and rewrites those names in the templates, so runs sharing
 //! the dev server never interfere. Outputs hold the fixture's secret values, so mismatches are
 //! reported by length and position, never by content.
@@ -28,6 +28,8 @@ struct Mounts {
     /// A PKI engine (EC root, role `web` for `*.example.com`): dynamic `secret` writes and
     /// `pkiCert`, whose fixtures print only what does not differ between two issues.
     pki: String,
+    /// A transit engine with key `k`: a write-style `secret` whose answer is not a credential.
+    transit: String,
 }
 
 async fn seed() -> Mounts {
@@ -36,6 +38,7 @@ async fn seed() -> Mounts {
         kv2: unique("ml-incident"),
         kv1: unique("kv1"),
         pki: unique("pki"),
+        transit: unique("transit"),
     };
     bao.enable_kv(&m.kv2, 2).await;
     bao.enable_kv(&m.kv1, 1).await;
@@ -53,6 +56,13 @@ async fn seed() -> Mounts {
         })),
     )
     .await;
+    bao.ok(
+        "POST",
+        &format!("sys/mounts/{}", m.transit),
+        Some(serde_json::json!({ "type": "transit" })),
+    )
+    .await;
+    bao.ok("POST", &format!("{}/keys/k", m.transit), None).await;
     bao.ok(
         "POST",
         &format!("{}/roles/web", m.pki),
@@ -107,6 +117,7 @@ fn localize(src: &str, m: &Mounts, files: &Path) -> String {
     src.replace("\"ml-incident/", &format!("\"{}/", m.kv2))
         .replace("\"kv1/", &format!("\"{}/", m.kv1))
         .replace("\"pki/", &format!("\"{}/", m.pki))
+        .replace("\"transit/", &format!("\"{}/", m.transit))
         .replace("@OUT@", &files.display().to_string())
 }
 

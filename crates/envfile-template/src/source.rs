@@ -208,13 +208,16 @@ pub(crate) async fn fetch(
                 ref_data(&f.value, r)?
             };
             let mut record = SecretRecord::plain(data);
-            if let Some(env) = f.meta.as_ref().and_then(|m| m.envelope.as_ref()) {
-                envelope_fields(&mut record, env);
-            }
+            // The lease as the keeper holds it, then Vault's own answer over it: the agent shows
+            // what Vault said (`lease_duration` 0 for a transit write, which the keeper gives a
+            // lifetime of its own so it is read again later).
             if let Some(lease) = &f.lease {
                 record.lease_id = lease.id.clone();
                 record.lease_duration = i64::try_from(lease.ttl.as_secs()).unwrap_or(i64::MAX);
                 record.renewable = lease.renewable;
+            }
+            if let Some(env) = f.meta.as_ref().and_then(|m| m.envelope.as_ref()) {
+                envelope_fields(&mut record, env);
             }
             Ok(Value::Secret(Arc::new(record)))
         }));
