@@ -64,6 +64,8 @@ fn clean_env(c: &mut Command) {
             c.env_remove(k);
         }
     }
+    // What `sprig_env` and `sprig_expandenv` read in env.tmpl, the same for both tools.
+    c.env("SPRIG_FIXTURE_VAR", "a value");
 }
 
 /// Render all templates with one `bao agent` run (`exit_after_auth`), into `work/NAME.agent`;

@@ -5,8 +5,8 @@
 //! OpenBao's agent links sprig v3.2.3 (no `sha512sum`) with Masterminds/semver 3.4 and
 //! xstrings 1.4, and registers the whole non-hermetic map (`now`, `uuidv4`, `env`...).
 //!
-//! Refused by name until envfile can do them right: `env expandenv` (the renderer's environment
-//! is a policy decision), `semver` and the `time.Time` functions (`toDate unixEpoch dateModify
+//! `env` and `expandenv` read the process environment, as consul-template's own `env` does.
+//! Refused by name until envfile can do them right: `semver` and the `time.Time` functions (`toDate unixEpoch dateModify
 //! ago`: envfile has no such value), zones other than UTC, and key, certificate and password
 //! generation (`genPrivateKey genCA… buildCustomCert derivePassword`).
 //!

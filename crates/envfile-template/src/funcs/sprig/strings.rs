@@ -265,19 +265,19 @@ pub(super) const FUNCS: &[Def] = &[
         arity("sprig_fail", &a, 1)?;
         Err(str_arg(&a[0])?.to_owned())
     }),
-    // The renderer's environment can hold the credentials envfile itself runs with (a broker's
-    // cloud keys); exposing it to templates is a policy decision, refused until it is made.
-    Def::new("sprig_env", |_| {
-        Err(not_supported(
-            "sprig_env",
-            "templates do not read envfile's environment",
+    // The process environment, as the consul-template `env` function already reads it (the
+    // agent's sprig reads its own environment the same way).
+    Def::new("sprig_env", |a| {
+        arity("sprig_env", &a, 1)?;
+        Ok(Value::str(
+            std::env::var(str_arg(&a[0])?).unwrap_or_default(),
         ))
     }),
-    Def::new("sprig_expandenv", |_| {
-        Err(not_supported(
-            "sprig_expandenv",
-            "templates do not read envfile's environment",
-        ))
+    Def::new("sprig_expandenv", |a| {
+        arity("sprig_expandenv", &a, 1)?;
+        Ok(Value::str(go_expand(str_arg(&a[0])?, |k| {
+            std::env::var(k).unwrap_or_default()
+        })))
     }),
     Def::new("sprig_getHostByName", |a| {
         arity("sprig_getHostByName", &a, 1)?;
@@ -296,6 +296,53 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_seq", seq),
 ];
+
+/// Go's `os.Expand`: `$NAME` (letters, digits, `_`) and `${NAME}` are replaced by `lookup`,
+/// `$` plus one of `*#$@!?-` or a digit is that one-character name; `${}` and an unclosed `${`
+/// are bad syntax, dropped with what they span; a `$` followed by nothing valid stays.
+fn go_expand(s: &str, lookup: impl Fn(&str) -> String) -> String {
+    let b = s.as_bytes();
+    let special =
+        |c: u8| matches!(c, b'*' | b'#' | b'$' | b'@' | b'!' | b'?' | b'-') || c.is_ascii_digit();
+    let alnum = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
+    let mut out = String::with_capacity(s.len());
+    let (mut i, mut j) = (0, 0);
+    while j < b.len() {
+        if b[j] != b'$' || j + 1 >= b.len() {
+            j += 1;
+            continue;
+        }
+        out.push_str(&s[i..j]);
+        let rest = &b[j + 1..];
+        // (name as a byte range of `rest`, bytes of `rest` consumed)
+        let (name, used): (Option<(usize, usize)>, usize) = if rest[0] == b'{' {
+            if rest.len() > 2 && special(rest[1]) && rest[2] == b'}' {
+                (Some((1, 2)), 3)
+            } else {
+                match rest.iter().skip(1).position(|&c| c == b'}') {
+                    Some(0) => (None, 2),
+                    Some(n) => (Some((1, n + 1)), n + 2),
+                    None => (None, 1),
+                }
+            }
+        } else if special(rest[0]) {
+            (Some((0, 1)), 1)
+        } else {
+            let n = rest.iter().take_while(|&&c| alnum(c)).count();
+            ((n > 0).then_some((0, n)), n)
+        };
+        match name {
+            // All the delimiters are ASCII, so these byte offsets are character boundaries.
+            Some((from, to)) => out.push_str(&lookup(&s[j + 1 + from..j + 1 + to])),
+            None if used == 0 => out.push('$'),
+            None => {}
+        }
+        j += used + 1;
+        i = j;
+    }
+    out.push_str(&s[i..]);
+    out
+}
 
 fn str1(name: &str, a: Vec<Value>, f: impl Fn(&str) -> String) -> R {
     arity(name, &a, 1)?;
@@ -823,6 +870,23 @@ fn seq(a: Vec<Value>) -> R {
 mod tests {
     use crate::funcs::test_util::{j, run, s};
     use crate::value::Value;
+
+    #[test]
+    fn expand_follows_go_os_expand() {
+        let env = |k: &str| format!("<{k}>");
+        for (input, want) in [
+            ("a $X b", "a <X> b"),
+            ("${X}y $Xy", "<X>y <Xy>"),
+            ("$1 ${1} ${*} $$ $-x", "<1> <1> <*> <$> <->x"),
+            ("${} gone", " gone"),
+            ("${ unclosed", " unclosed"),
+            ("${a b}", "<a b>"),
+            ("$ $. end$", "$ $. end$"),
+            ("é$Xé", "é<X>é"),
+        ] {
+            assert_eq!(super::go_expand(input, env), want, "{input:?}");
+        }
+    }
 
     #[test]
     fn case_functions_follow_xstrings_and_goutils() {
