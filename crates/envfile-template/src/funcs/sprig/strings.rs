@@ -2,9 +2,7 @@
 //! Lengths and indexes are in bytes, as in Go; the string argument comes last so they pipe.
 
 use super::math::until_step;
-use super::{
-    arity, check_size, int_arg, is_nil, not_supported, str_arg, strings_value, strslice, strval,
-};
+use super::{arity, check_size, int_arg, is_nil, str_arg, strings_value, strslice, strval};
 
 /// Join `parts` with `sep`, refusing a result over the output limit before building it.
 fn join_checked(name: &str, parts: &[String], sep: &str) -> Result<String, String> {
