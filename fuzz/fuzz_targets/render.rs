@@ -77,7 +77,10 @@ fuzz_target!(|input: Input| {
             let names = vars.iter().map(|v| v.name.as_str());
             let meta = [&input.name, &input.namespace].into_iter().flatten();
             for n in names.chain(meta.map(String::as_str)) {
-                shown = shown.replace(&format!("`{}`", shown_name(n)), "`NAME`");
+                shown = shown.replace(
+                    &format!("`{}`", envfile_core::render::shown_name(n)),
+                    "`NAME`",
+                );
             }
             // Errors name variables (shortened and escaped), so only a value that is no part of
             // a name (or of the Secret's name/namespace) counts as quoted, as written or as
@@ -185,18 +188,6 @@ fuzz_target!(|input: Input| {
     };
     assert_eq!(read, expected, "{format} round trip\n{text}");
 });
-
-/// How the renderers show a name in an error (`envfile_core::render::check::shown`): escaped
-/// for debug, cut to 80 characters followed by `…`.
-fn shown_name(name: &str) -> String {
-    let escaped: String = name.escape_debug().collect();
-    if escaped.chars().count() > 80 {
-        let cut: String = escaped.chars().take(80).collect();
-        format!("{cut}…")
-    } else {
-        escaped
-    }
-}
 
 fn bytes(pairs: Option<Vec<(String, String)>>) -> Vec<(String, Vec<u8>)> {
     pairs

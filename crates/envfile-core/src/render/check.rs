@@ -47,7 +47,7 @@ impl NameRule {
 
 /// A variable name as it can be shown in a message: escaped and cut short, since a name that
 /// fails validation may hold anything.
-pub(super) fn shown(name: &str) -> String {
+pub fn shown(name: &str) -> String {
     let escaped: String = name.escape_debug().collect();
     if escaped.chars().count() > 80 {
         let cut: String = escaped.chars().take(80).collect();

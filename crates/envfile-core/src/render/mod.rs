@@ -30,6 +30,10 @@ mod sink;
 mod systemd;
 mod yaml;
 
+/// How errors show a name (a variable's, a Secret's): for checks that must tell a name in a
+/// message from a value (the render fuzz target).
+pub use check::shown as shown_name;
+
 use crate::error::Result;
 use crate::resolver::Var;
 use crate::secret::SecretString;
