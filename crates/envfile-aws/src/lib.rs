@@ -21,11 +21,12 @@ pub mod client;
 pub mod config;
 mod error;
 pub mod identity;
+mod probe;
 pub mod ssm;
 
 pub use aws_sdk_secretsmanager as sdk;
 pub use aws_sdk_ssm as ssm_sdk;
-pub use config::AwsConfig;
+pub use config::{AwsConfig, VersionProbeMode};
 pub use error::ACCESS_DENIED_HINT;
 pub use ssm::SsmBackend;
 
@@ -56,6 +57,10 @@ pub struct AwsBackend {
     role_arn: Option<String>,
     /// STS, for the account id when an ARN must be compared before any read revealed it.
     sts: aws_sdk_sts::Client,
+    /// `version_probe` as configured (unset: automatic).
+    version_probe: Option<config::VersionProbeMode>,
+    /// Why some secrets were probed one by one, logged once each.
+    probe_notes: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
 }
 
 impl std::fmt::Debug for AwsBackend {
@@ -86,6 +91,8 @@ impl AwsBackend {
             retry: RetryPolicy::default(),
             // `batch = false` takes the path a denied batch takes: one GetSecretValue per secret.
             batch_denied: AtomicBool::new(cfg.batch == Some(false)),
+            version_probe: cfg.version_probe,
+            probe_notes: Default::default(),
         }
     }
 
@@ -469,5 +476,13 @@ impl Backend for AwsBackend {
         self.put_value(path, value)
             .await
             .map_err(|e| e.with_backend(&self.name))
+    }
+
+    fn probe_batch_size(&self) -> usize {
+        self.probe_batch()
+    }
+
+    async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
+        self.probe_versions(locs).await
     }
 }

@@ -48,6 +48,9 @@ struct RawBroker {
     client_miss_rate: Option<f64>,
     client_miss_burst: Option<u32>,
     negative_ttl: Option<String>,
+    /// Backend name → calls per second at most (`[default.broker.max_calls_per_second]`).
+    #[serde(default)]
+    max_calls_per_second: std::collections::BTreeMap<String, f64>,
     #[serde(default)]
     clients: Vec<RawClient>,
 }
@@ -255,6 +258,8 @@ pub struct Settings {
     pub client_limits: ClientLimits,
     /// How long a secret the backend said does not exist is answered from memory.
     pub negative_ttl: Duration,
+    /// Per-backend ceilings on backend calls per second (backend name → rate).
+    pub max_calls_per_second: std::collections::BTreeMap<String, f64>,
 }
 
 /// Per-client limits (restricted clients only: the admin and the broker's own uid are the
@@ -434,6 +439,19 @@ impl Settings {
             max_connections,
         )?;
         let negative_ttl = dur("negative_ttl", &raw.negative_ttl, Duration::from_secs(5))?;
+        for (name, rate) in &raw.max_calls_per_second {
+            if !cfg.config.backends.contains_key(name) {
+                return Err(Error::config(format!(
+                    "broker.max_calls_per_second.{name}: no backend named `{name}`"
+                ))
+                .with_hint("key the table by backend names from [backends]"));
+            }
+            if !(rate.is_finite() && *rate > 0.0) {
+                return Err(Error::config(format!(
+                    "broker.max_calls_per_second.{name}: must be a number of calls per second, more than 0"
+                )));
+            }
+        }
         let socket_group = match &raw.socket_group {
             None => None,
             Some(g) => Some(lookup_id("/etc/group", g).ok_or_else(|| {
@@ -473,6 +491,7 @@ impl Settings {
             sinks,
             client_limits,
             negative_ttl,
+            max_calls_per_second: raw.max_calls_per_second,
         })
     }
 }
