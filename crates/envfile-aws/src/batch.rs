@@ -16,6 +16,9 @@ use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
+/// One BatchGetSecretValue call's secret ids, each with the positions of the locators it answers.
+pub(crate) type Chunk = Vec<(String, Vec<usize>)>;
+
 /// The API's limit on ids per BatchGetSecretValue call.
 pub const MAX_BATCH: usize = 20;
 
@@ -38,7 +41,7 @@ impl AwsBackend {
                     .push(i),
             }
         }
-        let mut chunks: Vec<(String, Vec<(String, Vec<usize>)>)> = Vec::new();
+        let mut chunks: Vec<(String, Chunk)> = Vec::new();
         for (region, ids) in batchable {
             // A lone secret gains nothing from the batch API (and needs one more IAM action).
             if ids.len() == 1 {

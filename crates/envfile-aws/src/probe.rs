@@ -14,7 +14,7 @@
 //! DescribeSecret, which gives the precise error. Why that happened is logged once per backend
 //! and reason, not once per round.
 
-use crate::batch::MAX_BATCH;
+use crate::batch::{Chunk, MAX_BATCH};
 use crate::client::id_matches;
 use crate::config::VersionProbeMode;
 use crate::error::{from_sdk, Context};
@@ -133,7 +133,7 @@ impl AwsBackend {
                     .push(i),
             }
         }
-        let mut chunks: Vec<(String, Vec<(String, Vec<usize>)>)> = Vec::new();
+        let mut chunks: Vec<(String, Chunk)> = Vec::new();
         for (region, ids) in by_region {
             let ids: Vec<(String, Vec<usize>)> = ids.into_iter().collect();
             if ids.len() == 1 {
