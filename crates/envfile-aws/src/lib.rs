@@ -7,12 +7,14 @@
 //! # endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack, a VPC endpoint
 //! # profile = "dev"
 //! # role_arn = "arn:aws:iam::123456789012:role/secrets-reader"
+//! # version_probe = "batch"       # refresh change detection: batch (default) | list | each
 //! ```
 //!
 //! A locator's path is a secret name, a partial ARN (no `-XXXXXX` suffix) or a full ARN; an ARN's
 //! region wins over the configured one. `version` pins a VersionId, `stage` a VersionStage
 //! (`AWSPREVIOUS`). SecretString and SecretBinary are both returned as bytes. [`AwsBackend`]
-//! batches reads with BatchGetSecretValue, probes versions with DescribeSecret, and writes with
+//! batches reads with BatchGetSecretValue, probes versions in batches too (see `probe`: a refresh
+//! round costs ⌈N/20⌉ calls, or ListSecrets pages), and writes with
 //! CreateSecret / PutSecretValue for `envfile import`.
 #![warn(missing_docs)]
 

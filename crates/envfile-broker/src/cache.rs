@@ -648,9 +648,11 @@ impl SecretCache {
         // trickle of part-filled ones as each secret's own time comes.
         let horizon = {
             let map = lock(&self.map);
+            // Only a healthy secret's turn starts a full round: a failing one is retried on its
+            // own, shorter schedule and must not drag the others into early probes.
             let any_due = map.values().any(|e| {
                 let st = lock(&e.state);
-                st.refresh_at <= now && (st.value.is_some() || st.pinned)
+                st.refresh_at <= now && st.failing.is_none() && (st.value.is_some() || st.pinned)
             });
             if any_due {
                 now + self.policy.ttl.mul_f64(LOOKAHEAD)
