@@ -24,7 +24,7 @@ MOTO, BIN, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 SIZES = [int(n) for n in os.environ.get("SIZES", "1 100 1000 5000").split()]
 TTL = float(os.environ.get("TTL", "2"))
 WINDOW = float(os.environ.get("WINDOW", "10"))
-READS = int(os.environ.get("READS", "4000"))
+READS = int(os.environ.get("READS", "30000"))
 PER_ENVFILE = 500
 TOKEN = "bench-scale-token-0123456789abcdef"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -168,6 +168,7 @@ for n in SIZES:
     take_counts()
     p, port, ready = start(cfg)
     startup = take_counts()
+    start_cpu = cpu_ticks(p.pid)
     rss = rss_kb(p.pid)
     # Idle refresh: calls and CPU per round over WINDOW seconds.
     rounds0 = metric(port, "envfile_broker_refresh_seconds_count")
@@ -194,7 +195,7 @@ for n in SIZES:
     stop(p)
     per_round = {k: v / rounds for k, v in sorted(calls.items())} if rounds else {}
     rows.append({
-        "n": n, "ready_ms": ready * 1e3, "startup_calls": sum(startup.values()),
+        "n": n, "ready_ms": ready * 1e3, "start_cpu_ms": start_cpu / CLK_TCK * 1e3, "startup_calls": sum(startup.values()),
         "startup_ops": startup, "rss_mb": rss / 1024, "rounds": rounds,
         "per_round": per_round,
         "cpu_round_ms": (c1 - c0) / CLK_TCK * 1e3 / rounds if rounds else float("nan"),
@@ -204,11 +205,11 @@ for n in SIZES:
 print()
 print(f"envfile serve on moto, ttl {TTL:g}s, {WINDOW:g}s of idle refresh, {READS} cached reads "
       f"(CPU from /proc, {1000 / CLK_TCK:g} ms ticks)")
-print(f"{'N':>5} {'ready':>8} {'start calls':>11} {'RSS':>7} {'rounds':>6} "
+print(f"{'N':>5} {'ready':>8} {'CPU to ready':>12} {'start calls':>11} {'RSS':>7} {'rounds':>6} "
       f"{'calls/round by op':<44} {'CPU/round':>10} {'CPU/read':>9}")
 for r in rows:
     ops = ", ".join(f"{k} {v:.1f}" for k, v in r["per_round"].items()) or "-"
-    print(f"{r['n']:>5} {r['ready_ms']:>6.0f}ms {r['startup_calls']:>11} {r['rss_mb']:>5.1f}MB "
+    print(f"{r['n']:>5} {r['ready_ms']:>6.0f}ms {r['start_cpu_ms']:>10.0f}ms {r['startup_calls']:>11} {r['rss_mb']:>5.1f}MB "
           f"{r['rounds']:>6.0f} {ops:<44} {r['cpu_round_ms']:>8.1f}ms {r['cpu_read_us']:>7.1f}µs")
 print()
 print("targets (issue 19):")
