@@ -790,6 +790,27 @@ mod tests {
         assert!(parse_mode("0999").is_err());
     }
 
+    #[test]
+    fn call_ceilings_name_configured_backends_and_positive_rates() {
+        let base = "[default.backends.aws]\nkind = \"aws\"\n[default.broker]\nlisten = \"off\"\n\
+                    socket = \"/tmp/x.sock\"\n[default.broker.max_calls_per_second]\n";
+        let s = load(&format!("{base}aws = 20\n")).unwrap();
+        assert_eq!(s.max_calls_per_second.get("aws"), Some(&20.0));
+        let e = load(&format!("{base}vault = 20\n")).unwrap_err();
+        assert!(
+            e.message()
+                .contains("broker.max_calls_per_second.vault: no backend named `vault`"),
+            "{e}"
+        );
+        for bad in ["0", "-1.0", "nan"] {
+            let e = load(&format!("{base}aws = {bad}\n")).unwrap_err();
+            assert!(
+                e.message().contains("broker.max_calls_per_second.aws"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
     fn load(toml: &str) -> Result<Settings> {
         let cfg = envfile_core::config::load_str(toml, None)?;
         Settings::from_config(&cfg, &Overrides::default())
