@@ -67,6 +67,25 @@ pub struct AwsConfig {
     /// BatchGetSecretValue (for roles without the batch permission, and for benchmarks).
     #[serde(default)]
     pub batch: Option<bool>,
+    /// How a refresh round asks whether secrets changed (unset: `batch` where the backend has
+    /// it, falling back to `each` if the role may not batch).
+    #[serde(default)]
+    pub version_probe: Option<VersionProbeMode>,
+}
+
+/// `version_probe`: how a refresh round detects changed secrets.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionProbeMode {
+    /// Secrets Manager BatchGetSecretValue, 20 secrets a call (SSM GetParameters, 10 a call):
+    /// version ids compared.
+    Batch,
+    /// Secrets Manager ListSecrets pages (100 secrets each, `SecretVersionsToStages`): fewest
+    /// calls, but the role needs `secretsmanager:ListSecrets` and every secret of the account
+    /// and region is listed. Not for `ssm`.
+    List,
+    /// One DescribeSecret (SSM GetParameter) per secret.
+    Each,
 }
 
 impl fmt::Debug for AwsConfig {
@@ -81,6 +100,7 @@ impl fmt::Debug for AwsConfig {
             .field("session_name", &self.session_name)
             .field("duration", &self.duration)
             .field("batch", &self.batch)
+            .field("version_probe", &self.version_probe)
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +138,13 @@ impl AwsConfig {
                 Error::config(format!("{}: only applies to kind = \"aws\"", at("batch")))
                     .with_hint("remove the key: Parameter Store reads are always batched"),
             );
+        }
+        if kind == "ssm" && self.version_probe == Some(VersionProbeMode::List) {
+            return Err(Error::config(format!(
+                "{}: `list` only applies to kind = \"aws\"",
+                at("version_probe")
+            ))
+            .with_hint("write \"batch\" (GetParameters, 10 a call) or \"each\""));
         }
         if let Some(r) = &self.region {
             if r.is_empty()

@@ -7,12 +7,14 @@
 //! # endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack, a VPC endpoint
 //! # profile = "dev"
 //! # role_arn = "arn:aws:iam::123456789012:role/secrets-reader"
+//! # version_probe = "batch"       # refresh change detection: batch (default) | list | each
 //! ```
 //!
 //! A locator's path is a secret name, a partial ARN (no `-XXXXXX` suffix) or a full ARN; an ARN's
 //! region wins over the configured one. `version` pins a VersionId, `stage` a VersionStage
 //! (`AWSPREVIOUS`). SecretString and SecretBinary are both returned as bytes. [`AwsBackend`]
-//! batches reads with BatchGetSecretValue, probes versions with DescribeSecret, and writes with
+//! batches reads with BatchGetSecretValue, probes versions in batches too (see `probe`: a refresh
+//! round costs ⌈N/20⌉ calls, or ListSecrets pages), and writes with
 //! CreateSecret / PutSecretValue for `envfile import`.
 #![warn(missing_docs)]
 
@@ -21,11 +23,12 @@ pub mod client;
 pub mod config;
 mod error;
 pub mod identity;
+mod probe;
 pub mod ssm;
 
 pub use aws_sdk_secretsmanager as sdk;
 pub use aws_sdk_ssm as ssm_sdk;
-pub use config::AwsConfig;
+pub use config::{AwsConfig, VersionProbeMode};
 pub use error::ACCESS_DENIED_HINT;
 pub use ssm::SsmBackend;
 
@@ -56,6 +59,10 @@ pub struct AwsBackend {
     role_arn: Option<String>,
     /// STS, for the account id when an ARN must be compared before any read revealed it.
     sts: aws_sdk_sts::Client,
+    /// `version_probe` as configured (unset: automatic).
+    version_probe: Option<config::VersionProbeMode>,
+    /// Why some secrets were probed one by one, logged once each.
+    probe_notes: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
 }
 
 impl std::fmt::Debug for AwsBackend {
@@ -86,6 +93,8 @@ impl AwsBackend {
             retry: RetryPolicy::default(),
             // `batch = false` takes the path a denied batch takes: one GetSecretValue per secret.
             batch_denied: AtomicBool::new(cfg.batch == Some(false)),
+            version_probe: cfg.version_probe,
+            probe_notes: Default::default(),
         }
     }
 
@@ -469,5 +478,13 @@ impl Backend for AwsBackend {
         self.put_value(path, value)
             .await
             .map_err(|e| e.with_backend(&self.name))
+    }
+
+    fn probe_batch_size(&self) -> usize {
+        self.probe_batch()
+    }
+
+    async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
+        self.probe_versions(locs).await
     }
 }

@@ -20,6 +20,7 @@
 //!   ([`crate::limits::Limiter::miss`]); past the rate they fail with `Throttled` (429).
 
 use crate::audit::{Audit, AuditLine};
+use crate::call_ceiling::CallCeiling;
 use crate::lease;
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
@@ -62,9 +63,9 @@ struct EntryState {
     lease_until: Option<Instant>,
 }
 
-struct Entry {
+pub(crate) struct Entry {
     backend: Arc<dyn Backend>,
-    loc: Locator,
+    pub(crate) loc: Locator,
     state: Mutex<EntryState>,
     fetch: Arc<tokio::sync::Mutex<()>>,
 }
@@ -95,6 +96,11 @@ pub struct SecretCache {
     generation: AtomicU64,
     metrics: Arc<Metrics>,
     audit: Arc<Audit>,
+    /// Per-backend call ceilings (`broker.max_calls_per_second`), set once after building.
+    ceilings: std::sync::OnceLock<HashMap<String, Arc<CallCeiling>>>,
+    /// This broker's place in the refresh cycle (0–1), drawn at start: brokers of a fleet
+    /// started together drift apart instead of probing in step.
+    phase: f64,
 }
 
 enum Lookup {
@@ -113,7 +119,18 @@ impl SecretCache {
             generation: AtomicU64::new(1),
             metrics,
             audit,
+            ceilings: std::sync::OnceLock::new(),
+            phase: rand::thread_rng().gen_range(0.0..1.0),
         })
+    }
+
+    /// Set the per-backend call ceilings (once; later calls are ignored).
+    pub fn set_call_ceilings(&self, ceilings: HashMap<String, Arc<CallCeiling>>) {
+        let _ = self.ceilings.set(ceilings);
+    }
+
+    fn ceiling(&self, backend: &str) -> Option<&Arc<CallCeiling>> {
+        self.ceilings.get()?.get(backend)
     }
 
     /// Bumped whenever a cached value changes or goes away; memoized responses compare it.
@@ -313,6 +330,17 @@ impl SecretCache {
                 self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Lookup::Hit(v.clone());
             }
+            // Past ttl while the backend's call ceiling is reached: stale within max_stale
+            // beats a call over the ceiling (the refresher catches up as the bucket refills).
+            if age <= self.policy.max_stale
+                && self.ceiling(e.backend.name()).is_some_and(|c| c.reached())
+            {
+                self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+                self.metrics
+                    .ceiling_stale_served
+                    .fetch_add(1, Ordering::Relaxed);
+                return Lookup::Hit(v.clone());
+            }
         }
         Lookup::Miss
     }
@@ -356,6 +384,9 @@ impl SecretCache {
         }
         let started = Instant::now();
         self.metrics.backend_call(backend.name(), "get");
+        if let Some(c) = self.ceiling(backend.name()) {
+            c.charge(1);
+        }
         let res = backend.get(loc).await;
         let out = self.store(&e, res, started, "read");
         self.settle(&e, &out);
@@ -537,7 +568,11 @@ impl SecretCache {
 
     fn confirm(&self, st: &mut EntryState, now: Instant) {
         st.confirmed_at = now;
-        let frac = rand::thread_rng().gen_range(0.75..0.9);
+        // 75–90 % of ttl (or of what is left of a lease, when that is shorter): this broker's
+        // phase picks where in that band its rounds fall, a little per-entry jitter on top. A
+        // round takes everything due within LOOKAHEAD of ttl, so secrets confirmed together
+        // stay together and fill whole batch probes.
+        let frac = 0.75 + 0.12 * self.phase + rand::thread_rng().gen_range(0.0..0.03);
         let fresh = lease::fresh_for(self.policy.ttl, st.lease_until, now);
         st.refresh_at = now + fresh.mul_f64(frac);
     }
@@ -588,6 +623,9 @@ impl SecretCache {
             let batch: Vec<Locator> = mine.iter().map(|(i, _, _)| locs[*i].clone()).collect();
             let started = Instant::now();
             self.metrics.backend_call(backend.name(), "get_many");
+            if let Some(c) = self.ceiling(backend.name()) {
+                c.charge(batch.len().div_ceil(read_batch(backend.as_ref())));
+            }
             let mut results = backend.get_many(&batch).await.into_iter();
             for (i, e, _guard) in mine {
                 let res = results.next().unwrap_or_else(|| {
@@ -620,6 +658,23 @@ impl SecretCache {
         let now = Instant::now();
         let idle_limit = self.policy.max_stale.max(self.policy.ttl * 2);
         let mut due: HashMap<String, Vec<Arc<Entry>>> = HashMap::new();
+        // A round starts when the first secret is due and takes every secret due soon after, so
+        // probes go out in full batches (one BatchGetSecretValue for 20 secrets) rather than a
+        // trickle of part-filled ones as each secret's own time comes.
+        let horizon = {
+            let map = lock(&self.map);
+            // Only a healthy secret's turn starts a full round: a failing one is retried on its
+            // own, shorter schedule and must not drag the others into early probes.
+            let any_due = map.values().any(|e| {
+                let st = lock(&e.state);
+                st.refresh_at <= now && st.failing.is_none() && (st.value.is_some() || st.pinned)
+            });
+            if any_due {
+                now + self.policy.ttl.mul_f64(LOOKAHEAD)
+            } else {
+                now
+            }
+        };
         {
             let mut map = lock(&self.map);
             // Dropping an idle secret changes nothing anyone sees (its memos end with its
@@ -629,7 +684,7 @@ impl SecretCache {
                 if !st.pinned && now.saturating_duration_since(st.last_used) > idle_limit {
                     return false;
                 }
-                if st.refresh_at <= now && (st.value.is_some() || st.pinned) {
+                if st.refresh_at <= horizon && (st.value.is_some() || st.pinned) {
                     due.entry(e.backend.name().to_owned())
                         .or_default()
                         .push(e.clone());
@@ -665,64 +720,21 @@ impl SecretCache {
             return;
         };
         let backend = first.backend.clone();
-        let mut full = Vec::new();
-        if backend.capabilities().cheap_version_probe {
-            let probes: Vec<_> = held
-                .into_iter()
-                .map(|(e, g)| {
-                    let backend = backend.clone();
-                    async move {
-                        let started = Instant::now();
-                        self.metrics.backend_call(backend.name(), "current_version");
-                        let r = backend.current_version(&e.loc).await;
-                        (e, g, r, started)
-                    }
-                })
-                .collect();
-            let results: Vec<_> = stream::iter(probes).buffer_unordered(8).collect().await;
-            for (e, g, r, started) in results {
-                let same = {
-                    let st = lock(&e.state);
-                    // A lease the cache saw end (the backend renewed it meanwhile) needs a full
-                    // read to learn its new end: a probe only tells the version.
-                    let lease_known = !lease::over(st.lease_until, Instant::now());
-                    match (&r, &st.value) {
-                        (Ok(Some(v)), Some(c)) => {
-                            lease_known && c.fetched.version.as_deref() == Some(v.as_str())
-                        }
-                        _ => false,
-                    }
-                };
-                if same {
-                    let mut st = lock(&e.state);
-                    if st.failing.take().is_some() {
-                        self.generation.fetch_add(1, Ordering::AcqRel);
-                    }
-                    self.confirm(&mut st, Instant::now());
-                    drop(st);
-                    self.audit.write(&AuditLine {
-                        event: "refresh",
-                        principal: "broker",
-                        envfile: None,
-                        reference: Some(&format!("{}:{}", backend.name(), e.loc.path)),
-                        backend: Some(backend.name()),
-                        version: r.as_ref().ok().and_then(|v| v.as_deref()),
-                        outcome: "unchanged",
-                        error_kind: None,
-                        latency: started.elapsed(),
-                    });
-                } else if let Err(err) = r {
-                    // The probe failed: the read would too; record it without a second call.
-                    let _ = self.store(&e, Err(err), started, "read");
-                } else {
-                    full.push((e, g));
-                }
-            }
+        let ceiling = self.ceiling(backend.name()).cloned();
+        let full = if backend.capabilities().cheap_version_probe {
+            crate::probe_round::probe(self, &backend, ceiling.as_deref(), held).await
         } else {
-            full = held;
-        }
+            held
+        };
         if full.is_empty() {
             return;
+        }
+        if let Some(c) = &ceiling {
+            if !c.try_take() {
+                self.defer(full.iter().map(|(e, _)| e), c);
+                return;
+            }
+            c.charge(full.len().div_ceil(read_batch(backend.as_ref())) - 1);
         }
         let locs: Vec<Locator> = full.iter().map(|(e, _)| e.loc.clone()).collect();
         let started = Instant::now();
@@ -733,6 +745,68 @@ impl SecretCache {
                 let _ = self.store(&e, res, started, "refreshed");
             }
         }
+    }
+
+    /// Put these entries' refresh off until the ceiling has a call for them.
+    pub(crate) fn defer<'a>(&self, entries: impl Iterator<Item = &'a Arc<Entry>>, c: &CallCeiling) {
+        let at = Instant::now() + c.wait().max(Duration::from_millis(50));
+        for e in entries {
+            self.metrics
+                .ceiling_deferred
+                .fetch_add(1, Ordering::Relaxed);
+            lock(&e.state).refresh_at = at;
+        }
+    }
+
+    /// A probe found `e` unchanged (`version`): it is confirmed without a read.
+    pub(crate) fn confirm_unchanged(
+        &self,
+        e: &Entry,
+        backend: &dyn Backend,
+        version: Option<&str>,
+        started: Instant,
+    ) {
+        let mut st = lock(&e.state);
+        if st.failing.take().is_some() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        self.confirm(&mut st, Instant::now());
+        drop(st);
+        self.audit.write(&AuditLine {
+            event: "refresh",
+            principal: "broker",
+            envfile: None,
+            reference: Some(&format!("{}:{}", backend.name(), e.loc.path)),
+            backend: Some(backend.name()),
+            version,
+            outcome: "unchanged",
+            error_kind: None,
+            latency: started.elapsed(),
+        });
+    }
+
+    /// Whether a probe's `version` is the one cached for `e`.
+    pub(crate) fn same_version(e: &Entry, version: &Option<String>) -> bool {
+        let st = lock(&e.state);
+        // A lease the cache saw end (the backend renewed it meanwhile) needs a full read to
+        // learn its new end: a probe only tells the version.
+        if lease::over(st.lease_until, Instant::now()) {
+            return false;
+        }
+        match (version, &st.value) {
+            (Some(v), Some(c)) => c.fetched.version.as_deref() == Some(v.as_str()),
+            _ => false,
+        }
+    }
+
+    /// A probe failed: the read would too; record it without a second call.
+    pub(crate) fn probe_failed(&self, e: &Entry, err: Error, started: Instant) {
+        let _ = self.store(e, Err(err), started, "read");
+    }
+
+    /// The metrics (for the probe round).
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// When the next entry is due for a refresh (for the refresher's sleep).
@@ -746,6 +820,14 @@ impl SecretCache {
             .min()
     }
 }
+
+/// How many secrets one `get_many` call of `backend` reads, for charging the call ceiling.
+fn read_batch(backend: &dyn Backend) -> usize {
+    backend.probe_batch_size().clamp(1, 20)
+}
+
+/// A round also takes the secrets due within this fraction of ttl (see `refresh_due`).
+const LOOKAHEAD: f64 = 0.25;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding one of these locks leaves plain data behind, never a broken invariant

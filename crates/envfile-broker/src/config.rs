@@ -48,6 +48,9 @@ struct RawBroker {
     client_miss_rate: Option<f64>,
     client_miss_burst: Option<u32>,
     negative_ttl: Option<String>,
+    /// Backend name → calls per second at most (`[default.broker.max_calls_per_second]`).
+    #[serde(default)]
+    max_calls_per_second: std::collections::BTreeMap<String, f64>,
     #[serde(default)]
     clients: Vec<RawClient>,
 }
@@ -261,6 +264,8 @@ pub struct Settings {
     pub client_limits: ClientLimits,
     /// How long a secret the backend said does not exist is answered from memory.
     pub negative_ttl: Duration,
+    /// Per-backend ceilings on backend calls per second (backend name → rate).
+    pub max_calls_per_second: std::collections::BTreeMap<String, f64>,
 }
 
 /// Per-client limits (restricted clients only: the admin and the broker's own uid are the
@@ -441,6 +446,19 @@ impl Settings {
             max_connections,
         )?;
         let negative_ttl = dur("negative_ttl", &raw.negative_ttl, Duration::from_secs(5))?;
+        for (name, rate) in &raw.max_calls_per_second {
+            if !cfg.config.backends.contains_key(name) {
+                return Err(Error::config(format!(
+                    "broker.max_calls_per_second.{name}: no backend named `{name}`"
+                ))
+                .with_hint("key the table by backend names from [backends]"));
+            }
+            if !(rate.is_finite() && *rate > 0.0) {
+                return Err(Error::config(format!(
+                    "broker.max_calls_per_second.{name}: must be a number of calls per second, more than 0"
+                )));
+            }
+        }
         let socket_group = match &raw.socket_group {
             None => None,
             Some(g) => Some(lookup_id("/etc/group", g).ok_or_else(|| {
@@ -480,6 +498,7 @@ impl Settings {
             sinks,
             client_limits,
             negative_ttl,
+            max_calls_per_second: raw.max_calls_per_second,
         })
     }
 }
@@ -783,6 +802,27 @@ mod tests {
         assert_eq!(parse_mode("0400").unwrap(), 0o400);
         assert_eq!(parse_mode("660").unwrap(), 0o660);
         assert!(parse_mode("0999").is_err());
+    }
+
+    #[test]
+    fn call_ceilings_name_configured_backends_and_positive_rates() {
+        let base = "[default.backends.aws]\nkind = \"aws\"\n[default.broker]\nlisten = \"off\"\n\
+                    socket = \"/tmp/x.sock\"\n[default.broker.max_calls_per_second]\n";
+        let s = load(&format!("{base}aws = 20\n")).unwrap();
+        assert_eq!(s.max_calls_per_second.get("aws"), Some(&20.0));
+        let e = load(&format!("{base}vault = 20\n")).unwrap_err();
+        assert!(
+            e.message()
+                .contains("broker.max_calls_per_second.vault: no backend named `vault`"),
+            "{e}"
+        );
+        for bad in ["0", "-1.0", "nan"] {
+            let e = load(&format!("{base}aws = {bad}\n")).unwrap_err();
+            assert!(
+                e.message().contains("broker.max_calls_per_second.aws"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     fn load(toml: &str) -> Result<Settings> {

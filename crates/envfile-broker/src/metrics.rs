@@ -67,6 +67,11 @@ pub struct Metrics {
     pub client_limited: AtomicU64,
     /// Refusals: bad requests, unauthenticated, wrong tokens, proxied requests.
     pub refusals: AtomicU64,
+    /// Values served past their ttl (within max_stale) because their backend's call ceiling
+    /// (`broker.max_calls_per_second`) was reached.
+    pub ceiling_stale_served: AtomicU64,
+    /// Refresh probes or reads put off because their backend's call ceiling was reached.
+    pub ceiling_deferred: AtomicU64,
     backend: Mutex<BTreeMap<(String, &'static str), u64>>,
     errors: Mutex<BTreeMap<(String, &'static str), u64>>,
     refresh_buckets: [AtomicU64; BUCKETS_MS.len()],
@@ -88,6 +93,14 @@ impl Metrics {
     pub fn backend_call(&self, backend: &str, op: &'static str) {
         let mut m = self.backend.lock().unwrap_or_else(|p| p.into_inner());
         *m.entry((backend.to_owned(), op)).or_default() += 1;
+    }
+
+    /// Count `n` backend calls of one operation.
+    pub fn backend_calls_n(&self, backend: &str, op: &'static str, n: usize) {
+        if n > 0 {
+            let mut m = self.backend.lock().unwrap_or_else(|p| p.into_inner());
+            *m.entry((backend.to_owned(), op)).or_default() += n as u64;
+        }
     }
 
     /// Count a backend error.
@@ -180,6 +193,18 @@ impl Metrics {
             "envfile_broker_client_limited_total",
             "Requests refused (429) because a client held its limit of requests or long-polls.",
             &self.client_limited,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_ceiling_stale_served_total",
+            "Values served past ttl (within max_stale) because the backend's call ceiling was reached.",
+            &self.ceiling_stale_served,
+        );
+        counter(
+            &mut out,
+            "envfile_broker_ceiling_deferred_total",
+            "Refresh calls put off because the backend's call ceiling was reached.",
+            &self.ceiling_deferred,
         );
         counter(
             &mut out,

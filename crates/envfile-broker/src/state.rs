@@ -241,6 +241,16 @@ impl State {
             metrics.clone(),
             audit.clone(),
         );
+        cache.set_call_ceilings(
+            settings
+                .max_calls_per_second
+                .iter()
+                .map(|(name, rate)| {
+                    let c = Arc::new(crate::call_ceiling::CallCeiling::new(*rate));
+                    (name.clone(), c)
+                })
+                .collect(),
+        );
         let mut cached = Backends::new();
         for (_, b) in setup.backends.iter() {
             cached.insert(Arc::new(CachingBackend::new(b.clone(), cache.clone())));

@@ -105,6 +105,15 @@ pub enum Native<'a> {
     List(&'a str),
 }
 
+/// What [`Backend::current_versions`] found.
+#[derive(Debug, Clone, Default)]
+pub struct VersionProbe {
+    /// One per locator asked about, in order.
+    pub versions: Vec<Result<Option<String>>>,
+    /// Backend calls made (the broker counts them against its per-backend ceiling).
+    pub calls: usize,
+}
+
 /// What a write did, for `envfile import` plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PutOutcome {
@@ -199,6 +208,31 @@ pub trait Backend: Send + Sync + 'static {
             format!("backend kind `{}` does not support writes", self.kind()),
         )
         .with_backend(self.name()))
+    }
+
+    /// How many secrets one [`Backend::current_versions`] call should be given: the size of the
+    /// backend's batch probe (AWS BatchGetSecretValue 20, SSM GetParameters 10), so the broker
+    /// can pace a refresh round and count it against a call ceiling chunk by chunk. `1` (the
+    /// default) for backends that probe one secret per call.
+    fn probe_batch_size(&self) -> usize {
+        1
+    }
+
+    /// The current version ids of several secrets, for a refresh round's change detection: one
+    /// result per locator, in order (`Ok(None)`: no cheap probe, do a full read), and how many
+    /// backend calls it took. The default probes one secret per call, at most
+    /// [`DEFAULT_CONCURRENCY`] at once; backends with a batch or list API override it so that a
+    /// round costs a few calls rather than one per secret.
+    async fn current_versions(&self, locs: &[Locator]) -> VersionProbe {
+        let futs: Vec<_> = locs.iter().map(|l| self.current_version(l)).collect();
+        let versions: Vec<_> = stream::iter(futs)
+            .buffered(DEFAULT_CONCURRENCY)
+            .collect()
+            .await;
+        VersionProbe {
+            calls: versions.len(),
+            versions,
+        }
     }
 }
 

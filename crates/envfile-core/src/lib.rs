@@ -22,7 +22,7 @@ pub mod secret;
 mod suggest;
 
 pub use backend::{
-    Backend, Backends, Capabilities, Fetched, Lease, Native, PutOutcome, SecretMeta,
+    Backend, Backends, Capabilities, Fetched, Lease, Native, PutOutcome, SecretMeta, VersionProbe,
 };
 pub use config::{Config, EnvfileSpec, LoadedConfig};
 pub use error::{Error, ErrorKind, Result};

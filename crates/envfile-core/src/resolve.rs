@@ -805,13 +805,19 @@ async fn batch_versions(
     locs: &[Locator],
     concurrency: usize,
 ) -> Vec<Result<Option<String>>> {
-    let policy = RetryPolicy::default();
-    let probes: Vec<_> = locs
-        .iter()
-        .map(|loc| policy.run(move || backend.current_version(loc)))
-        .collect();
-    let mut out: Vec<Result<Option<String>>> =
-        stream::iter(probes).buffered(concurrency).collect().await;
+    let mut out: Vec<Result<Option<String>>> = if backend.probe_batch_size() > 1 {
+        // A batch probe (AWS BatchGetSecretValue, SSM GetParameters): a few calls for every
+        // secret rather than one each (issue 19); the backend retries its own calls.
+        backend.current_versions(locs).await.versions
+    } else {
+        let policy = RetryPolicy::default();
+        let probes: Vec<_> = locs
+            .iter()
+            .map(|loc| policy.run(move || backend.current_version(loc)))
+            .collect();
+        stream::iter(probes).buffered(concurrency).collect().await
+    };
+    out.resize_with(locs.len(), || Ok(None));
 
     let need_read: Vec<usize> = (0..out.len())
         .filter(|&i| matches!(out[i], Ok(None)))

@@ -31,6 +31,7 @@ use envfile_core::{
     Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, PutOutcome, Result,
     SecretMeta, SecretValue,
 };
+use futures::StreamExt;
 use names::Param;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -69,6 +70,8 @@ pub struct SsmBackend {
     role_arn: Option<String>,
     /// The type `put` writes (`SecureString` unless the import says otherwise).
     put_type: ParameterType,
+    /// `version_probe`: `each` probes one parameter per call; otherwise GetParameters batches.
+    probe_each: bool,
 }
 
 impl std::fmt::Debug for SsmBackend {
@@ -100,6 +103,7 @@ impl SsmBackend {
             learned: Learned::default(),
             role_arn: cfg.role_arn.clone(),
             put_type: ParameterType::SecureString,
+            probe_each: cfg.version_probe == Some(crate::config::VersionProbeMode::Each),
         }
     }
 
@@ -281,7 +285,7 @@ impl SsmBackend {
         for (region, by_name) in groups {
             let entries: Vec<(String, (Param, Vec<usize>))> = by_name.into_iter().collect();
             for chunk in entries.chunks(MAX_BATCH) {
-                let results = self.batch(&region, chunk).await;
+                let results = self.batch(&region, chunk, true).await;
                 for ((_, (_, idxs)), r) in chunk.iter().zip(results) {
                     for &i in idxs {
                         out[i] = Some(r.clone());
@@ -301,11 +305,13 @@ impl SsmBackend {
             .collect()
     }
 
-    /// One GetParameters call for up to ten names.
+    /// One GetParameters call for up to ten names (`decrypt = false` for a version probe: no
+    /// KMS call, and the value is not used).
     async fn batch(
         &self,
         region: &str,
         chunk: &[(String, (Param, Vec<usize>))],
+        decrypt: bool,
     ) -> Vec<Result<Fetched>> {
         let client = self.client(region);
         let names: Vec<String> = chunk.iter().map(|(n, _)| n.clone()).collect();
@@ -320,7 +326,7 @@ impl SsmBackend {
                 client
                     .get_parameters()
                     .set_names(Some(names.clone()))
-                    .with_decryption(true)
+                    .with_decryption(decrypt)
                     .send()
                     .await
                     .map_err(|e| from_sdk(e, ctx))
@@ -366,6 +372,71 @@ impl SsmBackend {
                 }
             })
             .collect()
+    }
+
+    /// A refresh round's versions: GetParameters, ten names a call, without decryption; a
+    /// path, or a name the batch reported missing, is probed on its own (which names the
+    /// precise error). Returns the calls made.
+    async fn probe_batched(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
+        let mut out: Vec<Option<Result<Option<String>>>> = vec![None; locs.len()];
+        let mut singles = Vec::new();
+        let mut groups: BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>> = BTreeMap::new();
+        for (i, loc) in locs.iter().enumerate() {
+            if self.probe_each || is_path(&loc.path) {
+                singles.push(i);
+                continue;
+            }
+            let parsed = names::parse(loc).map_err(|e| e.with_backend(&self.name));
+            match parsed.and_then(|p| Ok((self.region_of(&p, loc)?, p))) {
+                Err(e) => out[i] = Some(Err(e)),
+                Ok((region, p)) => groups
+                    .entry(region)
+                    .or_default()
+                    .entry(p.api_name())
+                    .or_insert_with(|| (p, Vec::new()))
+                    .1
+                    .push(i),
+            }
+        }
+        let mut calls = 0;
+        for (region, by_name) in groups {
+            let entries: Vec<(String, (Param, Vec<usize>))> = by_name.into_iter().collect();
+            if entries.len() == 1 {
+                singles.extend(entries.into_iter().flat_map(|(_, (_, v))| v));
+                continue;
+            }
+            for chunk in entries.chunks(MAX_BATCH) {
+                calls += 1;
+                let results = self.batch(&region, chunk, false).await;
+                for ((_, (_, idxs)), r) in chunk.iter().zip(results) {
+                    match r {
+                        Ok(f) => idxs
+                            .iter()
+                            .for_each(|&i| out[i] = Some(Ok(f.version.clone()))),
+                        Err(e) if e.is_retryable() => {
+                            idxs.iter().for_each(|&i| out[i] = Some(Err(e.clone())))
+                        }
+                        Err(_) => singles.extend(idxs),
+                    }
+                }
+            }
+        }
+        calls += singles.len();
+        let futs: Vec<_> = singles
+            .iter()
+            .map(|&i| async move { (i, self.probe(&locs[i]).await) })
+            .collect();
+        let done: Vec<_> = futures::stream::iter(futs)
+            .buffer_unordered(envfile_core::backend::DEFAULT_CONCURRENCY)
+            .collect()
+            .await;
+        for (i, r) in done {
+            out[i] = Some(r);
+        }
+        envfile_core::VersionProbe {
+            versions: out.into_iter().map(|r| r.unwrap_or(Ok(None))).collect(),
+            calls,
+        }
     }
 
     async fn probe(&self, loc: &Locator) -> Result<Option<String>> {
@@ -626,6 +697,18 @@ impl Backend for SsmBackend {
 
     async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
         self.probe(loc).await
+    }
+
+    fn probe_batch_size(&self) -> usize {
+        if self.probe_each {
+            1
+        } else {
+            MAX_BATCH
+        }
+    }
+
+    async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
+        self.probe_batched(locs).await
     }
 
     async fn identity(&self, path: &str) -> Result<String> {

@@ -187,10 +187,16 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
     let mut resources = BTreeSet::new();
     let mut regions = BTreeSet::new();
     let mut secrets = BTreeSet::new();
+    // Each backend's settings, read once: reading them costs a copy of the whole config, so
+    // per reference it made a policy of thousands of secrets quadratic.
+    let mut settings: BTreeMap<String, Option<envfile_aws::AwsConfig>> = BTreeMap::new();
     for r in refs {
         let Some(backend) = backend_for(c, &r.backend, "aws")? else {
             continue;
         };
+        let conf = settings
+            .entry(backend.clone())
+            .or_insert_with(|| cfg.backend_config::<envfile_aws::AwsConfig>(&backend).ok());
         let path = &r.locator.path;
         let (partition, region, account, name) = if let Some(rest) = path.strip_prefix("arn:") {
             let f: Vec<&str> = rest.splitn(6, ':').collect();
@@ -207,10 +213,7 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
                 f[5].to_owned(),
             )
         } else {
-            let backend_region = cfg
-                .backend_config::<envfile_aws::AwsConfig>(&backend)
-                .ok()
-                .and_then(|b| b.region);
+            let backend_region = conf.as_ref().and_then(|b| b.region.clone());
             let region = r
                 .locator
                 .params
@@ -278,6 +281,20 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
             "Sid": "BatchReadSecrets",
             "Effect": "Allow",
             "Action": ["secretsmanager:BatchGetSecretValue"],
+            "Resource": "*",
+        }));
+    }
+    let lists = settings
+        .values()
+        .flatten()
+        .any(|b| b.version_probe == Some(envfile_aws::VersionProbeMode::List));
+    if !execution && lists {
+        // `version_probe = "list"`: refresh rounds detect changes with ListSecrets, which
+        // IAM authorizes only on `*` and which shows names and version ids, never values.
+        statements.push(serde_json::json!({
+            "Sid": "ListSecretVersions",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:ListSecrets"],
             "Resource": "*",
         }));
     }
