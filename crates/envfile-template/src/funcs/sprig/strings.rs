@@ -1094,6 +1094,15 @@ mod tests {
             run("sprig_randAlpha", vec![Value::Int(32)]),
             run("sprig_randAlpha", vec![Value::Int(32)])
         );
-        assert!(run("sprig_env", vec![s("HOME")]).contains("not supported"));
+    }
+
+    #[test]
+    fn env_reads_the_process_environment() {
+        let path = std::env::var("PATH").unwrap_or_default();
+        assert_eq!(run("sprig_env", vec![s("PATH")]), path);
+        assert_eq!(
+            run("sprig_expandenv", vec![s("[${PATH}]")]),
+            format!("[{path}]")
+        );
     }
 }
