@@ -377,7 +377,7 @@ fn a_database_refusing_vault_fails_with_the_path_and_a_hint_and_writes_nothing()
 
 /// `envfile serve` (in process): the broker's cache TTL is a minute, yet the credential it serves
 /// is replaced before its lease's max TTL ends: a long-poll on the env file wakes with a new,
-/// working credential, and the sink is rewritten with it.
+/// working credential, and the env file sink and a template sink are rewritten with it.
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_replaces_the_credential_before_its_lease_ends_waking_long_polls_and_sinks() {
     use broker_support::{http, setup_from, start, wait_ready, Via, TOKEN};
@@ -387,6 +387,8 @@ async fn serve_replaces_the_credential_before_its_lease_ends_waking_long_polls_a
     let token = dir.path().join("token");
     std::fs::write(&token, vault_root_token()).unwrap();
     let sink = dir.path().join("app.json");
+    // A template sink reading the same path: the agent's way of handing a credential over.
+    let tsink = dir.path().join("db.conf");
     let toml = format!(
         r#"[default.backends.vault]
 kind = "vault"
@@ -404,10 +406,15 @@ ttl = "60s"
 envfile = "app"
 path = "{sink}"
 format = "json"
+
+[[default.sinks]]
+contents = """{{{{ with secret "{mount}/creds/app" }}}}user={{{{ .Data.username }}}} pass={{{{ .Data.password }}}} renewable={{{{ .Renewable }}}}{{{{ end }}}}"""
+path = "{tsink}"
 "#,
         addr = vault_addr(),
         token = token.display(),
-        sink = sink.display()
+        sink = sink.display(),
+        tsink = tsink.display()
     );
     let b = Arc::new(start(setup_from(&toml).await, None).await);
     wait_ready(&b).await;
@@ -421,6 +428,14 @@ format = "json"
         v1["DB_PASS"].as_str().unwrap().to_owned(),
     );
     assert!(can_login(&user1, &pass1));
+    let rendered = |user: &str, pass: &str| {
+        std::fs::read_to_string(&tsink)
+            .is_ok_and(|s| s == format!("user={user} pass={pass} renewable=true"))
+    };
+    assert!(
+        eventually(DEADLINE, || rendered(&user1, &pass1)),
+        "the template sink does not hold the env file's credential"
+    );
 
     // A Vault client reading the path through the broker gets the credential the env file
     // holds (one per path), in Vault's shape with its lease.
@@ -471,6 +486,10 @@ format = "json"
         eventually(DEADLINE, || std::fs::read_to_string(&sink)
             .is_ok_and(|s| s.contains(&user2))),
         "the sink was not rewritten with the new credential"
+    );
+    assert!(
+        eventually(DEADLINE, || rendered(&user2, &pass2)),
+        "the template sink was not rendered again with the new credential"
     );
     Arc::try_unwrap(b).ok().expect("sole owner").stop().await;
 }
