@@ -335,6 +335,9 @@ fn ssm_resources(
     let mut out = BTreeSet::new();
     let mut regions = BTreeSet::new();
     let mut by_path = false;
+    // Each backend's region read once (reading a backend's settings extracts from the whole
+    // config: per reference, that made the policy quadratic in the number of parameters).
+    let mut backend_regions: BTreeMap<String, Option<String>> = BTreeMap::new();
     for r in refs {
         let Some(backend) = backend_for(&cfg.config, &r.backend, "ssm")? else {
             continue;
@@ -355,10 +358,14 @@ fn ssm_resources(
             f[..6].join(":")
         } else {
             let name = path.rsplit_once(':').map_or(path.as_str(), |(n, _)| n);
-            let backend_region = cfg
-                .backend_config::<envfile_aws::AwsConfig>(&backend)
-                .ok()
-                .and_then(|b| b.region);
+            let backend_region = backend_regions
+                .entry(backend.clone())
+                .or_insert_with(|| {
+                    cfg.backend_config::<envfile_aws::AwsConfig>(&backend)
+                        .ok()
+                        .and_then(|b| b.region)
+                })
+                .clone();
             let region = r
                 .locator
                 .params
