@@ -231,6 +231,21 @@ fn assert_not_shown(e: &envfile_core::Error, secret: &str) {
     }
 }
 
+/// A refused login: Unauthenticated, naming `auth/MOUNT` and the role, with a hint holding each
+/// of `hints`.
+fn assert_refused_login(e: &envfile_core::Error, mount: &str, role: &str, hints: &[&str]) {
+    assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
+    assert!(
+        e.message()
+            .contains(&format!("`auth/{mount}` as role `{role}`")),
+        "{e}"
+    );
+    let hint = e.hint().unwrap_or_default();
+    for h in hints {
+        assert!(hint.contains(h), "{hint}");
+    }
+}
+
 #[tokio::test]
 async fn vault_jwt_refusals_name_mount_and_role_and_never_show_the_jwt() {
     let bao = Bao::root();
@@ -246,16 +261,11 @@ async fn vault_jwt_refusals_name_mount_and_role_and_never_show_the_jwt() {
         .login()
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
-    assert!(
-        e.message()
-            .contains(&format!("`auth/{mount}` as role `deploy`")),
-        "{e}"
-    );
-    let hint = e.hint().unwrap();
-    assert!(
-        hint.contains(&format!("no role `deploy` at `auth/{mount}`")),
-        "{hint}"
+    assert_refused_login(
+        &e,
+        &mount,
+        "deploy",
+        &[&format!("no role `deploy` at `auth/{mount}`")],
     );
     assert_not_shown(&e, &good);
 
@@ -269,17 +279,8 @@ async fn vault_jwt_refusals_name_mount_and_role_and_never_show_the_jwt() {
         let file = write(dir.path(), name, jwt);
         let backend = jwt_backend(file, "ci", &mount);
         let e = read_password(&backend, &kv).await.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{name}: {e}");
         assert!(e.message().contains(says), "{name}: {e}");
-        assert!(
-            e.message()
-                .contains(&format!("`auth/{mount}` as role `ci`")),
-            "{name}: {e}"
-        );
-        assert!(
-            e.hint().unwrap().contains("jwt_validation_pubkeys"),
-            "{name}: {e}"
-        );
+        assert_refused_login(&e, &mount, "ci", &["jwt_validation_pubkeys"]);
         assert_not_shown(&e, jwt);
         // The signature alone is as secret as the whole token.
         assert_not_shown(&e, jwt.rsplit('.').next().unwrap());
@@ -448,15 +449,12 @@ async fn vault_cert_untrusted_certificate_unknown_role_and_wrong_key_are_clear_e
     let e = read_password(&cert_backend(&pki, "stranger", "web", &mount).unwrap(), &kv)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
-    assert!(
-        e.message()
-            .contains(&format!("`auth/{mount}` as role `web`")),
-        "{e}"
+    assert_refused_login(
+        &e,
+        &mount,
+        "web",
+        &[&format!("auth/{mount}/certs/web"), "client_cert"],
     );
-    let hint = e.hint().unwrap();
-    assert!(hint.contains(&format!("auth/{mount}/certs/web")), "{hint}");
-    assert!(hint.contains("client_cert"), "{hint}");
 
     // A trusted certificate, a role that does not exist.
     let e = cert_backend(&pki, "client", "nope", &mount)
@@ -464,8 +462,7 @@ async fn vault_cert_untrusted_certificate_unknown_role_and_wrong_key_are_clear_e
         .login()
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
-    assert!(e.message().contains("as role `nope`"), "{e}");
+    assert_refused_login(&e, &mount, "nope", &[]);
 
     // The key of another certificate: refused before any call, naming the files.
     let mismatched = VaultBackend::new(tls_settings(AuthConfig::Cert {
