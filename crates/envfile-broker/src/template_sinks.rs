@@ -76,7 +76,7 @@ impl TemplateSink {
                 let sink = self.sink.clone();
                 let write = move || {
                     if sink.create_dest_dirs {
-                        create_parent_dirs(&sink.path)?;
+                        envfile_core::dirs::create_parent_dirs(&sink.path)?;
                     }
                     sinks::write_if_changed(&sink, &text)
                 };
@@ -153,24 +153,6 @@ impl Backend for Recorder {
     async fn native(&self, call: envfile_core::Native<'_>) -> Result<serde_json::Value> {
         self.inner.native(call).await
     }
-}
-
-/// The agent's `create_dest_dirs`: the sink's missing parent directories, mode 0755 (they
-/// hold no secret; the file keeps its own mode), created only after a successful render.
-fn create_parent_dirs(path: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(parent)
-        .map_err(|e| {
-            envfile_core::Error::from(e)
-                .with_reference(parent.display().to_string())
-                .with_hint("check that the sink's path is writable, or create the directory")
-        })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

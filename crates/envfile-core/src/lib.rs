@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod config;
 mod config_load;
+pub mod dirs;
 pub mod duration;
 mod envname;
 pub mod error;

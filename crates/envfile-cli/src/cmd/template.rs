@@ -33,7 +33,7 @@ pub async fn run(
     match out {
         Some(dest) => {
             if dest.create_dirs {
-                create_parent_dirs(dest.path)?;
+                envfile_core::dirs::create_parent_dirs(dest.path)?;
             }
             output::write_atomic(dest.path, text.expose().as_bytes(), dest.mode)?;
             tracing::info!(template = %path.display(), path = %dest.path.display(), "rendered template");
@@ -43,31 +43,5 @@ pub async fn run(
     // The output outlives this command: dynamic secrets' leases stay, unless a backend says
     // `revoke_leases = true`.
     resolver.backends().release_all(false).await;
-    Ok(())
-}
-
-/// consul-template's `create_dest_dirs`: the missing parents of `dest`, mode 0755 (the
-/// directories hold no secret; the file keeps its own mode). Only after a successful render,
-/// so a failing template leaves nothing behind.
-fn create_parent_dirs(dest: &Path) -> Result<(), Failure> {
-    use std::os::unix::fs::DirBuilderExt;
-    let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(parent)
-        .map_err(|e| {
-            let kind = match e.kind() {
-                std::io::ErrorKind::PermissionDenied => envfile_core::ErrorKind::PermissionDenied,
-                _ => envfile_core::ErrorKind::Io,
-            };
-            envfile_core::Error::new(
-                kind,
-                format!("cannot create the directory {}: {e}", parent.display()),
-            )
-            .with_hint("check that the path is writable, or create the directory first")
-        })?;
     Ok(())
 }
