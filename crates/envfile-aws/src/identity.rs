@@ -17,7 +17,7 @@
 //! account id when an ARN must be compared before any read by name revealed it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How many learned spellings are kept (a bound on what hostile clients can make us remember).
 const MAX_LEARNED: usize = 4096;
@@ -66,13 +66,14 @@ pub struct Learned {
 }
 
 /// A secret as (account, region, name): kept in parts, because whether the account is ours
-/// may be learned only later.
-type Parts = (String, String, String);
+/// may be learned only later. Shared (`Arc`) by both tables below: at fleet scale each secret
+/// is in both, and whole copies in each table slot cost more than a megabyte per 5,000 secrets.
+type Parts = Arc<(String, String, String)>;
 
 #[derive(Debug, Default)]
 struct Known {
     /// Requested ARN spelling → the secret AWS answered with.
-    by_spelling: HashMap<String, Parts>,
+    by_spelling: HashMap<Box<str>, Parts>,
     /// Secrets read.
     names: HashSet<Parts>,
 }
@@ -108,7 +109,8 @@ impl Learned {
     /// The identity of an ARN spelling (the home account must be known for ours to be `~`).
     pub fn arn_ident(&self, spelling: &str, arn: &SecretArn<'_>) -> String {
         let k = lock(&self.inner);
-        if let Some((a, r, n)) = k.by_spelling.get(spelling) {
+        if let Some(parts) = k.by_spelling.get(spelling) {
+            let (a, r, n) = &**parts;
             return self.ident(a, r, n);
         }
         let whole = (
@@ -136,11 +138,11 @@ impl Learned {
         let name = name
             .map(str::to_owned)
             .or_else(|| strip_suffix(parsed.tail).map(str::to_owned))?;
-        let parts = (
+        let parts = Arc::new((
             parsed.account.to_owned(),
             parsed.region.to_owned(),
             name.clone(),
-        );
+        ));
         {
             let mut k = lock(&self.inner);
             if k.by_spelling.len() >= MAX_LEARNED {
@@ -148,10 +150,10 @@ impl Learned {
                 k.names.clear();
             }
             if asked.starts_with("arn:") {
-                k.by_spelling.insert(asked.to_owned(), parts.clone());
+                k.by_spelling.insert(asked.into(), parts.clone());
             }
             if let Some(full) = arn {
-                k.by_spelling.insert(full.to_owned(), parts.clone());
+                k.by_spelling.insert(full.into(), parts.clone());
             }
             k.names.insert(parts);
         }

@@ -36,6 +36,15 @@ use std::time::{Duration, Instant, SystemTime};
 /// A secret's identity in the cache: backend instance name and locator.
 pub type Key = (String, Locator);
 
+/// A key as the cache's tables hold it: one allocation, shared by the table and the entry.
+/// At fleet scale (thousands of secrets) a table slot of a whole `Key` (128 bytes) plus a
+/// second copy of the locator in each entry was a tenth of the broker's heap.
+type SharedKey = Arc<Key>;
+
+/// A table that has drained (the first reads of a start-up, all settled) gives its memory back
+/// above this many slots: `pending` grows to every secret at start, then stays empty.
+const KEEP_SLOTS: usize = 64;
+
 /// How long a failure answers for the backend before we ask it again.
 const NEGATIVE_TTL: Duration = Duration::from_secs(1);
 
@@ -65,9 +74,16 @@ struct EntryState {
 
 pub(crate) struct Entry {
     backend: Arc<dyn Backend>,
-    pub(crate) loc: Locator,
+    key: SharedKey,
     state: Mutex<EntryState>,
     fetch: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Entry {
+    /// The secret this entry caches.
+    pub(crate) fn loc(&self) -> &Locator {
+        &self.key.1
+    }
 }
 
 /// Cache settings.
@@ -88,9 +104,9 @@ pub struct SecretCache {
     policy: CachePolicy,
     /// Secrets with a value (or that had one). Locks are taken in this order: map, pending,
     /// negative.
-    map: Mutex<HashMap<Key, Arc<Entry>>>,
+    map: Mutex<HashMap<SharedKey, Arc<Entry>>>,
     /// First reads in flight.
-    pending: Mutex<HashMap<Key, Arc<Entry>>>,
+    pending: Mutex<HashMap<SharedKey, Arc<Entry>>>,
     /// First reads that failed: the error, and until when it answers.
     negative: Mutex<HashMap<Key, (Error, Instant)>>,
     generation: AtomicU64,
@@ -233,9 +249,10 @@ impl SecretCache {
             }
         }
         let now = Instant::now();
+        let key = Arc::new(key);
         let e = Arc::new(Entry {
             backend: backend.clone(),
-            loc: loc.clone(),
+            key: key.clone(),
             state: Mutex::new(EntryState {
                 value: None,
                 confirmed_at: now,
@@ -255,20 +272,23 @@ impl SecretCache {
     /// (evicting the least recently used unpinned secret if full); one that failed moves into
     /// the negative cache.
     fn settle(&self, e: &Arc<Entry>, res: &Result<Arc<Cached>>) {
-        let key = (e.backend.name().to_owned(), e.loc.clone());
+        let key = &e.key;
         let mut map = lock(&self.map);
         let mut pending = lock(&self.pending);
-        if !pending.get(&key).is_some_and(|p| Arc::ptr_eq(p, e)) {
+        if !pending.get(key).is_some_and(|p| Arc::ptr_eq(p, e)) {
             if res.is_ok() {
-                lock(&self.negative).remove(&key);
+                lock(&self.negative).remove(&**key);
             }
             return;
         }
-        pending.remove(&key);
+        pending.remove(key);
+        if pending.is_empty() && pending.capacity() > KEEP_SLOTS {
+            pending.shrink_to(KEEP_SLOTS);
+        }
         drop(pending);
         match res {
             Ok(_) => {
-                lock(&self.negative).remove(&key);
+                lock(&self.negative).remove(&**key);
                 if map.len() >= self.policy.max_entries {
                     let victim = map
                         .iter()
@@ -282,7 +302,7 @@ impl SecretCache {
                         self.metrics.evictions.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                map.insert(key, e.clone());
+                map.insert(key.clone(), e.clone());
             }
             Err(err) => {
                 drop(map);
@@ -305,7 +325,7 @@ impl SecretCache {
                         negative.remove(&k);
                     }
                 }
-                negative.insert(key, (err.clone(), now + ttl));
+                negative.insert((**key).clone(), (err.clone(), now + ttl));
             }
         }
     }
@@ -479,7 +499,7 @@ impl SecretCache {
         let now = Instant::now();
         let latency = now.duration_since(started);
         let mut st = lock(&e.state);
-        let path = format!("{}:{}", e.backend.name(), e.loc.path);
+        let path = format!("{}:{}", e.backend.name(), e.loc().path);
         match res {
             Ok(f) => {
                 st.lease_until = lease::end(&f, now);
@@ -538,7 +558,7 @@ impl SecretCache {
                 });
                 tracing::warn!(
                     backend = e.backend.name(),
-                    path = %e.loc.path,
+                    path = %e.loc().path,
                     kind = %err.kind(),
                     error = %err,
                     "backend read failed"
@@ -736,7 +756,7 @@ impl SecretCache {
             }
             c.charge(full.len().div_ceil(read_batch(backend.as_ref())) - 1);
         }
-        let locs: Vec<Locator> = full.iter().map(|(e, _)| e.loc.clone()).collect();
+        let locs: Vec<Locator> = full.iter().map(|(e, _)| e.loc().clone()).collect();
         let started = Instant::now();
         self.metrics.backend_call(backend.name(), "get_many");
         let mut results = backend.get_many(&locs).await.into_iter();
@@ -776,7 +796,7 @@ impl SecretCache {
             event: "refresh",
             principal: "broker",
             envfile: None,
-            reference: Some(&format!("{}:{}", backend.name(), e.loc.path)),
+            reference: Some(&format!("{}:{}", backend.name(), e.loc().path)),
             backend: Some(backend.name()),
             version,
             outcome: "unchanged",

@@ -29,6 +29,7 @@ pub mod lazy;
 mod lease;
 pub mod limits;
 pub mod listen;
+pub mod memory;
 pub mod metrics;
 mod probe_round;
 pub mod refresh;

@@ -52,7 +52,7 @@ pub(crate) async fn probe(
                     return (chunk, None);
                 }
             }
-            let locs: Vec<Locator> = chunk.iter().map(|(e, _)| e.loc.clone()).collect();
+            let locs: Vec<Locator> = chunk.iter().map(|(e, _)| e.loc().clone()).collect();
             let started = Instant::now();
             let probe = backend.current_versions(&locs).await;
             cache

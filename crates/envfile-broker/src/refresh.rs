@@ -32,6 +32,10 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 .any(|s| s.sink_retry_due(Instant::now()));
         if new_state || changed || failing {
             resolve_all(&st).await;
+            if new_state {
+                // Start-up or a reload: everything was just resolved at once (see `memory`).
+                crate::memory::release_free();
+            }
         }
         last = Some(st.clone());
         let now = Instant::now();

@@ -235,6 +235,20 @@ fn bad_verb(verb: char, v: &Value, s: &Spec, out: &mut String) {
     out.push(')');
 }
 
+/// `n` copies of an ASCII `c`, a slice at a time: widths reach a million characters (Go's
+/// cap), and pushing them one `char` at a time made such a directive cost milliseconds.
+fn fill_with(out: &mut String, c: char, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+    let chunk = if c == '0' { ZEROS } else { SPACES };
+    out.reserve(n);
+    while n > 0 {
+        let k = n.min(chunk.len());
+        out.push_str(&chunk[..k]);
+        n -= k;
+    }
+}
+
 /// Pad `body` to the width: spaces left (or right with `-`), or zeros when `zero` (numbers pad
 /// after their sign).
 fn pad(body: &str, s: &Spec, zero: bool, out: &mut String) {
@@ -254,7 +268,7 @@ fn pad(body: &str, s: &Spec, zero: bool, out: &mut String) {
     let fill = w - n;
     if s.minus {
         out.push_str(body);
-        out.extend(std::iter::repeat_n(' ', fill));
+        fill_with(out, ' ', fill);
     } else if zero {
         let sign_len = body
             .chars()
@@ -262,10 +276,10 @@ fn pad(body: &str, s: &Spec, zero: bool, out: &mut String) {
             .filter(|c| matches!(c, '+' | '-' | ' '))
             .map_or(0, |_| 1);
         out.push_str(&body[..sign_len]);
-        out.extend(std::iter::repeat_n('0', fill));
+        fill_with(out, '0', fill);
         out.push_str(&body[sign_len..]);
     } else {
-        out.extend(std::iter::repeat_n(' ', fill));
+        fill_with(out, ' ', fill);
         out.push_str(body);
     }
 }
@@ -447,7 +461,7 @@ fn fmt_int(i: i64, verb: char, s: &Spec, v: &Value, out: &mut String) {
         if n < w {
             out.push_str(sign);
             out.push_str(prefix);
-            out.extend(std::iter::repeat_n('0', w - n));
+            fill_with(out, '0', w - n);
             out.push_str(&digits);
             return;
         }
