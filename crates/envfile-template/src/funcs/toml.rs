@@ -214,6 +214,12 @@ impl Encoder {
         }
         match v {
             Value::Str(s) => quoted(s, &mut self.out),
+            Value::Time(t) => {
+                return Err(format!(
+                    "encoding a {} is not supported by envfile yet",
+                    t.type_name()
+                ))
+            }
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => self.out.push_str(&i.to_string()),
             Value::Float(f) => self.out.push_str(&toml_float(*f)),

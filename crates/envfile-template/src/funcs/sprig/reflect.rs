@@ -46,6 +46,10 @@ fn kind(v: &Value) -> &'static str {
         Value::List(_) | Value::Strings(_) => "slice",
         Value::Map(_) => "map",
         Value::Secret(_) | Value::NilPointer(_) => "ptr",
+        Value::Time(crate::gotime::TimeValue::Time(_)) => "struct",
+        Value::Time(crate::gotime::TimeValue::Duration(_)) => "int64",
+        Value::Time(crate::gotime::TimeValue::Location(_)) => "ptr",
+        Value::Time(_) => "int",
     }
 }
 
