@@ -205,11 +205,19 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
 }
 
 /// The agent's `error calling NAME: MESSAGE` from its log (where the message ends at the quote
-/// closing the logged error).
-fn agent_error(log: &str) -> Option<&str> {
+/// closing the logged error; quotes inside it are logged escaped, `\"`).
+fn agent_error(log: &str) -> Option<String> {
     let start = log.find("error calling ")?;
-    let rest = &log[start..];
-    Some(&rest[..rest.find('"').unwrap_or(rest.len())])
+    let mut out = String::new();
+    let mut chars = log[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,7 +252,7 @@ async fn sprig_errors_match_bao_agent() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() || !out.stdout.is_empty() {
             failures.push(format!("{name}: envfile rendered it"));
-        } else if !stderr.contains(want) {
+        } else if !stderr.contains(&want) {
             failures.push(format!("{name}: envfile's error lacks `{want}`: {stderr}"));
         }
     }

@@ -90,14 +90,15 @@ impl TimeValue {
     }
 
     /// `encoding/json`: a time as RFC 3339 with nanoseconds (Go's `MarshalJSON`, which fails
-    /// outside years 0..9999), the integer kinds as numbers, a location as `{}`.
+    /// outside years 0..9999), the integer kinds as numbers, a location as `{}`. The error
+    /// text is the agent's (its encoding/json names the type `*time.Time`, observed).
     pub fn json(&self) -> Result<String, String> {
         match self {
             TimeValue::Time(t) => {
                 let s = format(t, "2006-01-02T15:04:05.999999999Z07:00");
                 let fail = |m: &str| {
                     Err(format!(
-                        "json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: {m}"
+                        "json: error calling MarshalJSON for type *time.Time: {m}"
                     ))
                 };
                 if s.as_bytes().get(4) != Some(&b'-') {
