@@ -8,39 +8,39 @@ use super::{Time, DAYS, MONTHS};
 /// One layout element.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Std {
-    LongMonth,      // January
-    Month,          // Jan
-    NumMonth,       // 1
-    ZeroMonth,      // 01
-    LongWeekDay,    // Monday
-    WeekDay,        // Mon
-    Day,            // 2
-    UnderDay,       // _2
-    ZeroDay,        // 02
-    UnderYearDay,   // __2
-    ZeroYearDay,    // 002
-    Hour,           // 15
-    Hour12,         // 3
-    ZeroHour12,     // 03
-    Minute,         // 4
-    ZeroMinute,     // 04
-    Second,         // 5
-    ZeroSecond,     // 05
-    LongYear,       // 2006
-    Year,           // 06
-    PM,             // PM
-    Pm,             // pm
-    TZ,             // MST
-    Iso8601Tz,      // Z0700
-    Iso8601SecTz,   // Z070000
-    Iso8601ShortTz, // Z07
-    Iso8601ColonTz, // Z07:00
+    LongMonth,         // January
+    Month,             // Jan
+    NumMonth,          // 1
+    ZeroMonth,         // 01
+    LongWeekDay,       // Monday
+    WeekDay,           // Mon
+    Day,               // 2
+    UnderDay,          // _2
+    ZeroDay,           // 02
+    UnderYearDay,      // __2
+    ZeroYearDay,       // 002
+    Hour,              // 15
+    Hour12,            // 3
+    ZeroHour12,        // 03
+    Minute,            // 4
+    ZeroMinute,        // 04
+    Second,            // 5
+    ZeroSecond,        // 05
+    LongYear,          // 2006
+    Year,              // 06
+    PM,                // PM
+    Pm,                // pm
+    TZ,                // MST
+    Iso8601Tz,         // Z0700
+    Iso8601SecTz,      // Z070000
+    Iso8601ShortTz,    // Z07
+    Iso8601ColonTz,    // Z07:00
     Iso8601ColonSecTz, // Z07:00:00
-    NumTz,          // -0700
-    NumSecTz,       // -070000
-    NumShortTz,     // -07
-    NumColonTz,     // -07:00
-    NumColonSecTz,  // -07:00:00
+    NumTz,             // -0700
+    NumSecTz,          // -070000
+    NumShortTz,        // -07
+    NumColonTz,        // -07:00
+    NumColonSecTz,     // -07:00:00
     /// `.000` / `,000` (exactly n digits), with its separator.
     Frac0(u8, usize),
     /// `.999` / `,999` (up to n digits, trailing zeros dropped).
@@ -58,19 +58,17 @@ pub(super) fn next_std(layout: &[u8]) -> Option<(usize, Std, usize)> {
             b'M' if at(i, "Monday") => Some((Std::LongWeekDay, 6)),
             b'M' if at(i, "Mon") => Some((Std::WeekDay, 3)),
             b'M' if at(i, "MST") => Some((Std::TZ, 3)),
-            b'0' if layout.get(i + 1).is_some_and(|c| (b'1'..=b'6').contains(c)) => {
-                Some((
-                    [
-                        Std::ZeroMonth,
-                        Std::ZeroDay,
-                        Std::ZeroHour12,
-                        Std::ZeroMinute,
-                        Std::ZeroSecond,
-                        Std::Year,
-                    ][usize::from(layout[i + 1] - b'1')],
-                    2,
-                ))
-            }
+            b'0' if layout.get(i + 1).is_some_and(|c| (b'1'..=b'6').contains(c)) => Some((
+                [
+                    Std::ZeroMonth,
+                    Std::ZeroDay,
+                    Std::ZeroHour12,
+                    Std::ZeroMinute,
+                    Std::ZeroSecond,
+                    Std::Year,
+                ][usize::from(layout[i + 1] - b'1')],
+                2,
+            )),
             b'0' if at(i, "002") => Some((Std::ZeroYearDay, 3)),
             b'1' if at(i, "15") => Some((Std::Hour, 2)),
             b'1' => Some((Std::NumMonth, 1)),
@@ -252,13 +250,19 @@ fn push_offset(out: &mut String, std: Std, offset: i32) {
         out.push('+');
     }
     push_int(out, i64::from(zone / 60), 2);
-    if matches!(std, Iso8601ColonTz | NumColonTz | Iso8601ColonSecTz | NumColonSecTz) {
+    if matches!(
+        std,
+        Iso8601ColonTz | NumColonTz | Iso8601ColonSecTz | NumColonSecTz
+    ) {
         out.push(':');
     }
     if !matches!(std, NumShortTz | Iso8601ShortTz) {
         push_int(out, i64::from(zone % 60), 2);
     }
-    if matches!(std, Iso8601SecTz | NumSecTz | NumColonSecTz | Iso8601ColonSecTz) {
+    if matches!(
+        std,
+        Iso8601SecTz | NumSecTz | NumColonSecTz | Iso8601ColonSecTz
+    ) {
         if matches!(std, NumColonSecTz | Iso8601ColonSecTz) {
             out.push(':');
         }
@@ -320,10 +324,19 @@ mod tests {
         let t = 1_234_567_890;
         for (layout, want) in [
             ("2006-01-02 15:04:05", "2009-02-13 23:31:30"),
-            ("Mon Jan _2 3:4:5 PM MST 2006", "Fri Feb 13 11:31:30 PM UTC 2009"),
-            ("Monday, January 2, 06 002 __2", "Friday, February 13, 09 044  44"),
+            (
+                "Mon Jan _2 3:4:5 PM MST 2006",
+                "Fri Feb 13 11:31:30 PM UTC 2009",
+            ),
+            (
+                "Monday, January 2, 06 002 __2",
+                "Friday, February 13, 09 044  44",
+            ),
             ("2006-01-02T15:04:05Z07:00", "2009-02-13T23:31:30Z"),
-            ("-0700 -07:00 -07 -070000 -07:00:00 pm", "+0000 +00:00 +00 +000000 +00:00:00 pm"),
+            (
+                "-0700 -07:00 -07 -070000 -07:00:00 pm",
+                "+0000 +00:00 +00 +000000 +00:00:00 pm",
+            ),
             // `.000` before a digit is literal, and then `01` is the month.
             ("05.000 05.999 05,00 .0001", "30.000 30 30,00 .0002"),
             ("_2006 x 1 01 03", "_2009 x 2 02 11"),
@@ -345,16 +358,29 @@ mod tests {
     fn zones_in_layouts() {
         let t = |z: &str| Time::unix(1_700_000_000, 0, load_location(z).unwrap());
         let l = "2006-01-02 15:04 MST -07:00 Z0700";
-        assert_eq!(format(&t("Asia/Kolkata"), l), "2023-11-15 03:43 IST +05:30 +0530");
-        assert_eq!(format(&t("America/New_York"), l), "2023-11-14 17:13 EST -05:00 -0500");
+        assert_eq!(
+            format(&t("Asia/Kolkata"), l),
+            "2023-11-15 03:43 IST +05:30 +0530"
+        );
+        assert_eq!(
+            format(&t("America/New_York"), l),
+            "2023-11-14 17:13 EST -05:00 -0500"
+        );
         assert_eq!(
             format(&t("Australia/Lord_Howe"), l),
             "2023-11-15 09:13 +11 +11:00 +1100"
         );
-        let lmt = Time::unix(-5_000_000_000, 0, load_location("America/New_York").unwrap());
+        let lmt = Time::unix(
+            -5_000_000_000,
+            0,
+            load_location("America/New_York").unwrap(),
+        );
         assert_eq!(format(&lmt, "MST -07:00:00 -07:00"), "LMT -04:56:02 -04:56");
         let nameless = Time::unix(0, 0, Loc::fixed("", -30));
-        assert_eq!(format(&nameless, "MST -07:00 Z07:00"), "+0000 +00:00 +00:00");
+        assert_eq!(
+            format(&nameless, "MST -07:00 Z07:00"),
+            "+0000 +00:00 +00:00"
+        );
     }
 
     #[test]

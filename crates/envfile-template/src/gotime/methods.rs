@@ -123,11 +123,7 @@ fn time_method(t: &Time, name: &str, args: Vec<Value>) -> Result<Value, String> 
         "Truncate" => time(t.truncate_round(duration_arg(&args[0])?, false)),
         "Round" => time(t.truncate_round(duration_arg(&args[0])?, true)),
         "AddDate" => {
-            let (y, m, d) = (
-                int_arg(&args[0])?,
-                int_arg(&args[1])?,
-                int_arg(&args[2])?,
-            );
+            let (y, m, d) = (int_arg(&args[0])?, int_arg(&args[1])?, int_arg(&args[2])?);
             let c = c();
             time(Time::date(
                 c.year.wrapping_add(y),
@@ -157,8 +153,16 @@ fn duration_method(d: i64, name: &str, args: Vec<Value>) -> Result<Value, String
     let n = usize::from(matches!(name, "Round" | "Truncate"));
     if !matches!(
         name,
-        "Hours" | "Minutes" | "Seconds" | "Milliseconds" | "Microseconds" | "Nanoseconds"
-            | "String" | "Round" | "Truncate" | "Abs"
+        "Hours"
+            | "Minutes"
+            | "Seconds"
+            | "Milliseconds"
+            | "Microseconds"
+            | "Nanoseconds"
+            | "String"
+            | "Round"
+            | "Truncate"
+            | "Abs"
     ) {
         return Err(format!("can't evaluate field {name} in type time.Duration"));
     }
@@ -233,10 +237,16 @@ mod tests {
             "2023-11-14 23:13:20.25 +0000 UTC"
         );
         assert_eq!(
-            s(call_method(&t, "AddDate", vec![Value::Int(0), Value::Int(3), Value::Int(17)])),
+            s(call_method(
+                &t,
+                "AddDate",
+                vec![Value::Int(0), Value::Int(3), Value::Int(17)]
+            )),
             "2024-03-02 22:13:20.25 +0000 UTC"
         );
-        let TimeValue::Time(inner) = &t else { unreachable!() };
+        let TimeValue::Time(inner) = &t else {
+            unreachable!()
+        };
         let earlier = Value::Time(TimeValue::Time(inner.add(-3_600_000_000_000)));
         assert_eq!(s(call_method(&t, "Sub", vec![earlier.clone()])), "1h0m0s");
         assert_eq!(s(call_method(&t, "After", vec![earlier.clone()])), "true");
@@ -265,7 +275,11 @@ mod tests {
         assert_eq!(s(call_method(&d, "Hours", vec![])), "1.5");
         assert_eq!(s(call_method(&d, "Minutes", vec![])), "90");
         assert_eq!(
-            s(call_method(&d, "Round", vec![Value::Int(3_600_000_000_000)])),
+            s(call_method(
+                &d,
+                "Round",
+                vec![Value::Int(3_600_000_000_000)]
+            )),
             "2h0m0s"
         );
         assert_eq!(round_duration(-1_500, 1_000), -2_000);

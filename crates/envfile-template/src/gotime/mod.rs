@@ -744,7 +744,10 @@ mod tests {
         assert!(Time::zero().is_zero());
         let mut m = t.clone();
         m.mono = Some(-1_500_000_000);
-        assert_eq!(m.string(), "2009-02-13 23:31:30.12 +0000 UTC m=-1.500000000");
+        assert_eq!(
+            m.string(),
+            "2009-02-13 23:31:30.12 +0000 UTC m=-1.500000000"
+        );
         assert_eq!(TimeValue::Month(3).string(), "March");
         assert_eq!(TimeValue::Month(13).string(), "%!Month(13)");
         assert_eq!(TimeValue::Weekday(1).string(), "Monday");
@@ -769,7 +772,10 @@ mod tests {
         let t = Time::unix(1_700_000_000, 600_000_000, utc());
         assert_eq!(t.truncate_round(NANOS, true).unix_sec(), 1_700_000_001);
         assert_eq!(t.truncate_round(NANOS, false).unix_sec(), 1_700_000_000);
-        assert_eq!(t.truncate_round(3600 * NANOS, false).string(), "2023-11-14 22:00:00 +0000 UTC");
+        assert_eq!(
+            t.truncate_round(3600 * NANOS, false).string(),
+            "2023-11-14 22:00:00 +0000 UTC"
+        );
         let u = t.add(-90 * NANOS);
         assert_eq!(t.sub(&u), 90 * NANOS);
         let before = Time::unix(-1, 500_000_000, utc());

@@ -68,7 +68,11 @@ fn atoi(s: &[u8]) -> Option<i64> {
     if !rest.is_empty() || x > i64::MAX as u64 + u64::from(neg) {
         return None;
     }
-    Some(if neg { (x as i64).wrapping_neg() } else { x as i64 })
+    Some(if neg {
+        (x as i64).wrapping_neg()
+    } else {
+        x as i64
+    })
 }
 
 /// Go's `getnum`: one or two digits (exactly two when `fixed`).
@@ -82,7 +86,10 @@ fn getnum(s: &[u8], fixed: bool) -> Option<(i64, &[u8])> {
         }
         return Some((i64::from(s[0] - b'0'), &s[1..]));
     }
-    Some((i64::from(s[0] - b'0') * 10 + i64::from(s[1] - b'0'), &s[2..]))
+    Some((
+        i64::from(s[0] - b'0') * 10 + i64::from(s[1] - b'0'),
+        &s[2..],
+    ))
 }
 
 /// Go's `getnum3`: one to three digits (exactly three when `fixed`).
@@ -310,7 +317,10 @@ pub(crate) fn parse_in_location(layout: &str, value: &str, loc: &Arc<Loc>) -> Re
                     }
                     // A fraction in the value that the layout does not ask for is read too.
                     if value.len() >= 2 && matches!(value[0], b'.' | b',') && is_digit(value, 1) {
-                        if matches!(next_std(layout), Some((_, Std::Frac0(..) | Std::Frac9(..), _))) {
+                        if matches!(
+                            next_std(layout),
+                            Some((_, Std::Frac0(..) | Std::Frac9(..), _))
+                        ) {
                             return Some(());
                         }
                         let mut n = 2;
@@ -437,8 +447,7 @@ pub(crate) fn parse_in_location(layout: &str, value: &str, loc: &Arc<Loc>) -> Re
                     value = &value[ndigit..];
                 }
                 Std::Frac9(..) => {
-                    if value.len() < 2 || !matches!(value[0], b'.' | b',') || !is_digit(value, 1)
-                    {
+                    if value.len() < 2 || !matches!(value[0], b'.' | b',') || !is_digit(value, 1) {
                         return Some(());
                     }
                     let mut i = 0;
@@ -511,7 +520,8 @@ pub(crate) fn parse_in_location(layout: &str, value: &str, loc: &Arc<Loc>) -> Re
     }
     let zone_name = String::from_utf8_lossy(&zone_name).into_owned();
     if zone_offset != -1 {
-        let t = Time::date(year, month, day, hour, min, sec, nsec, utc()).add(-zone_offset * 1_000_000_000);
+        let t = Time::date(year, month, day, hour, min, sec, nsec, utc())
+            .add(-zone_offset * 1_000_000_000);
         // The local zone, if it had this offset (and name) then; else a fixed zone.
         let (name, offset) = loc.lookup(t.unix_sec());
         if i64::from(offset) == zone_offset && (zone_name.is_empty() || name == zone_name) {
@@ -522,7 +532,9 @@ pub(crate) fn parse_in_location(layout: &str, value: &str, loc: &Arc<Loc>) -> Re
     if !zone_name.is_empty() {
         let t = Time::date(year, month, day, hour, min, sec, nsec, utc());
         if let Some(offset) = loc.lookup_name(&zone_name, t.unix_sec()) {
-            return Ok(t.add(-i64::from(offset) * 1_000_000_000).in_loc(loc.clone()));
+            return Ok(t
+                .add(-i64::from(offset) * 1_000_000_000)
+                .in_loc(loc.clone()));
         }
         let mut offset = 0;
         if zone_name.len() > 3 && zone_name.starts_with("GMT") {
@@ -530,7 +542,16 @@ pub(crate) fn parse_in_location(layout: &str, value: &str, loc: &Arc<Loc>) -> Re
         }
         return Ok(t.in_loc(Loc::fixed(&zone_name, offset as i32)));
     }
-    Ok(Time::date(year, month, day, hour, min, sec, nsec, loc.clone()))
+    Ok(Time::date(
+        year,
+        month,
+        day,
+        hour,
+        min,
+        sec,
+        nsec,
+        loc.clone(),
+    ))
 }
 
 /// Go's `time.ParseDuration`, with its error texts.
@@ -651,7 +672,10 @@ mod tests {
 
     #[test]
     fn parses_like_go() {
-        assert_eq!(p("2006-01-02", "2021-03-04").unwrap(), "2021-03-04 00:00:00 +0000 UTC");
+        assert_eq!(
+            p("2006-01-02", "2021-03-04").unwrap(),
+            "2021-03-04 00:00:00 +0000 UTC"
+        );
         assert_eq!(
             p("2006-01-02T15:04:05Z07:00", "2021-03-04T05:06:07.25+05:30").unwrap(),
             "2021-03-04 05:06:07.25 +0530 +0530"
@@ -670,7 +694,10 @@ mod tests {
             // Go keeps the instant read as UTC and only shows it in the made-up zone.
             "2021-03-04 03:00:00 +0300 GMT+3"
         );
-        assert_eq!(p("002 2006", "060 2024").unwrap(), "2024-02-29 00:00:00 +0000 UTC");
+        assert_eq!(
+            p("002 2006", "060 2024").unwrap(),
+            "2024-02-29 00:00:00 +0000 UTC"
+        );
         assert_eq!(
             p("2006-01-02", "x").unwrap_err(),
             "parsing time \"x\" as \"2006-01-02\": cannot parse \"x\" as \"2006\""
@@ -691,7 +718,10 @@ mod tests {
             p("15:04:05", "1:2:3").unwrap_err(),
             "parsing time \"1:2:3\" as \"15:04:05\": cannot parse \"2:3\" as \"04\""
         );
-        assert_eq!(p("15:04:05", "01:02:03,5").unwrap(), "0000-01-01 01:02:03.5 +0000 UTC");
+        assert_eq!(
+            p("15:04:05", "01:02:03,5").unwrap(),
+            "0000-01-01 01:02:03.5 +0000 UTC"
+        );
         assert_eq!(
             p("2006", "é").unwrap_err(),
             "parsing time \"\\xc3\\xa9\" as \"2006\": cannot parse \"\\xc3\\xa9\" as \"2006\""
@@ -714,7 +744,10 @@ mod tests {
             parse_duration("3d").unwrap_err(),
             "time: unknown unit \"d\" in duration \"3d\""
         );
-        assert_eq!(parse_duration("").unwrap_err(), "time: invalid duration \"\"");
+        assert_eq!(
+            parse_duration("").unwrap_err(),
+            "time: invalid duration \"\""
+        );
         assert_eq!(
             parse_duration("9999999999h").unwrap_err(),
             "time: invalid duration \"9999999999h\""

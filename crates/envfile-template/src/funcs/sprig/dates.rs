@@ -81,8 +81,12 @@ pub(super) const FUNCS: &[Def] = &[
         arity("sprig_unixEpoch", &a, 1)?;
         Ok(Value::str(time_arg(&a[0])?.unix_sec().to_string()))
     }),
-    Def::new("sprig_dateModify", |a| date_modify("sprig_dateModify", a, false)),
-    Def::new("sprig_date_modify", |a| date_modify("sprig_date_modify", a, false)),
+    Def::new("sprig_dateModify", |a| {
+        date_modify("sprig_dateModify", a, false)
+    }),
+    Def::new("sprig_date_modify", |a| {
+        date_modify("sprig_date_modify", a, false)
+    }),
     Def::new("sprig_mustDateModify", |a| {
         date_modify("sprig_mustDateModify", a, true)
     }),
@@ -97,9 +101,10 @@ pub(super) const FUNCS: &[Def] = &[
             _ => Time::now(),
         };
         let since = Time::now().sub(&t);
-        Ok(Value::str(duration_string(
-            gotime::round_duration(since, 1_000_000_000),
-        )))
+        Ok(Value::str(duration_string(gotime::round_duration(
+            since,
+            1_000_000_000,
+        ))))
     }),
 ];
 
@@ -175,18 +180,49 @@ mod tests {
     #[test]
     fn dates_in_zones() {
         for (layout, date, zone, want) in [
-            ("2006-01-02 15:04:05 MST", Value::Int(1_700_000_000), "UTC", "2023-11-14 22:13:20 UTC"),
-            ("2006-01-02 15:04 MST", Value::Int(1_700_000_000), "Asia/Kolkata", "2023-11-15 03:43 IST"),
-            ("15:04 -07:00", Value::Int(1_700_000_000), "Australia/Lord_Howe", "09:13 +11:00"),
+            (
+                "2006-01-02 15:04:05 MST",
+                Value::Int(1_700_000_000),
+                "UTC",
+                "2023-11-14 22:13:20 UTC",
+            ),
+            (
+                "2006-01-02 15:04 MST",
+                Value::Int(1_700_000_000),
+                "Asia/Kolkata",
+                "2023-11-15 03:43 IST",
+            ),
+            (
+                "15:04 -07:00",
+                Value::Int(1_700_000_000),
+                "Australia/Lord_Howe",
+                "09:13 +11:00",
+            ),
             ("2006", Value::Int(0), "Not/AZone", "1970"),
             ("2006", Value::Int(0), "america/new_york", "1970"),
-            ("15:04 MST", Value::Int(1_615_705_199), "America/New_York", "01:59 EST"),
-            ("15:04 MST", Value::Int(1_615_705_200), "America/New_York", "03:00 EDT"),
+            (
+                "15:04 MST",
+                Value::Int(1_615_705_199),
+                "America/New_York",
+                "01:59 EST",
+            ),
+            (
+                "15:04 MST",
+                Value::Int(1_615_705_200),
+                "America/New_York",
+                "03:00 EDT",
+            ),
         ] {
-            assert_eq!(run("sprig_dateInZone", vec![s(layout), date, s(zone)]), want);
+            assert_eq!(
+                run("sprig_dateInZone", vec![s(layout), date, s(zone)]),
+                want
+            );
         }
         assert_eq!(
-            run("sprig_htmlDateInZone", vec![Value::Int(86_400 * 365), s("UTC")]),
+            run(
+                "sprig_htmlDateInZone",
+                vec![Value::Int(86_400 * 365), s("UTC")]
+            ),
             "1971-01-01"
         );
     }
@@ -204,24 +240,42 @@ mod tests {
             err.err().unwrap(),
             "parsing time \"x\" as \"2006-01-02\": cannot parse \"x\" as \"2006\""
         );
-        let t = crate::funcs::call("sprig_toDate", vec![s("2006-01-02 MST"), s("2021-03-04 UTC")]).unwrap();
+        let t = crate::funcs::call(
+            "sprig_toDate",
+            vec![s("2006-01-02 MST"), s("2021-03-04 UTC")],
+        )
+        .unwrap();
         assert_eq!(run("sprig_unixEpoch", vec![t.clone()]), "1614816000");
         assert_eq!(
             run("sprig_dateModify", vec![s("-1.5h"), t.clone()]),
             "2021-03-03 22:30:00 +0000 UTC"
         );
-        assert_eq!(run("sprig_dateModify", vec![s("1d"), t.clone()]), "2021-03-04 00:00:00 +0000 UTC");
+        assert_eq!(
+            run("sprig_dateModify", vec![s("1d"), t.clone()]),
+            "2021-03-04 00:00:00 +0000 UTC"
+        );
         let err = crate::funcs::call("sprig_mustDateModify", vec![s("1d"), t]);
-        assert_eq!(err.err().unwrap(), "time: unknown unit \"d\" in duration \"1d\"");
+        assert_eq!(
+            err.err().unwrap(),
+            "time: unknown unit \"d\" in duration \"1d\""
+        );
         let err = crate::funcs::call("sprig_unixEpoch", vec![s("x")]);
-        assert_eq!(err.err().unwrap(), "wrong type for value; expected time.Time; got string");
+        assert_eq!(
+            err.err().unwrap(),
+            "wrong type for value; expected time.Time; got string"
+        );
     }
 
     #[test]
     fn ago_and_now() {
         // 2000-01-01 is more than 20 years ago: hours, minutes and whole seconds.
         let a = run("sprig_ago", vec![Value::Int(946_684_800)]);
-        assert!(regex::Regex::new(r"^\d{6,}h\d{1,2}m\d{1,2}s$").unwrap().is_match(&a), "{a}");
+        assert!(
+            regex::Regex::new(r"^\d{6,}h\d{1,2}m\d{1,2}s$")
+                .unwrap()
+                .is_match(&a),
+            "{a}"
+        );
         let n = run("sprig_now", vec![]);
         let re = regex::Regex::new(
             r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? [+-]\d{4} \S+ m=\+\d+\.\d{9}$",
@@ -236,8 +290,14 @@ mod tests {
         assert_eq!(run("sprig_duration", vec![s("95")]), "1m35s");
         assert_eq!(run("sprig_duration", vec![s("3600")]), "1h0m0s");
         assert_eq!(run("sprig_duration", vec![s("-61")]), "-1m1s");
-        assert_eq!(run("sprig_duration", vec![crate::funcs::test_util::j("95")]), "0s");
-        assert_eq!(run("sprig_durationRound", vec![Value::Int(5_000_000_001)]), "5s");
+        assert_eq!(
+            run("sprig_duration", vec![crate::funcs::test_util::j("95")]),
+            "0s"
+        );
+        assert_eq!(
+            run("sprig_durationRound", vec![Value::Int(5_000_000_001)]),
+            "5s"
+        );
         assert_eq!(run("sprig_durationRound", vec![s("-3d")]), "0s");
         assert_eq!(run("sprig_durationRound", vec![s("900h")]), "1mo");
         assert_eq!(run("sprig_durationRound", vec![s("1.5s")]), "1s");

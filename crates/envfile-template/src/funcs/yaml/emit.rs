@@ -161,12 +161,10 @@ impl Emitter {
                 }
             }
             Value::Str(s) => self.string(s),
-            Value::Time(t) => {
-                return Err(format!(
-                    "toYAML: encoding a {} is not supported by envfile yet",
-                    t.type_name()
-                ))
-            }
+            Value::Time(t) => Err(format!(
+                "toYAML: encoding a {} is not supported by envfile yet",
+                t.type_name()
+            )),
             Value::List(l) | Value::Strings(l) => {
                 if l.is_empty() {
                     return self.empty_flow("[", "]");
