@@ -113,7 +113,14 @@ fn time_method(t: &Time, name: &str, args: Vec<Value>) -> Result<Value, String> 
             Value::Time(TimeValue::Location(l)) => time(t.in_loc(l.clone())),
             other => return Err(wrong("*time.Location", other)),
         },
-        "Format" => Value::str(format(t, crate::funcs::string_arg(&args[0])?)),
+        "Format" => {
+            let out = format(t, crate::funcs::string_arg(&args[0])?);
+            // A layout expands at most threefold; still, no result past the output limit.
+            if out.len() > crate::limits::MAX_OUTPUT {
+                return Err("Format: the result would exceed the output size limit".into());
+            }
+            Value::str(out)
+        }
         "Add" => time(t.add(duration_arg(&args[0])?)),
         "Sub" => Value::Time(TimeValue::Duration(t.sub(time_arg(&args[0])?))),
         "Before" => Value::Bool(t.cmp(time_arg(&args[0])?).is_lt()),

@@ -648,7 +648,8 @@ pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
                 return Err(invalid());
             }
         }
-        d += v;
+        // Go's uint64 wraps here (a second 2^63 component); so does this.
+        d = d.wrapping_add(v);
         if d > 1 << 63 {
             return Err(invalid());
         }
@@ -753,5 +754,9 @@ mod tests {
             "time: invalid duration \"9999999999h\""
         );
         assert_eq!(parse_duration("-2562047h47m16.854775808s"), Ok(i64::MIN));
+        assert_eq!(
+            parse_duration("-9223372036854775808ns9223372036854775808ns"),
+            Ok(0)
+        );
     }
 }
