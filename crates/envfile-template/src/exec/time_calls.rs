@@ -72,3 +72,77 @@ impl<'a> Exec<'a, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Template;
+
+    fn render(src: &str) -> Result<String, String> {
+        let t = Template::parse("t.tmpl", src).map_err(|e| e.to_string())?;
+        let mut none = |p: &str| {
+            Err(
+                envfile_core::Error::new(envfile_core::ErrorKind::NotFound, "no secrets here")
+                    .with_reference(p),
+            )
+        };
+        t.render_with(&mut none)
+            .map(|s| s.expose().to_owned())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn methods_chain_take_arguments_and_pipelines() {
+        let t = r#"{{ $t := sprig_toDate "2006-01-02 15:04" "2021-03-04 05:06" }}"#;
+        for (body, want) in [
+            (
+                "{{ $t.Year }} {{ $t.Month }} {{ $t.UTC.Weekday }}",
+                "2021 March Thursday",
+            ),
+            (
+                r#"{{ $t.Format "Jan 2" }}|{{ "15:04" | $t.Format }}"#,
+                "Mar 4|05:06",
+            ),
+            ("{{ ($t.AddDate 0 1 0).Month }}", "April"),
+            (r#"{{ with $t }}{{ .Format "2006" }}{{ end }}"#, "2021"),
+            ("{{ ($t.Sub ($t.Add -90000000000)).Minutes }}", "1.5"),
+            (
+                "{{ sprig_now.IsZero }} {{ sprig_now.After $t }}",
+                "false true",
+            ),
+            ("{{ if eq $t.Month 3 }}march{{ end }}", "march"),
+        ] {
+            assert_eq!(render(&format!("{t}{body}")).unwrap(), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn method_errors_name_the_place() {
+        let t = r#"{{ $t := sprig_toDate "2006" "2021" }}"#;
+        for (body, want) in [
+            (
+                "{{ $t.Nope }}",
+                "t.tmpl:1:42: executing `$t.Nope`: can't evaluate field Nope in type time.Time",
+            ),
+            (
+                "{{ $t.Zone }}",
+                "can't call method/function \"Zone\" with 2 results",
+            ),
+            (
+                "{{ $t.Format }}",
+                "wrong number of args for Format: want 1 got 0",
+            ),
+            (
+                r#"{{ $t.Sub "x" }}"#,
+                "wrong type for value; expected time.Time; got string",
+            ),
+            ("{{ lt $t $t }}", "invalid type for comparison"),
+            (
+                r#"{{ $s := "x" }}{{ $s.Len 1 }}"#,
+                "can't give argument to non-function",
+            ),
+        ] {
+            let e = render(&format!("{t}{body}")).unwrap_err();
+            assert!(e.contains(want), "{body}: {e}");
+        }
+    }
+}
