@@ -118,6 +118,23 @@ impl TimeValue {
         }
     }
 
+    /// `reflect.DeepEqual` (sprig's `deepEqual`): as `==`, but locations by their content.
+    pub fn deep_eq(&self, other: &TimeValue) -> bool {
+        match (self, other) {
+            (TimeValue::Time(a), TimeValue::Time(b)) => {
+                a.sec == b.sec
+                    && a.nsec == b.nsec
+                    && a.mono == b.mono
+                    && Loc::same_zone(&a.loc, &b.loc)
+            }
+            (TimeValue::Location(a), TimeValue::Location(b)) => Loc::same_zone(a, b),
+            (TimeValue::Month(a), TimeValue::Month(b))
+            | (TimeValue::Weekday(a), TimeValue::Weekday(b))
+            | (TimeValue::Duration(a), TimeValue::Duration(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// Go's `==` on two such values (text/template's `eq` on non-basic kinds): a `time.Time`
     /// compares its fields, so the same instant in another zone, or with a monotonic reading,
     /// is not equal; locations compare as pointers.
@@ -489,11 +506,33 @@ enum LocKind {
 const CYCLE: i64 = 146_097 * 86_400;
 
 impl Loc {
+    /// Go's `time.FixedZone`: a new location, except that an unnamed whole-hour offset from
+    /// -12 to +14 hours is one shared location (so `eq` sees two parses of `+05:00` as equal).
     pub fn fixed(abbr: &str, offset: i32) -> Arc<Loc> {
-        Arc::new(Loc {
-            name: abbr.to_owned(),
-            kind: LocKind::Fixed(abbr.to_owned(), offset),
-        })
+        let make = |abbr: &str, offset: i32| {
+            Arc::new(Loc {
+                name: abbr.to_owned(),
+                kind: LocKind::Fixed(abbr.to_owned(), offset),
+            })
+        };
+        if abbr.is_empty() && (-12 * 3600..=14 * 3600).contains(&offset) && offset % 3600 == 0 {
+            static SHARED: OnceLock<Vec<Arc<Loc>>> = OnceLock::new();
+            let shared = SHARED.get_or_init(|| (-12..=14).map(|h| make("", h * 3600)).collect());
+            return shared[(offset / 3600 + 12) as usize].clone();
+        }
+        make(abbr, offset)
+    }
+
+    /// `reflect.DeepEqual` of two locations: the same one, or the same zone data.
+    fn same_zone(a: &Arc<Loc>, b: &Arc<Loc>) -> bool {
+        Arc::ptr_eq(a, b)
+            || (a.name == b.name
+                && match (&a.kind, &b.kind) {
+                    (LocKind::Utc, LocKind::Utc) => true,
+                    (LocKind::Fixed(x, o), LocKind::Fixed(y, p)) => x == y && o == p,
+                    (LocKind::Zone { tz: x, .. }, LocKind::Zone { tz: y, .. }) => x == y,
+                    _ => false,
+                })
     }
 
     /// The abbreviation and offset in effect at `unix`.

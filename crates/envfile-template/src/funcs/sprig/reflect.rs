@@ -83,6 +83,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.entries().get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Secret(x), Value::Secret(y)) => std::sync::Arc::ptr_eq(x, y),
+        (Value::Time(x), Value::Time(y)) => x.deep_eq(y),
         _ => false,
     }
 }
