@@ -336,8 +336,13 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
                 let text = t.string();
                 fmt_str(&text, verb, s, &Value::str(text.clone()), out)
             }
-            (_, Some(i)) => fmt_int(i, verb, s, v, out),
-            _ => bad_verb(verb, v, s, out),
+            (_, Some(i)) => crate::gotime::fmt_int_kind(t, i, verb, out, |i, verb, out| {
+                fmt_int(i, verb, s, &Value::Int(i), out)
+            }),
+            _ => crate::gotime::fmt_struct(t, verb, out, |i, verb, out| {
+                fmt_int(i, verb, s, &Value::Int(i), out)
+            })
+            .unwrap_or_else(|| bad_verb(verb, v, s, out)),
         },
     }
 }

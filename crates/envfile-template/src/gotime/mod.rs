@@ -152,6 +152,61 @@ impl TimeValue {
     }
 }
 
+/// The integer verbs of Go's `fmt`.
+fn int_verb(verb: char) -> bool {
+    matches!(verb, 'd' | 'b' | 'o' | 'O' | 'c' | 'U')
+}
+
+/// `printf` of a Month, Weekday or Duration under a verb other than the string ones: the
+/// integer, or Go's `%!f(time.Duration=18367123456789)` (a bad verb shows the raw integer).
+pub(crate) fn fmt_int_kind(
+    t: &TimeValue,
+    i: i64,
+    verb: char,
+    out: &mut String,
+    int: impl Fn(i64, char, &mut String),
+) {
+    if int_verb(verb) {
+        return int(i, verb, out);
+    }
+    out.push_str(&format!("%!{verb}({}=", t.type_name()));
+    int(i, 'v', out);
+    out.push(')');
+}
+
+/// `printf` of a `time.Time` under a verb other than the string ones: Go prints the struct's
+/// fields `{wall ext loc}`. Only a UTC time's are knowable (its `loc` is nil; any other is a
+/// memory address), so None for the others.
+pub(crate) fn fmt_struct(
+    t: &TimeValue,
+    verb: char,
+    out: &mut String,
+    int: impl Fn(i64, char, &mut String),
+) -> Option<()> {
+    let TimeValue::Time(t) = t else {
+        return None;
+    };
+    if !Arc::ptr_eq(&t.loc, &utc()) || t.mono.is_some() {
+        return None;
+    }
+    out.push('{');
+    for (value, ty) in [(i64::from(t.nsec), "uint64"), (t.sec, "int64")] {
+        if int_verb(verb) {
+            int(value, verb, out);
+        } else {
+            out.push_str(&format!("%!{verb}({ty}={value})"));
+        }
+        out.push(' ');
+    }
+    if matches!(verb, 'd' | 'b' | 'o') {
+        out.push('0');
+    } else {
+        out.push_str(&format!("%!{verb}(*time.Location=<nil>)"));
+    }
+    out.push('}');
+    Some(())
+}
+
 pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
