@@ -58,6 +58,15 @@ impl TimeValue {
         }
     }
 
+    /// What spf13/cast (sprig's `int64`, `add`, `float64`...) makes of it: it knows Month and
+    /// Weekday, not Duration or Time (those are 0, as for any type it does not know).
+    pub fn cast_int(&self) -> Option<i64> {
+        match self {
+            TimeValue::Month(n) | TimeValue::Weekday(n) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// Go's truth: a struct is always true, an integer when non-zero, a pointer when non-nil.
     pub fn truthy(&self) -> bool {
         self.int().is_none_or(|n| n != 0)

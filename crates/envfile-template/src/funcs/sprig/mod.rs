@@ -176,6 +176,7 @@ pub(super) fn to_int64(v: &Value) -> i64 {
         Value::Bool(b) => i64::from(*b),
         Value::Str(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
         Value::Number(n) => parse_go_int(trim_zero_decimal(n)).unwrap_or(0),
+        Value::Time(t) => t.cast_int().unwrap_or(0),
         _ => 0,
     }
 }
@@ -200,6 +201,7 @@ pub(super) fn to_float64(v: &Value) -> f64 {
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Str(s) => parse_go_float(s).unwrap_or(0.0),
         Value::Number(n) => parse_go_float(n).unwrap_or(0.0),
+        Value::Time(t) => t.cast_int().unwrap_or(0) as f64,
         _ => 0.0,
     }
 }
