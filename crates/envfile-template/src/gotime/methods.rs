@@ -82,7 +82,7 @@ fn time_method(t: &Time, name: &str, args: Vec<Value>) -> Result<Value, String> 
             "can't call method/function \"{name}\" with {results} results"
         ));
     }
-    if matches!(name, "GoString" | "AppendFormat") {
+    if name == "AppendFormat" {
         return Err(format!(
             "{name} on a time.Time is not supported by envfile yet"
         ));
@@ -106,6 +106,7 @@ fn time_method(t: &Time, name: &str, args: Vec<Value>) -> Result<Value, String> 
         "IsZero" => Value::Bool(t.is_zero()),
         "IsDST" => Value::Bool(t.loc().is_dst(t.unix_sec())),
         "String" => Value::str(t.string()),
+        "GoString" => Value::str(t.go_string()),
         "UTC" => time(t.in_loc(utc())),
         "Local" => time(t.in_loc(local())),
         "Location" => Value::Time(TimeValue::Location(t.loc().clone())),
@@ -239,6 +240,10 @@ mod tests {
         assert_eq!(s(call_method(&t, "Weekday", vec![])), "Tuesday");
         assert_eq!(s(call_method(&t, "YearDay", vec![])), "318");
         assert_eq!(s(call_method(&t, "UnixMilli", vec![])), "1700000000250");
+        assert_eq!(
+            s(call_method(&t, "GoString", vec![])),
+            "time.Date(2023, time.November, 14, 22, 13, 20, 250000000, time.UTC)"
+        );
         assert_eq!(
             s(call_method(&t, "Add", vec![Value::Int(3_600_000_000_000)])),
             "2023-11-14 23:13:20.25 +0000 UTC"
