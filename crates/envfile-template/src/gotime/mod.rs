@@ -6,8 +6,13 @@
 //! Zones come from the system's tz database exactly as Go's `time.LoadLocation` finds them
 //! (`/usr/share/zoneinfo/NAME`, case-sensitive, no `..`): the file is read here and handed to
 //! `jiff` for the offset lookups, so envfile and the agent on the same machine agree even where
-//! the system's tzdata is older or newer than a bundled copy would be. `Local` follows `TZ` as
-//! Go's `initLocal` does.
+//! the system's tzdata is older or newer than a bundled copy would be (OpenBao's agent embeds
+//! no tzdata of its own). `Local` follows `TZ` as Go's `initLocal` does. Go's `ZONEINFO`
+//! variable (a zip of zone files searched first) is not read.
+//!
+//! jiff rather than chrono-tz: chrono-tz compiles a tzdb snapshot into the binary, which would
+//! disagree with the agent whenever the machine's tzdata differs; jiff parses the very TZif
+//! file Go reads (including its POSIX rule for times past the last transition).
 
 mod format;
 mod methods;
