@@ -58,7 +58,8 @@ fn mismatch(a: &[u8], b: &[u8]) -> Option<String> {
     ))
 }
 
-fn clean_env(c: &mut Command) {
+/// The agent's environment, and envfile's: `envs` on top of the test's own (less Vault's).
+fn clean_env(c: &mut Command, envs: &[(&str, &str)]) {
     for (k, _) in std::env::vars() {
         if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("ENVFILE_") {
             c.env_remove(k);
@@ -66,11 +67,12 @@ fn clean_env(c: &mut Command) {
     }
     // What `sprig_env` and `sprig_expandenv` read in env.tmpl, the same for both tools.
     c.env("SPRIG_FIXTURE_VAR", "a value");
+    c.envs(envs.iter().copied());
 }
 
 /// Render all templates with one `bao agent` run (`exit_after_auth`), into `work/NAME.agent`;
 /// whether it succeeded, and its log.
-fn run_agent(work: &Path, tmpls: &[PathBuf]) -> (bool, String) {
+fn run_agent(work: &Path, tmpls: &[PathBuf], envs: &[(&str, &str)]) -> (bool, String) {
     let token = work.join("token");
     std::fs::write(&token, vault_root_token()).unwrap();
     let mut hcl = format!(
@@ -99,7 +101,7 @@ fn run_agent(work: &Path, tmpls: &[PathBuf]) -> (bool, String) {
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log);
-    clean_env(&mut c);
+    clean_env(&mut c, envs);
     let mut child = c.spawn().expect("start bao agent");
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
@@ -142,9 +144,9 @@ fn envfile_config(work: &Path) -> PathBuf {
     path
 }
 
-fn envfile_render(config: &Path, template: &Path) -> std::process::Output {
+fn envfile_render(config: &Path, template: &Path, envs: &[(&str, &str)]) -> std::process::Output {
     let mut c = Command::new(envfile_bin());
-    clean_env(&mut c);
+    clean_env(&mut c, envs);
     c.env("VAULT_TOKEN", vault_root_token())
         .arg("--config")
         .arg(config)
@@ -158,6 +160,19 @@ fn envfile_render(config: &Path, template: &Path) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
+    render_and_compare(Path::new(FIXTURES), &[]).await;
+}
+
+/// `Local` is the process's `TZ` for both: the templates under `tz/` (`toDate` across DST gaps
+/// and overlaps, zone names the local zone knows) render with `TZ=America/New_York`.
+#[tokio::test(flavor = "multi_thread")]
+async fn sprig_dates_follow_tz_like_bao_agent() {
+    let dir = Path::new(FIXTURES).join("tz");
+    render_and_compare(&dir, &[("TZ", "America/New_York")]).await;
+}
+
+/// Every template in `dir` rendered by one agent run and by envfile, with `envs` for both.
+async fn render_and_compare(dir: &Path, envs: &[(&str, &str)]) {
     let mount = unique("sprig");
     let bao = Bao::root();
     bao.enable_kv(&mount, 2).await;
@@ -168,10 +183,10 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
     bao.kv_put(&mount, 2, "app", &secret).await;
 
     let work = tempfile::tempdir().unwrap();
-    let tmpls = templates(Path::new(FIXTURES));
-    assert!(tmpls.len() >= 5, "fixtures missing: {}", tmpls.len());
+    let tmpls = templates(dir);
+    assert!(!tmpls.is_empty(), "fixtures missing in {}", dir.display());
     localize(work.path(), &tmpls, &mount);
-    let (ok, log) = run_agent(work.path(), &tmpls);
+    let (ok, log) = run_agent(work.path(), &tmpls, envs);
     assert!(ok, "bao agent failed: {log}");
 
     let econfig = envfile_config(work.path());
@@ -181,7 +196,7 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
         let name = stem(t);
         let agent = std::fs::read(work.path().join(format!("{name}.agent")))
             .unwrap_or_else(|e| panic!("{name}: the agent wrote no output: {e}"));
-        let golden_path = Path::new(FIXTURES).join(format!("{name}.golden"));
+        let golden_path = dir.join(format!("{name}.golden"));
         if update {
             std::fs::write(&golden_path, &agent).unwrap();
         } else if let Some(m) = mismatch(&std::fs::read(&golden_path).unwrap_or_default(), &agent) {
@@ -189,7 +204,7 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
                 "{name}: the agent's output differs from {name}.golden: {m}"
             ));
         }
-        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")), envs);
         if !out.status.success() {
             failures.push(format!(
                 "{name}: envfile failed: {}",
@@ -205,11 +220,19 @@ async fn sprig_functions_render_byte_for_byte_like_bao_agent() {
 }
 
 /// The agent's `error calling NAME: MESSAGE` from its log (where the message ends at the quote
-/// closing the logged error).
-fn agent_error(log: &str) -> Option<&str> {
+/// closing the logged error; quotes inside it are logged escaped, `\"`).
+fn agent_error(log: &str) -> Option<String> {
     let start = log.find("error calling ")?;
-    let rest = &log[start..];
-    Some(&rest[..rest.find('"').unwrap_or(rest.len())])
+    let mut out = String::new();
+    let mut chars = log[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -226,7 +249,7 @@ async fn sprig_errors_match_bao_agent() {
             localize(work.path(), std::slice::from_ref(t), "unused");
             let dir = work.path().to_owned();
             let t2 = t.clone();
-            let handle = std::thread::spawn(move || run_agent(&dir, &[t2]));
+            let handle = std::thread::spawn(move || run_agent(&dir, &[t2], &[]));
             (t, work, handle)
         })
         .collect();
@@ -240,11 +263,11 @@ async fn sprig_errors_match_bao_agent() {
             ));
             continue;
         };
-        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")));
+        let out = envfile_render(&econfig, &work.path().join(format!("{name}.tmpl")), &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() || !out.stdout.is_empty() {
             failures.push(format!("{name}: envfile rendered it"));
-        } else if !stderr.contains(want) {
+        } else if !stderr.contains(&want) {
             failures.push(format!("{name}: envfile's error lacks `{want}`: {stderr}"));
         }
     }

@@ -12,6 +12,8 @@ use envfile_core::Error;
 use std::collections::{BTreeSet, HashMap};
 use zeroize::Zeroizing;
 
+mod time_calls;
+
 /// The secrets a pass may read (`secret` argument → its `.Data`), and those it asked for that
 /// are not fetched yet.
 /// Answers a `secret` argument with its record, synchronously.
@@ -380,7 +382,8 @@ impl<'a> Exec<'a, '_> {
         }
         let Arg::Func(name, f) = &cmd.args[0] else {
             if cmd.args.len() > 1 || fin.is_some() {
-                return Err(at(cmd, "can't give argument to non-function"));
+                // `$t.Format "2006"`: a method of a time value, with arguments.
+                return self.method_with_args(dot, cmd, fin);
             }
             return self.arg(dot, &cmd.args[0], cmd);
         };
@@ -479,6 +482,7 @@ impl<'a> Exec<'a, '_> {
             ("scratch", [m]) => self
                 .scratch_call(m, args)
                 .map_err(|e| at(cmd, format!("error calling {m}: {e}"))),
+            ("sprig_now", _) => self.time_func_chain(name, chain, args, cmd),
             _ => Err(at(
                 cmd,
                 format!(
@@ -779,6 +783,7 @@ fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String
             None => Value::Nil,
         }),
         Value::Secret(r) => r.field(name),
+        Value::Time(t) => crate::gotime::call_method(t, name, Vec::new()),
         Value::Invalid => Ok(Value::Invalid),
         Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
         other => Err(format!(

@@ -28,6 +28,7 @@
 
 mod exec;
 mod funcs;
+mod gotime;
 pub mod limits;
 mod parse;
 mod source;

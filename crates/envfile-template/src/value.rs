@@ -44,6 +44,8 @@ pub(crate) enum Value {
     Map(Arc<Map>),
     /// What `secret` returns: the agent's secret record.
     Secret(Arc<SecretRecord>),
+    /// A value of Go's `time` package (`time.Time`, `time.Duration`...): see [`crate::gotime`].
+    Time(crate::gotime::TimeValue),
 }
 
 /// The fields of the agent's `*dependency.Secret` that envfile fills: `.Data`, and the lease
@@ -279,6 +281,7 @@ impl Value {
             Value::Map(m) if m.any_keys => "map[interface {}]interface {}",
             Value::Map(_) => "map[string]interface {}",
             Value::Secret(_) => "*dependency.Secret",
+            Value::Time(t) => t.type_name(),
         }
     }
 
@@ -295,6 +298,7 @@ impl Value {
             Value::List(l) | Value::Strings(l) => !l.is_empty(),
             Value::Map(m) => !m.entries().is_empty(),
             Value::Secret(_) => true,
+            Value::Time(t) => t.truthy(),
         }
     }
 
@@ -463,6 +467,7 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
             }
             out.push(']');
         }
+        Value::Time(t) => out.push_str(&t.string()),
         // Go prints the struct's fields; envfile fills only Data.
         Value::Secret(r) => {
             out.push_str("&{Data:");

@@ -234,6 +234,12 @@ fn kind(v: &Value) -> Kind {
 }
 
 pub(crate) fn compare_eq(a: &Value, b: &Value) -> Result<bool, String> {
+    if let (Value::Time(x), Value::Time(y)) = (a, b) {
+        if let Some(eq) = x.go_eq(y) {
+            return Ok(eq);
+        }
+    }
+    let (a, b) = (&int_kind(a), &int_kind(b));
     let nil = |v: &Value| matches!(v, Value::Nil | Value::Invalid);
     if nil(a) || nil(b) {
         return Ok(nil(a) && nil(b));
@@ -260,7 +266,16 @@ pub(crate) fn compare_eq(a: &Value, b: &Value) -> Result<bool, String> {
     })
 }
 
+/// `time.Month`, `time.Weekday` and `time.Duration` compare as the integers they are.
+fn int_kind(v: &Value) -> Value {
+    match v {
+        Value::Time(t) => t.int().map_or_else(|| v.clone(), Value::Int),
+        other => other.clone(),
+    }
+}
+
 fn compare(a: &Value, b: &Value) -> Result<Ordering, String> {
+    let (a, b) = (&int_kind(a), &int_kind(b));
     let (ka, kb) = (kind(a), kind(b));
     if ka != kb {
         return Err("incompatible types for comparison".into());

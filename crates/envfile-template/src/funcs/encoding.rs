@@ -155,6 +155,7 @@ pub(crate) fn to_json(
         Value::Secret(_) => {
             return Err("a secret record cannot be encoded whole; encode its .Data".into())
         }
+        Value::Time(t) => out.push_str(&t.json()?),
     }
     Ok(())
 }

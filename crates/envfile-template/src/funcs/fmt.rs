@@ -343,6 +343,21 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
             fmt_v(v, &mut body);
             pad(&body, s, false, out)
         }
+        // A `fmt.Stringer` for the string verbs; Month, Weekday and Duration are integers
+        // for the others.
+        Value::Time(t) => match (verb, t.int()) {
+            ('v' | 's' | 'x' | 'X' | 'q', _) => {
+                let text = t.string();
+                fmt_str(&text, verb, s, &Value::str(text.clone()), out)
+            }
+            (_, Some(i)) => crate::gotime::fmt_int_kind(t, i, verb, out, |i, verb, out| {
+                fmt_int(i, verb, s, &Value::Int(i), out)
+            }),
+            _ => crate::gotime::fmt_struct(t, verb, out, |i, verb, out| {
+                fmt_int(i, verb, s, &Value::Int(i), out)
+            })
+            .unwrap_or_else(|| bad_verb(verb, v, s, out)),
+        },
     }
 }
 
@@ -375,6 +390,7 @@ fn go_syntax(v: &Value, out: &mut String, depth: usize) {
             }
             out.push('}');
         }
+        Value::Time(t) => out.push_str(&t.go_syntax()),
         other => fmt_v(other, out),
     }
 }

@@ -18,7 +18,7 @@ mod parsing;
 pub(crate) mod pki;
 mod sprig;
 mod strings;
-mod time;
+pub(crate) mod time;
 mod toml;
 mod vault;
 mod yaml;

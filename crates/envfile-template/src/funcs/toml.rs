@@ -214,6 +214,22 @@ impl Encoder {
         }
         match v {
             Value::Str(s) => quoted(s, &mut self.out),
+            // BurntSushi/toml: a time is a datetime, a Duration its string, Month/Weekday ints.
+            Value::Time(crate::gotime::TimeValue::Time(t)) => self.out.push_str(
+                &crate::gotime::format(t, "2006-01-02T15:04:05.999999999Z07:00"),
+            ),
+            Value::Time(crate::gotime::TimeValue::Duration(d)) => {
+                quoted(&crate::gotime::duration_string(*d), &mut self.out)
+            }
+            Value::Time(t) => match t.cast_int() {
+                Some(i) => self.out.push_str(&i.to_string()),
+                None => {
+                    return Err(format!(
+                        "encoding a {} is not supported by envfile yet",
+                        t.type_name()
+                    ))
+                }
+            },
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => self.out.push_str(&i.to_string()),
             Value::Float(f) => self.out.push_str(&toml_float(*f)),

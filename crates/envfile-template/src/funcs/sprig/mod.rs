@@ -6,9 +6,9 @@
 //! xstrings 1.4, and registers the whole non-hermetic map (`now`, `uuidv4`, `env`...).
 //!
 //! `env` and `expandenv` read the process environment, as consul-template's own `env` does.
-//! Refused by name until envfile can do them right: `semver` and the `time.Time` functions (`toDate unixEpoch dateModify
-//! ago`: envfile has no such value), zones other than UTC, and key, certificate and password
-//! generation (`genPrivateKey genCA… buildCustomCert derivePassword`).
+//! Refused by name until envfile can do them right: `semver`, and key, certificate and password
+//! generation (`genPrivateKey genCA… buildCustomCert derivePassword`). The date functions work
+//! on a Go `time.Time` value and any zone of the system's tz database (see `dates.rs`).
 //!
 //! Sprig's conventions decide most outputs, so they live here: arguments typed `interface{}` are
 //! converted with spf13/cast (`"0x10"` is 16, `"abc"` is 0, never an error), integer results are
@@ -176,6 +176,7 @@ pub(super) fn to_int64(v: &Value) -> i64 {
         Value::Bool(b) => i64::from(*b),
         Value::Str(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
         Value::Number(n) => parse_go_int(trim_zero_decimal(n)).unwrap_or(0),
+        Value::Time(t) => t.cast_int().unwrap_or(0),
         _ => 0,
     }
 }
@@ -200,6 +201,7 @@ pub(super) fn to_float64(v: &Value) -> f64 {
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Str(s) => parse_go_float(s).unwrap_or(0.0),
         Value::Number(n) => parse_go_float(n).unwrap_or(0.0),
+        Value::Time(t) => t.cast_int().unwrap_or(0) as f64,
         _ => 0.0,
     }
 }

@@ -46,6 +46,10 @@ fn kind(v: &Value) -> &'static str {
         Value::List(_) | Value::Strings(_) => "slice",
         Value::Map(_) => "map",
         Value::Secret(_) | Value::NilPointer(_) => "ptr",
+        Value::Time(crate::gotime::TimeValue::Time(_)) => "struct",
+        Value::Time(crate::gotime::TimeValue::Duration(_)) => "int64",
+        Value::Time(crate::gotime::TimeValue::Location(_)) => "ptr",
+        Value::Time(_) => "int",
     }
 }
 
@@ -79,6 +83,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.entries().get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Secret(x), Value::Secret(y)) => std::sync::Arc::ptr_eq(x, y),
+        (Value::Time(x), Value::Time(y)) => x.deep_eq(y),
         _ => false,
     }
 }

@@ -161,6 +161,22 @@ impl Emitter {
                 }
             }
             Value::Str(s) => self.string(s),
+            // yaml.v2: a time is a plain RFC 3339 scalar, a Duration its string, Month and
+            // Weekday integers.
+            Value::Time(crate::gotime::TimeValue::Time(t)) => self.scalar(
+                &crate::gotime::format(t, "2006-01-02T15:04:05.999999999Z07:00"),
+                Style::Plain,
+            ),
+            Value::Time(crate::gotime::TimeValue::Duration(d)) => {
+                self.string(&crate::gotime::duration_string(*d))
+            }
+            Value::Time(t) => match t.cast_int() {
+                Some(i) => self.scalar(&i.to_string(), Style::Plain),
+                None => Err(format!(
+                    "toYAML: encoding a {} is not supported by envfile yet",
+                    t.type_name()
+                )),
+            },
             Value::List(l) | Value::Strings(l) => {
                 if l.is_empty() {
                     return self.empty_flow("[", "]");
