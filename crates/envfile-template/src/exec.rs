@@ -380,7 +380,7 @@ impl<'a> Exec<'a, '_> {
         }
         let Arg::Func(name, f) = &cmd.args[0] else {
             if cmd.args.len() > 1 || fin.is_some() {
-                return Err(at(cmd, "can't give argument to non-function"));
+                return self.method_call(dot, cmd, fin);
             }
             return self.arg(dot, &cmd.args[0], cmd);
         };
@@ -439,7 +439,46 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn arg(&mut self, dot: &Value, a: &'a Arg, cmd: &'a Cmd) -> Result<Value, Fail> {
-        let (base, chain) = match a {
+        let (base, chain) = self.arg_base(dot, a, cmd)?;
+        chain.iter().try_fold(base, |v, f| {
+            field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
+        })
+    }
+
+    /// `$x.A.Method ARGS`: a method of a Go object (`(sprig_semver "1.2.3").LessThan $w`) called
+    /// with the command's arguments.
+    fn method_call(
+        &mut self,
+        dot: &Value,
+        cmd: &'a Cmd,
+        fin: Option<Value>,
+    ) -> Result<Value, Fail> {
+        let (base, chain) = self.arg_base(dot, &cmd.args[0], cmd)?;
+        let Some((name, path)) = chain.split_last() else {
+            return Err(at(cmd, "can't give argument to non-function"));
+        };
+        let recv = path.iter().try_fold(base, |v, f| {
+            field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
+        })?;
+        let Value::Object(o) = &recv else {
+            return Err(at(cmd, "can't give argument to non-function"));
+        };
+        let mut args = Vec::with_capacity(cmd.args.len());
+        for a in &cmd.args[1..] {
+            args.push(self.arg(dot, a, cmd)?);
+        }
+        args.extend(fin);
+        object_call(o, name, args).map_err(|m| at(cmd, m))
+    }
+
+    /// An argument before its field chain, and the chain.
+    fn arg_base(
+        &mut self,
+        dot: &Value,
+        a: &'a Arg,
+        cmd: &'a Cmd,
+    ) -> Result<(Value, &'a [String]), Fail> {
+        Ok(match a {
             Arg::Dot => (dot.clone(), &[][..]),
             Arg::Nil => (Value::Nil, &[][..]),
             Arg::Bool(b) => (Value::Bool(*b), &[][..]),
@@ -461,9 +500,6 @@ impl<'a> Exec<'a, '_> {
                 (v, chain.as_slice())
             }
             Arg::Sub(p, chain) => (self.pipe(dot, p)?, chain.as_slice()),
-        };
-        chain.iter().try_fold(base, |v, f| {
-            field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
         })
     }
 
@@ -766,6 +802,20 @@ fn call(name: &str, f: funcs::Func, args: Vec<Value>, cmd: &Cmd) -> Result<Value
     Ok(v)
 }
 
+/// `.NAME ARGS` on a Go object, with Go's error texts.
+fn object_call(
+    o: &std::sync::Arc<dyn crate::object::GoObject>,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, String> {
+    use crate::object::CallError;
+    o.call(name, args).map_err(|e| match e {
+        CallError::NoSuchField => format!("can't evaluate field {name} in type {}", o.type_name()),
+        CallError::Plain(m) => m,
+        CallError::Calling(m) => format!("error calling {name}: {m}"),
+    })
+}
+
 /// `.name` on a value. A missing key is nil (Go's `<no value>`); a field of nil is Go's
 /// "nil pointer" error; any field of the root is the root.
 fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String> {
@@ -779,6 +829,7 @@ fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String
             None => Value::Nil,
         }),
         Value::Secret(r) => r.field(name),
+        Value::Object(o) => object_call(o, name, Vec::new()),
         Value::Invalid => Ok(Value::Invalid),
         Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
         other => Err(format!(

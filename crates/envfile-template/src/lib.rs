@@ -29,6 +29,7 @@
 mod exec;
 mod funcs;
 pub mod limits;
+mod object;
 mod parse;
 mod source;
 mod value;

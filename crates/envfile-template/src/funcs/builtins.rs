@@ -256,6 +256,9 @@ pub(crate) fn compare_eq(a: &Value, b: &Value) -> Result<bool, String> {
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         _ if ka == Kind::Str => a.as_text() == b.as_text(),
+        (Value::Object(x), Value::Object(y)) if x.type_name() == y.type_name() => {
+            crate::object::same(x, y)
+        }
         _ => return Err(format!("non-comparable type {}", a.type_name())),
     })
 }

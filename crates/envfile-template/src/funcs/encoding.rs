@@ -155,6 +155,12 @@ pub(crate) fn to_json(
         Value::Secret(_) => {
             return Err("a secret record cannot be encoded whole; encode its .Data".into())
         }
+        Value::Object(o) => to_json(
+            &o.marshal(crate::object::Encoding::Json)?,
+            indent,
+            html,
+            out,
+        )?,
     }
     Ok(())
 }

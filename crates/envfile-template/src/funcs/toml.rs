@@ -271,6 +271,7 @@ impl Encoder {
             Value::Secret(_) => {
                 return Err("a secret record cannot be encoded whole; encode its .Data".into())
             }
+            Value::Object(o) => self.element(&o.marshal(crate::object::Encoding::Toml)?, depth)?,
         }
         Ok(())
     }

@@ -46,6 +46,8 @@ fn kind(v: &Value) -> &'static str {
         Value::List(_) | Value::Strings(_) => "slice",
         Value::Map(_) => "map",
         Value::Secret(_) | Value::NilPointer(_) => "ptr",
+        Value::Object(o) if o.is_pointer() => "ptr",
+        Value::Object(_) => "struct",
     }
 }
 
@@ -79,6 +81,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.entries().get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Secret(x), Value::Secret(y)) => std::sync::Arc::ptr_eq(x, y),
+        (Value::Object(x), Value::Object(y)) => crate::object::deep_equal(x, y),
         _ => false,
     }
 }
