@@ -15,11 +15,14 @@
 //! Go `int64`s, lists are `[]interface {}`, and a Go panic inside a function becomes the error
 //! text the template reports (`runtime error: slice bounds out of range [5:3]`).
 
+mod certs;
 mod crypto;
 mod dates;
 mod defaults;
+mod der;
 mod dicts;
 mod encoding;
+mod keys;
 mod lists;
 mod math;
 mod paths;
@@ -43,6 +46,7 @@ const PARTS: &[&[Def]] = &[
     math::FUNCS,
     encoding::FUNCS,
     crypto::FUNCS,
+    certs::FUNCS,
     dates::FUNCS,
     semver::FUNCS,
     regex::FUNCS,
