@@ -64,6 +64,49 @@ pub(crate) fn deep_equal(
     a.type_name() == b.type_name() && a.go_syntax() == b.go_syntax()
 }
 
+/// `v` with every object inside it replaced by what it marshals to (maps and lists copied).
+pub(crate) fn marshal_deep(v: &Value, enc: Encoding, depth: usize) -> Result<Value, String> {
+    if depth > crate::limits::MAX_DEPTH {
+        return Err(format!(
+            "the value nests more than {} deep",
+            crate::limits::MAX_DEPTH
+        ));
+    }
+    if !has_object(v, 0) {
+        return Ok(v.clone());
+    }
+    Ok(match v {
+        Value::Object(o) => marshal_deep(&o.marshal(enc)?, enc, depth + 1)?,
+        Value::List(l) => Value::List(std::sync::Arc::new(
+            l.iter()
+                .map(|e| marshal_deep(e, enc, depth + 1))
+                .collect::<Result<_, _>>()?,
+        )),
+        Value::Map(m) => {
+            let copy = (**m).clone();
+            {
+                let mut entries = copy.entries_mut()?;
+                for e in entries.values_mut() {
+                    *e = marshal_deep(e, enc, depth + 1)?;
+                }
+            }
+            Value::Map(std::sync::Arc::new(copy))
+        }
+        other => other.clone(),
+    })
+}
+
+/// Whether `v` is or holds an object (bounded like the encoders).
+fn has_object(v: &Value, depth: usize) -> bool {
+    depth <= crate::limits::MAX_DEPTH
+        && match v {
+            Value::Object(_) => true,
+            Value::List(l) => l.iter().any(|e| has_object(e, depth + 1)),
+            Value::Map(m) => m.entries().values().any(|e| has_object(e, depth + 1)),
+            _ => false,
+        }
+}
+
 /// `want` arguments exactly, with Go's arity error for method `name`.
 pub(crate) fn want_args(name: &str, args: &[Value], want: usize) -> Result<(), CallError> {
     if args.len() == want {

@@ -446,3 +446,137 @@ fn build_custom(b64cert: &str, b64key: &str) -> Result<Value, String> {
         key_text,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::funcs::call;
+    use crate::funcs::test_util::{run, s};
+    use crate::value::Value;
+    use sha2::Digest as _;
+    use std::sync::Arc;
+    use x509_parser::extensions::ParsedExtension;
+
+    fn field(v: &Value, name: &str) -> String {
+        let Value::Object(o) = v else {
+            panic!("not an object")
+        };
+        match o.call(name, vec![]) {
+            Ok(Value::Str(s)) => s.to_string(),
+            _ => panic!("no {name}"),
+        }
+    }
+
+    fn der(pem: &str) -> Vec<u8> {
+        super::der::pem_decode(pem.as_bytes()).unwrap().1
+    }
+
+    fn ids(cert: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        let (_, c) = x509_parser::parse_x509_certificate(cert).unwrap();
+        let (mut skid, mut akid) = (None, None);
+        for e in c.extensions() {
+            match e.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(k) => skid = Some(k.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    akid = a.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                _ => {}
+            }
+        }
+        (skid, akid)
+    }
+
+    #[test]
+    fn a_ca_and_its_leaf_carry_go_s_key_identifiers() {
+        let key = run("sprig_genPrivateKey", vec![s("ecdsa")]);
+        assert!(key.starts_with("-----BEGIN EC PRIVATE KEY-----\n"), "{key}");
+        let ca = call("sprig_genCAWithKey", vec![s("ca"), Value::Int(30), s(&key)]).unwrap();
+        assert_eq!(field(&ca, "Key"), key, "the key comes back as given");
+        let ca_der = der(&field(&ca, "Cert"));
+        let (_, parsed) = x509_parser::parse_x509_certificate(&ca_der).unwrap();
+        assert!(parsed.is_ca());
+        assert_eq!(
+            parsed.validity().not_after.timestamp() - parsed.validity().not_before.timestamp(),
+            30 * 86_400
+        );
+        // Go 1.25: SHA-256 of the public key bits, truncated to 20 bytes.
+        let bits = &parsed.public_key().subject_public_key.data;
+        let (skid, akid) = ids(&ca_der);
+        assert_eq!(skid.unwrap(), sha2::Sha256::digest(bits)[..20].to_vec());
+        assert_eq!(akid, None, "self-signed: no authority key id");
+
+        let leaf_key = run("sprig_genPrivateKey", vec![s("ed25519")]);
+        let leaf = call(
+            "sprig_genSignedCertWithKey",
+            vec![
+                s("leaf"),
+                Value::List(Arc::new(vec![s("10.1.2.3"), s("::ffff:192.0.2.7")])),
+                Value::List(Arc::new(vec![s("a.example")])),
+                Value::Int(2),
+                ca.clone(),
+                s(&leaf_key),
+            ],
+        )
+        .unwrap();
+        let leaf_der = der(&field(&leaf, "Cert"));
+        let (skid_leaf, akid_leaf) = ids(&leaf_der);
+        assert_eq!(skid_leaf, None, "Go gives a leaf no subject key id");
+        assert_eq!(akid_leaf, ids(&ca_der).0);
+        let (_, l) = x509_parser::parse_x509_certificate(&leaf_der).unwrap();
+        assert!(!l.is_ca());
+        assert_eq!(l.issuer().to_string(), "CN=ca");
+        let san = l.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(
+            format!("{:?}", san.value.general_names),
+            "[DNSName(\"a.example\"), IPAddress([10, 1, 2, 3]), IPAddress([192, 0, 2, 7])]"
+        );
+        l.verify_signature(Some(parsed.public_key()))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn errors_are_sprig_s() {
+        assert_eq!(
+            run("sprig_genPrivateKey", vec![s("foo")]),
+            "Unknown type foo"
+        );
+        assert_eq!(
+            run(
+                "sprig_genCAWithKey",
+                vec![s("x"), Value::Int(1), s("garbage")]
+            ),
+            "ERR: parsing private key: no PEM data in input"
+        );
+        let key = run("sprig_genPrivateKey", vec![s("ed25519")]);
+        assert_eq!(
+            run(
+                "sprig_genSelfSignedCertWithKey",
+                vec![
+                    s("x"),
+                    Value::Nil,
+                    Value::List(Arc::new(vec![s("é.example")])),
+                    Value::Int(1),
+                    s(&key)
+                ]
+            ),
+            "ERR: error creating certificate: x509: \"é.example\" cannot be encoded as an IA5String"
+        );
+        assert_eq!(
+            run(
+                "sprig_genSignedCert",
+                vec![s("x"), Value::Nil, Value::Nil, Value::Int(1), s("ca")]
+            ),
+            "ERR: wrong type for value; expected sprig.certificate; got string"
+        );
+        let p384 = "-----BEGIN EC PRIVATE KEY-----
+MIGkAgEBBDAZpGlJYtcb7c8Hzppt3obFgdtppnFZkC3ocj/bxPJCYwWuoCK74STu
+4aLQumaOOCqgBwYFK4EEACKhZANiAATGzkw3iPUpLCr35SMKwtJbH5yWGFndauBh
+6Gsdn9p57NKRGcP1KwYWPbujcEiOkzheQEvb++N1YeHnKzlocremHVI0LqmjFbPc
+JNSbSouG8C8KD56LwIh/YS/Q2MmKM2E=
+-----END EC PRIVATE KEY-----
+";
+        assert!(
+            run("sprig_genCAWithKey", vec![s("x"), Value::Int(1), s(p384)])
+                .contains("P-256 curve only")
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Sprig's hashes, random values and crypto: `sha1sum sha256sum adler32sum` (hex / decimal),
 //! `uuidv4 randBytes`, `bcrypt htpasswd` (Go's `$2a$`, cost 10), `encryptAES decryptAES`
 //! (AES-256-CBC, the password zero-padded to 32 bytes, PKCS#7, random IV first, base64).
-//! Key and certificate generation is refused by name until envfile implements it.
+//! `derivePassword` (the Master Password algorithm, byte-identical). Key and certificate
+//! generation lives in `certs.rs` and `keys.rs`.
 
 use super::{arity, check_size, int_arg, str_arg};
 use crate::funcs::Def;
@@ -337,6 +338,32 @@ mod tests {
             "ERR: illegal base64 data at input byte 0"
         );
         assert_eq!(run("sprig_encryptAES", vec![s("k"), s("")]), "");
+    }
+
+    #[test]
+    fn derive_password_matches_the_agent() {
+        // bao agent 2.7.2's output for the same calls.
+        let d = |c: i64, t: &str, p: &str, u: &str, site: &str| {
+            run(
+                "sprig_derivePassword",
+                vec![Value::Int(c), s(t), s(p), s(u), s(site)],
+            )
+        };
+        assert_eq!(
+            d(1, "long", "password", "user", "example.com"),
+            "ZedaFaxcZaso9*"
+        );
+        assert_eq!(d(0, "pin", "", "", ""), "2847");
+        // A constant counter wraps to 32 bits, as Go's conversion does.
+        assert_eq!(d(4294967296, "long", "p", "u", "s"), "WupeHanuFiyi6@");
+        assert_eq!(
+            d(1, "name", "p", "u", "s"),
+            "cannot find password template name"
+        );
+        assert_eq!(
+            d(-1, "long", "p", "u", "s"),
+            "ERR: expected unsigned integer; found -1"
+        );
     }
 
     #[test]

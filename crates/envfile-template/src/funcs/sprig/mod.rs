@@ -6,9 +6,11 @@
 //! xstrings 1.4, and registers the whole non-hermetic map (`now`, `uuidv4`, `env`...).
 //!
 //! `env` and `expandenv` read the process environment, as consul-template's own `env` does.
-//! Refused by name until envfile can do them right: `semver` and the `time.Time` functions (`toDate unixEpoch dateModify
-//! ago`: envfile has no such value), zones other than UTC, and key, certificate and password
-//! generation (`genPrivateKey genCA… buildCustomCert derivePassword`).
+//! Refused by name until envfile can do them right: the `time.Time` functions (`toDate
+//! unixEpoch dateModify ago`: envfile has no such value) and zones other than UTC.
+//! `semver` returns a Go object with methods ([`crate::object`]); the key and certificate
+//! generators (`certs.rs`, `keys.rs`, with `der.rs` writing Go's DER) return sprig's
+//! `certificate` struct.
 //!
 //! Sprig's conventions decide most outputs, so they live here: arguments typed `interface{}` are
 //! converted with spf13/cast (`"0x10"` is 16, `"abc"` is 0, never an error), integer results are

@@ -657,3 +657,67 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod object_tests {
+    use crate::funcs::call;
+    use crate::object::CallError;
+    use crate::value::{fmt_v, Value};
+
+    fn m(v: &Value, name: &str, args: Vec<Value>) -> Result<String, String> {
+        let Value::Object(o) = v else {
+            panic!("not an object")
+        };
+        match o.call(name, args) {
+            Ok(r) => {
+                let mut out = String::new();
+                fmt_v(&r, &mut out);
+                Ok(out)
+            }
+            Err(CallError::NoSuchField) => Err("no such field".into()),
+            Err(CallError::Plain(e) | CallError::Calling(e)) => Err(e),
+        }
+    }
+
+    #[test]
+    fn versions_have_masterminds_methods() {
+        let v = call("sprig_semver", vec![Value::str("v1.2.3-beta.1+b.5")]).unwrap();
+        assert_eq!(v.type_name(), "*semver.Version");
+        let p = |name: &str| m(&v, name, vec![]).unwrap();
+        assert_eq!(p("String"), "1.2.3-beta.1+b.5");
+        assert_eq!(p("Original"), "v1.2.3-beta.1+b.5");
+        assert_eq!(p("Major") + &p("Minor") + &p("Patch"), "123");
+        assert_eq!(p("IncPatch"), "1.2.3");
+        assert_eq!(p("IncMajor"), "2.0.0");
+        let inc = call("sprig_semver", vec![Value::str("1")]).unwrap();
+        let Value::Object(o) = &v else { panic!() };
+        let Ok(minor) = o.call("IncMinor", vec![]) else {
+            panic!()
+        };
+        assert_eq!(minor.type_name(), "semver.Version");
+        assert_eq!(m(&minor, "Original", vec![]), Err("no such field".into()));
+        assert_eq!(m(&v, "LessThan", vec![inc.clone()]).unwrap(), "false");
+        assert_eq!(m(&v, "Compare", vec![inc.clone()]).unwrap(), "1");
+        assert_eq!(
+            m(&v, "LessThan", vec![minor.clone()]),
+            Err("wrong type for value; expected *semver.Version; got semver.Version".into())
+        );
+        assert_eq!(
+            m(&v, "Compare", vec![Value::Nil]),
+            Err("runtime error: invalid memory address or nil pointer dereference".into())
+        );
+        assert_eq!(m(&v, "Equal", vec![Value::Nil]).unwrap(), "false");
+        assert_eq!(
+            m(&v, "SetPrerelease", vec![Value::str("01")]),
+            Err("version segment starts with 0".into())
+        );
+        assert_eq!(
+            m(&v, "Major", vec![Value::Int(1)]),
+            Err("wrong number of args for Major: want 0 got 1".into())
+        );
+        assert_eq!(
+            crate::funcs::fmt::sprintf("%#v", &[v]),
+            "&semver.Version{major:0x1, minor:0x2, patch:0x3, pre:\"beta.1\", metadata:\"b.5\", original:\"v1.2.3-beta.1+b.5\"}"
+        );
+    }
+}
