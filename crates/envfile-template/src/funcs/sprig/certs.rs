@@ -529,8 +529,14 @@ mod tests {
             format!("{:?}", san.value.general_names),
             "[DNSName(\"a.example\"), IPAddress([10, 1, 2, 3]), IPAddress([192, 0, 2, 7])]"
         );
-        l.verify_signature(Some(parsed.public_key()))
-            .unwrap_or_else(|e| panic!("{e}"));
+        // Signed by the CA's P-256 key over the TBS bytes.
+        use p256::ecdsa::signature::Verifier as _;
+        let ca_pub = p256::ecdsa::VerifyingKey::from_sec1_bytes(
+            &parsed.public_key().subject_public_key.data,
+        )
+        .unwrap();
+        let sig = p256::ecdsa::Signature::from_der(&l.signature_value.data).unwrap();
+        ca_pub.verify(l.tbs_certificate.as_ref(), &sig).unwrap();
     }
 
     #[test]

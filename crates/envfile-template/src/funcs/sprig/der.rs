@@ -143,9 +143,7 @@ pub(super) fn pem_decode(text: &[u8]) -> Option<(String, Vec<u8>)> {
     loop {
         let start = rest.find("-----BEGIN ")?;
         let after = &rest[start + 11..];
-        let Some(end_type) = after.find("-----") else {
-            return None;
-        };
+        let end_type = after.find("-----")?;
         let kind = &after[..end_type];
         let body_start = &after[end_type + 5..];
         // The BEGIN line must end there.
@@ -222,7 +220,8 @@ mod tests {
         assert_eq!(go_string("my-ca")[0], 0x13);
         assert_eq!(go_string("x*")[0], 0x0c);
         assert_eq!(time(1_796_036_873), tlv(0x17, b"261130110753Z"));
-        assert_eq!(time(2_556_057_600), tlv(0x18, b"20500101000000Z"));
+        assert_eq!(time(2_524_608_000), tlv(0x18, b"20500101000000Z"));
+        assert_eq!(time(-631_152_001), tlv(0x18, b"19491231235959Z"));
         let p = pem("X", &[1, 2, 3]);
         assert_eq!(p, "-----BEGIN X-----\nAQID\n-----END X-----\n");
         assert_eq!(pem_decode(p.as_bytes()), Some(("X".into(), vec![1, 2, 3])));

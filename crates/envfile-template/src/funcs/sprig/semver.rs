@@ -61,7 +61,7 @@ fn segment(name: &str, n: u64) -> Result<Value, CallError> {
 }
 
 /// The `*semver.Version` argument of a comparison method; None for nil.
-fn other_version<'a>(args: &'a [Value]) -> Result<Option<&'a Version>, CallError> {
+fn other_version(args: &[Value]) -> Result<Option<&Version>, CallError> {
     match &args[0] {
         Value::Nil => Ok(None),
         Value::Object(o) => match o.as_any().downcast_ref::<Semver>() {
