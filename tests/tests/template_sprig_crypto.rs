@@ -292,3 +292,79 @@ fn generators_make_what_bao_agent_makes() {
         );
     }
 }
+
+/// Keys made elsewhere (by `openssl`, in PKCS#8 and the traditional forms) given to the
+/// `…WithKey` generators: the `.Key` sprig writes back is deterministic (Go re-encodes RSA as
+/// PKCS#1, EC as SEC1 with the curve and public key, Ed25519 as PKCS#8), so it must equal the
+/// agent's byte for byte; so must the errors for a PEM that is not a key.
+#[test]
+fn given_keys_come_back_as_the_agent_writes_them() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let gen = |name: &str, args: &[&str]| -> String {
+        let path = dir.join(name);
+        let out = Command::new("openssl")
+            .args(args)
+            .arg("-out")
+            .arg(&path)
+            .output()
+            .expect("run openssl");
+        assert!(out.status.success(), "openssl {args:?}");
+        std::fs::read_to_string(path).unwrap()
+    };
+    let rsa8 = gen(
+        "rsa8.pem",
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+        ],
+    );
+    let ec8 = gen(
+        "ec8.pem",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ],
+    );
+    let ed8 = gen("ed8.pem", &["genpkey", "-algorithm", "ED25519"]);
+    let rsa1 = gen(
+        "rsa1.pem",
+        &[
+            "rsa",
+            "-traditional",
+            "-in",
+            dir.join("rsa8.pem").to_str().unwrap(),
+        ],
+    );
+    let ec1 = gen(
+        "ec1.pem",
+        &["ec", "-in", dir.join("ec8.pem").to_str().unwrap()],
+    );
+    let quoted = |k: &str| serde_json::to_string(k).unwrap();
+    let mut tmpl = String::new();
+    for k in [&rsa8, &ec8, &ed8, &rsa1, &ec1] {
+        tmpl.push_str(&format!(
+            "{{{{ (sprig_genCAWithKey \"ca\" 1 {k}).Key }}}}{{{{ (sprig_genSelfSignedCertWithKey \"s\" nil nil 1 {k}).Key }}}}",
+            k = quoted(k)
+        ));
+    }
+    let path = dir.join("keys.tmpl");
+    std::fs::write(&path, &tmpl).unwrap();
+    let agent = agent_render(dir, &path);
+    let ours = envfile_render(dir, &path);
+    assert_eq!(
+        split(&agent).0.len(),
+        10,
+        "the agent's output changed shape"
+    );
+    assert!(
+        agent == ours,
+        "the keys envfile writes back differ from the agent's"
+    );
+}
