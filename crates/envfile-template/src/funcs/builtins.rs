@@ -68,6 +68,11 @@ fn len(args: Vec<Value>) -> R {
         Value::List(l) | Value::Strings(l) => l.len(),
         Value::Map(m) => m.entries().len(),
         Value::Nil | Value::Invalid => return Err("len of nil pointer".into()),
+        // Go's `len` looks through a pointer first.
+        Value::Object(o) => {
+            let t = o.type_name();
+            return Err(format!("len of type {}", t.strip_prefix('*').unwrap_or(t)));
+        }
         other => return Err(format!("len of type {}", other.type_name())),
     };
     Ok(Value::Int(n as i64))
