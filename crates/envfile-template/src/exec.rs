@@ -382,7 +382,7 @@ impl<'a> Exec<'a, '_> {
         }
         let Arg::Func(name, f) = &cmd.args[0] else {
             if cmd.args.len() > 1 || fin.is_some() {
-                // `$t.Format "2006"`: a method of a time value, with arguments.
+                // `$t.Format "2006"`, `$v.LessThan $w`: a method of a Go value (time, object), with arguments.
                 return self.method_with_args(dot, cmd, fin);
             }
             return self.arg(dot, &cmd.args[0], cmd);
@@ -442,7 +442,20 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn arg(&mut self, dot: &Value, a: &'a Arg, cmd: &'a Cmd) -> Result<Value, Fail> {
-        let (base, chain) = match a {
+        let (base, chain) = self.arg_base(dot, a, cmd)?;
+        chain.iter().try_fold(base, |v, f| {
+            field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
+        })
+    }
+
+    /// An argument before its field chain, and the chain.
+    fn arg_base(
+        &mut self,
+        dot: &Value,
+        a: &'a Arg,
+        cmd: &'a Cmd,
+    ) -> Result<(Value, &'a [String]), Fail> {
+        Ok(match a {
             Arg::Dot => (dot.clone(), &[][..]),
             Arg::Nil => (Value::Nil, &[][..]),
             Arg::Bool(b) => (Value::Bool(*b), &[][..]),
@@ -464,9 +477,6 @@ impl<'a> Exec<'a, '_> {
                 (v, chain.as_slice())
             }
             Arg::Sub(p, chain) => (self.pipe(dot, p)?, chain.as_slice()),
-        };
-        chain.iter().try_fold(base, |v, f| {
-            field(&v, f, self.secrets.missing_key_error).map_err(|m| at(cmd, m))
         })
     }
 
@@ -770,6 +780,20 @@ fn call(name: &str, f: funcs::Func, args: Vec<Value>, cmd: &Cmd) -> Result<Value
     Ok(v)
 }
 
+/// `.NAME ARGS` on a Go object, with Go's error texts.
+fn object_call(
+    o: &std::sync::Arc<dyn crate::object::GoObject>,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, String> {
+    use crate::object::CallError;
+    o.call(name, args).map_err(|e| match e {
+        CallError::NoSuchField => format!("can't evaluate field {name} in type {}", o.type_name()),
+        CallError::Plain(m) => m,
+        CallError::Calling(m) => format!("error calling {name}: {m}"),
+    })
+}
+
 /// `.name` on a value. A missing key is nil (Go's `<no value>`); a field of nil is Go's
 /// "nil pointer" error; any field of the root is the root.
 fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String> {
@@ -784,6 +808,7 @@ fn field(v: &Value, name: &str, missing_key_error: bool) -> Result<Value, String
         }),
         Value::Secret(r) => r.field(name),
         Value::Time(t) => crate::gotime::call_method(t, name, Vec::new()),
+        Value::Object(o) => object_call(o, name, Vec::new()),
         Value::Invalid => Ok(Value::Invalid),
         Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
         other => Err(format!(

@@ -30,6 +30,7 @@ mod exec;
 mod funcs;
 mod gotime;
 pub mod limits;
+mod object;
 mod parse;
 mod source;
 mod value;

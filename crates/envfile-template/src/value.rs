@@ -46,6 +46,9 @@ pub(crate) enum Value {
     Secret(Arc<SecretRecord>),
     /// A value of Go's `time` package (`time.Time`, `time.Duration`...): see [`crate::gotime`].
     Time(crate::gotime::TimeValue),
+    /// A Go value with methods that a function returned (`sprig_semver`'s `*semver.Version`,
+    /// the generators' certificate): see [`crate::object`].
+    Object(Arc<dyn crate::object::GoObject>),
 }
 
 /// The fields of the agent's `*dependency.Secret` that envfile fills: `.Data`, and the lease
@@ -282,6 +285,7 @@ impl Value {
             Value::Map(_) => "map[string]interface {}",
             Value::Secret(_) => "*dependency.Secret",
             Value::Time(t) => t.type_name(),
+            Value::Object(o) => o.type_name(),
         }
     }
 
@@ -297,8 +301,9 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
             Value::List(l) | Value::Strings(l) => !l.is_empty(),
             Value::Map(m) => !m.entries().is_empty(),
-            Value::Secret(_) => true,
             Value::Time(t) => t.truthy(),
+            // A non-nil pointer, or a struct (Go's truth of any struct is true).
+            Value::Secret(_) | Value::Object(_) => true,
         }
     }
 
@@ -474,6 +479,22 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
             fmt_v(&r.data, out);
             out.push('}');
         }
+        Value::Object(o) => match o.stringer() {
+            Some(s) => out.push_str(&s),
+            None => {
+                if o.is_pointer() {
+                    out.push('&');
+                }
+                out.push('{');
+                for (i, (_, f)) in o.fields().iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    fmt_v(f, out);
+                }
+                out.push('}');
+            }
+        },
     }
 }
 

@@ -67,6 +67,7 @@ impl<'a> Exec<'a, '_> {
         })?;
         match &recv {
             Value::Time(t) => crate::gotime::call_method(t, last, args).map_err(|m| at(cmd, m)),
+            Value::Object(o) => super::object_call(o, last, args).map_err(|m| at(cmd, m)),
             _ if args.is_empty() => field(&recv, last, missing_key_error).map_err(|m| at(cmd, m)),
             _ => Err(at(cmd, "can't give argument to non-function")),
         }

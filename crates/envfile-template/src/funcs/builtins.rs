@@ -68,6 +68,11 @@ fn len(args: Vec<Value>) -> R {
         Value::List(l) | Value::Strings(l) => l.len(),
         Value::Map(m) => m.entries().len(),
         Value::Nil | Value::Invalid => return Err("len of nil pointer".into()),
+        // Go's `len` looks through a pointer first.
+        Value::Object(o) => {
+            let t = o.type_name();
+            return Err(format!("len of type {}", t.strip_prefix('*').unwrap_or(t)));
+        }
         other => return Err(format!("len of type {}", other.type_name())),
     };
     Ok(Value::Int(n as i64))
@@ -262,6 +267,9 @@ pub(crate) fn compare_eq(a: &Value, b: &Value) -> Result<bool, String> {
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         _ if ka == Kind::Str => a.as_text() == b.as_text(),
+        (Value::Object(x), Value::Object(y)) if x.type_name() == y.type_name() => {
+            crate::object::same(x, y)
+        }
         _ => return Err(format!("non-comparable type {}", a.type_name())),
     })
 }

@@ -156,6 +156,12 @@ pub(crate) fn to_json(
             return Err("a secret record cannot be encoded whole; encode its .Data".into())
         }
         Value::Time(t) => out.push_str(&t.json()?),
+        Value::Object(o) => to_json(
+            &o.marshal(crate::object::Encoding::Json)?,
+            indent,
+            html,
+            out,
+        )?,
     }
     Ok(())
 }

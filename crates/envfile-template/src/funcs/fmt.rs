@@ -358,6 +358,26 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
             })
             .unwrap_or_else(|| bad_verb(verb, v, s, out)),
         },
+        Value::Object(o) => match o.stringer() {
+            // fmt calls `String()` for these verbs only.
+            Some(text) if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') => {
+                fmt_str(&text, verb, s, &Value::str(text.clone()), out)
+            }
+            _ => {
+                // Otherwise the struct's fields, each under the verb (`&{…}` for a pointer).
+                if o.is_pointer() {
+                    out.push('&');
+                }
+                out.push('{');
+                for (k, (_, f)) in o.fields().iter().enumerate() {
+                    if k > 0 {
+                        out.push(' ');
+                    }
+                    fmt_arg(f, verb, s, out, depth + 1);
+                }
+                out.push('}');
+            }
+        },
     }
 }
 
@@ -391,6 +411,7 @@ fn go_syntax(v: &Value, out: &mut String, depth: usize) {
             out.push('}');
         }
         Value::Time(t) => out.push_str(&t.go_syntax()),
+        Value::Object(o) => out.push_str(&o.go_syntax()),
         other => fmt_v(other, out),
     }
 }

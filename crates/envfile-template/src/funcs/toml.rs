@@ -16,6 +16,9 @@ use crate::value::{Map, Value};
 pub(crate) const FUNCS: &[Def] = &[Def::new("toTOML", |a| {
     let [v] = args_n("toTOML", a)?;
     let mut enc = Encoder::default();
+    // Go objects become what they marshal to first: a struct is a table, as a map is.
+    let v = crate::object::marshal_deep(&v, crate::object::Encoding::Toml, 0)
+        .map_err(|e| format!("toTOML: {e}"))?;
     enc.top(&v).map_err(|e| format!("toTOML: {e}"))?;
     Ok(Value::str(
         enc.out.trim_matches(|c: char| c.is_whitespace()).to_owned(),
@@ -287,6 +290,7 @@ impl Encoder {
             Value::Secret(_) => {
                 return Err("a secret record cannot be encoded whole; encode its .Data".into())
             }
+            Value::Object(o) => self.element(&o.marshal(crate::object::Encoding::Toml)?, depth)?,
         }
         Ok(())
     }

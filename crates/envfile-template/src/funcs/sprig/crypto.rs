@@ -1,9 +1,10 @@
 //! Sprig's hashes, random values and crypto: `sha1sum sha256sum adler32sum` (hex / decimal),
 //! `uuidv4 randBytes`, `bcrypt htpasswd` (Go's `$2a$`, cost 10), `encryptAES decryptAES`
 //! (AES-256-CBC, the password zero-padded to 32 bytes, PKCS#7, random IV first, base64).
-//! Key and certificate generation is refused by name until envfile implements it.
+//! `derivePassword` (the Master Password algorithm, byte-identical). Key and certificate
+//! generation lives in `certs.rs` and `keys.rs`.
 
-use super::{arity, check_size, int_arg, not_supported, str_arg};
+use super::{arity, check_size, int_arg, str_arg};
 use crate::funcs::Def;
 use crate::value::Value;
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
@@ -74,36 +75,123 @@ pub(super) const FUNCS: &[Def] = &[
         let (pass, b64) = (str_arg(&a[0])?, str_arg(&a[1])?);
         decrypt_aes(pass, b64).map(Value::str)
     }),
-    Def::new("sprig_derivePassword", |_| {
-        Err(refuse("sprig_derivePassword"))
-    }),
-    Def::new("sprig_genPrivateKey", |_| {
-        Err(refuse("sprig_genPrivateKey"))
-    }),
-    Def::new("sprig_buildCustomCert", |_| {
-        Err(refuse("sprig_buildCustomCert"))
-    }),
-    Def::new("sprig_genCA", |_| Err(refuse("sprig_genCA"))),
-    Def::new("sprig_genCAWithKey", |_| Err(refuse("sprig_genCAWithKey"))),
-    Def::new("sprig_genSelfSignedCert", |_| {
-        Err(refuse("sprig_genSelfSignedCert"))
-    }),
-    Def::new("sprig_genSelfSignedCertWithKey", |_| {
-        Err(refuse("sprig_genSelfSignedCertWithKey"))
-    }),
-    Def::new("sprig_genSignedCert", |_| {
-        Err(refuse("sprig_genSignedCert"))
-    }),
-    Def::new("sprig_genSignedCertWithKey", |_| {
-        Err(refuse("sprig_genSignedCertWithKey"))
+    Def::new("sprig_derivePassword", |a| {
+        arity("sprig_derivePassword", &a, 5)?;
+        let counter = uint32_arg(&a[0])?;
+        let (typ, pass, user, site) = (
+            str_arg(&a[1])?,
+            str_arg(&a[2])?,
+            str_arg(&a[3])?,
+            str_arg(&a[4])?,
+        );
+        Ok(Value::str(derive_password(counter, typ, pass, user, site)))
     }),
 ];
 
-fn refuse(name: &str) -> String {
-    not_supported(
-        name,
-        "key, certificate and derived-password generation are not implemented",
-    )
+/// A `uint32` parameter. Go converts an integer constant (wrapping it to 32 bits) and refuses
+/// negative ones; envfile cannot tell a constant from an `int` variable (which Go refuses), so
+/// it takes both.
+fn uint32_arg(v: &Value) -> Result<u32, String> {
+    match v {
+        Value::Int(i) if *i >= 0 => Ok(*i as u32),
+        Value::Int(i) => Err(format!("expected unsigned integer; found {i}")),
+        Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19 => Ok(*f as u64 as u32),
+        Value::Nil | Value::Invalid => Err("invalid value; expected uint32".into()),
+        other => Err(format!(
+            "wrong type for value; expected uint32; got {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// sprig's password templates (the Master Password algorithm's, less `name` and `phrase`,
+/// which sprig v3.2.3 does not have).
+fn password_templates(typ: &str) -> Option<&'static [&'static str]> {
+    Some(match typ {
+        "maximum" => &["anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"],
+        "long" => &[
+            "CvcvnoCvcvCvcv",
+            "CvcvCvcvnoCvcv",
+            "CvcvCvcvCvcvno",
+            "CvccnoCvcvCvcv",
+            "CvccCvcvnoCvcv",
+            "CvccCvcvCvcvno",
+            "CvcvnoCvccCvcv",
+            "CvcvCvccnoCvcv",
+            "CvcvCvccCvcvno",
+            "CvcvnoCvcvCvcc",
+            "CvcvCvcvnoCvcc",
+            "CvcvCvcvCvccno",
+            "CvccnoCvccCvcv",
+            "CvccCvccnoCvcv",
+            "CvccCvccCvcvno",
+            "CvcvnoCvccCvcc",
+            "CvcvCvccnoCvcc",
+            "CvcvCvccCvccno",
+            "CvccnoCvcvCvcc",
+            "CvccCvcvnoCvcc",
+            "CvccCvcvCvccno",
+        ],
+        "medium" => &["CvcnoCvc", "CvcCvcno"],
+        "short" => &["Cvcn"],
+        "basic" => &["aaanaaan", "aannaaan", "aaannaaa"],
+        "pin" => &["nnnn"],
+        _ => return None,
+    })
+}
+
+fn template_chars(c: u8) -> &'static [u8] {
+    match c {
+        b'V' => b"AEIOU",
+        b'C' => b"BCDFGHJKLMNPQRSTVWXYZ",
+        b'v' => b"aeiou",
+        b'c' => b"bcdfghjklmnpqrstvwxyz",
+        b'A' => b"AEIOUBCDFGHJKLMNPQRSTVWXYZ",
+        b'a' => b"AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz",
+        b'n' => b"0123456789",
+        b'o' => b"@&%?,=[]_:-+*$#!'^~;()/.",
+        _ => b"AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()",
+    }
+}
+
+/// sprig's `derivePassword`: the Master Password algorithm. The key is scrypt(password,
+/// seed ‖ len(user) ‖ user, N=32768, r=8, p=2, 64 bytes); the site seed is HMAC-SHA256 over
+/// seed ‖ len(site) ‖ site ‖ counter (lengths and counter big-endian u32, lengths in bytes);
+/// its first byte picks the template and the next ones each character.
+fn derive_password(counter: u32, typ: &str, pass: &str, user: &str, site: &str) -> String {
+    const SEED: &[u8] = b"com.lyndir.masterpassword";
+    let Some(templates) = password_templates(typ) else {
+        return format!("cannot find password template {typ}");
+    };
+    let mut salt = SEED.to_vec();
+    salt.extend((user.len() as u32).to_be_bytes());
+    salt.extend(user.as_bytes());
+    let mut key = zeroize::Zeroizing::new([0u8; 64]);
+    // N = 2^15; the parameters are constants scrypt accepts.
+    let params = match scrypt::Params::new(15, 8, 2, 64) {
+        Ok(p) => p,
+        Err(e) => return format!("failed to derive password: {e}"),
+    };
+    if let Err(e) = scrypt::scrypt(pass.as_bytes(), &salt, &params, &mut key[..]) {
+        return format!("failed to derive password: {e}");
+    }
+    let mut msg = SEED.to_vec();
+    msg.extend((site.len() as u32).to_be_bytes());
+    msg.extend(site.as_bytes());
+    msg.extend(counter.to_be_bytes());
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&key[..])
+        .expect("HMAC takes keys of any length");
+    hmac::Mac::update(&mut mac, &msg);
+    let seed = hmac::Mac::finalize(mac).into_bytes();
+    let template = templates[usize::from(seed[0]) % templates.len()].as_bytes();
+    template
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let chars = template_chars(c);
+            char::from(chars[usize::from(seed[i + 1]) % chars.len()])
+        })
+        .collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -253,6 +341,32 @@ mod tests {
     }
 
     #[test]
+    fn derive_password_matches_the_agent() {
+        // bao agent 2.7.2's output for the same calls.
+        let d = |c: i64, t: &str, p: &str, u: &str, site: &str| {
+            run(
+                "sprig_derivePassword",
+                vec![Value::Int(c), s(t), s(p), s(u), s(site)],
+            )
+        };
+        assert_eq!(
+            d(1, "long", "password", "user", "example.com"),
+            "ZedaFaxcZaso9*"
+        );
+        assert_eq!(d(0, "pin", "", "", ""), "2847");
+        // A constant counter wraps to 32 bits, as Go's conversion does.
+        assert_eq!(d(4294967296, "long", "p", "u", "s"), "WupeHanuFiyi6@");
+        assert_eq!(
+            d(1, "name", "p", "u", "s"),
+            "cannot find password template name"
+        );
+        assert_eq!(
+            d(-1, "long", "p", "u", "s"),
+            "ERR: expected unsigned integer; found -1"
+        );
+    }
+
+    #[test]
     fn random_values_have_the_right_shape() {
         let u = run("sprig_uuidv4", vec![]);
         let parts: Vec<&str> = u.split('-').collect();
@@ -273,6 +387,5 @@ mod tests {
             run("sprig_htpasswd", vec![s("a:b"), s("p")]),
             "invalid username: a:b"
         );
-        assert!(run("sprig_genCA", vec![]).contains("sprig_genCA is not supported"));
     }
 }

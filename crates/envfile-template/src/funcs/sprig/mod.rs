@@ -6,20 +6,24 @@
 //! xstrings 1.4, and registers the whole non-hermetic map (`now`, `uuidv4`, `env`...).
 //!
 //! `env` and `expandenv` read the process environment, as consul-template's own `env` does.
-//! Refused by name until envfile can do them right: `semver`, and key, certificate and password
-//! generation (`genPrivateKey genCA… buildCustomCert derivePassword`). The date functions work
-//! on a Go `time.Time` value and any zone of the system's tz database (see `dates.rs`).
+//! The date functions work on a Go `time.Time` value and any zone of the system's tz database
+//! (see `dates.rs`). `semver` returns a Go object with methods ([`crate::object`]); the key and
+//! certificate generators (`certs.rs`, `keys.rs`, with `der.rs` writing Go's DER) return
+//! sprig's `certificate` struct.
 //!
 //! Sprig's conventions decide most outputs, so they live here: arguments typed `interface{}` are
 //! converted with spf13/cast (`"0x10"` is 16, `"abc"` is 0, never an error), integer results are
 //! Go `int64`s, lists are `[]interface {}`, and a Go panic inside a function becomes the error
 //! text the template reports (`runtime error: slice bounds out of range [5:3]`).
 
+mod certs;
 mod crypto;
 mod dates;
 mod defaults;
+mod der;
 mod dicts;
 mod encoding;
+mod keys;
 mod lists;
 mod math;
 mod paths;
@@ -43,6 +47,7 @@ const PARTS: &[&[Def]] = &[
     math::FUNCS,
     encoding::FUNCS,
     crypto::FUNCS,
+    certs::FUNCS,
     dates::FUNCS,
     semver::FUNCS,
     regex::FUNCS,
@@ -281,11 +286,6 @@ pub(super) fn parse_go_float(s: &str) -> Option<f64> {
         return None;
     }
     s.parse().ok()
-}
-
-/// Refuse a function envfile does not implement yet, naming it.
-pub(super) fn not_supported(name: &str, why: &str) -> String {
-    format!("{name} is not supported by envfile yet ({why})")
 }
 
 /// Most levels of lists and dicts a value built by sprig may nest: printing, comparing and

@@ -50,6 +50,8 @@ fn kind(v: &Value) -> &'static str {
         Value::Time(crate::gotime::TimeValue::Duration(_)) => "int64",
         Value::Time(crate::gotime::TimeValue::Location(_)) => "ptr",
         Value::Time(_) => "int",
+        Value::Object(o) if o.is_pointer() => "ptr",
+        Value::Object(_) => "struct",
     }
 }
 
@@ -84,6 +86,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Secret(x), Value::Secret(y)) => std::sync::Arc::ptr_eq(x, y),
         (Value::Time(x), Value::Time(y)) => x.deep_eq(y),
+        (Value::Object(x), Value::Object(y)) => crate::object::deep_equal(x, y),
         _ => false,
     }
 }

@@ -1,23 +1,31 @@
-//! Sprig's `semverCompare CONSTRAINT VERSION` with Masterminds/semver v3.4's rules (what
-//! OpenBao's agent links): lenient
-//! versions (`v1.2` is 1.2.0), `x`/`*` wildcards, `~ ^ = != > < >= <=`, hyphen ranges, `,` or
-//! space for AND and `||` for OR; a prerelease version only satisfies an OR branch in which
-//! some constraint names a prerelease.
-//! `semver` (a Go `*semver.Version` with methods) is refused until envfile has such a value.
+//! Sprig's `semver` and `semverCompare CONSTRAINT VERSION` with Masterminds/semver v3.4's
+//! rules (what OpenBao's agent links): lenient versions (`v1.2` is 1.2.0), `x`/`*` wildcards,
+//! `~ ^ = != > < >= <=`, hyphen ranges, `,` or space for AND and `||` for OR; a prerelease
+//! version only satisfies an OR branch in which some constraint names a prerelease.
+//!
+//! `semver` returns a Go `*semver.Version`, kept as a [`GoObject`] with the library's methods:
+//! `Major Minor Patch Prerelease Metadata Original String IncMajor IncMinor IncPatch
+//! SetPrerelease SetMetadata LessThan LessThanEqual GreaterThan GreaterThanEqual Equal Compare`.
+//! `Inc*` and `Set*` return a `semver.Version` *value*, on which Go finds only the value-receiver
+//! methods (`Original` and the comparisons are pointer methods: "can't evaluate field"). It
+//! prints through its `String` method, `%#v` shows its unexported fields, `toJSON`/`toYAML` write
+//! the string (`MarshalJSON`/`MarshalText`), and `eq` compares pointers, as in Go.
+//! One difference is known and documented: `Major`, `Minor` and `Patch` are Go `uint64`s, which
+//! envfile holds as its one integer kind, so `printf "%T"` of them prints `int`.
 
-use super::{arity, not_supported, str_arg};
+use super::{arity, str_arg};
 use crate::funcs::Def;
+use crate::object::{want_args, CallError, Encoding, GoObject};
 use crate::value::Value;
 use regex::Regex;
 use std::cmp::Ordering;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub(super) const FUNCS: &[Def] = &[
-    Def::new("sprig_semver", |_| {
-        Err(not_supported(
-            "sprig_semver",
-            "it returns a Go *semver.Version; use sprig_semverCompare",
-        ))
+    Def::new("sprig_semver", |a| {
+        arity("sprig_semver", &a, 1)?;
+        let v = Version::parse(str_arg(&a[0])?)?;
+        Ok(Value::Object(Arc::new(Semver { v, pointer: true })))
     }),
     Def::new("sprig_semverCompare", |a| {
         arity("sprig_semverCompare", &a, 2)?;
@@ -29,6 +37,176 @@ pub(super) const FUNCS: &[Def] = &[
         })))
     }),
 ];
+
+/// A `*semver.Version` (`pointer`) or a `semver.Version`.
+struct Semver {
+    v: Version,
+    pointer: bool,
+}
+
+impl Semver {
+    fn value(v: Version) -> Value {
+        Value::Object(Arc::new(Semver { v, pointer: false }))
+    }
+}
+
+/// A `uint64` segment as envfile's integer.
+fn segment(name: &str, n: u64) -> Result<Value, CallError> {
+    i64::try_from(n).map(Value::Int).map_err(|_| {
+        CallError::Calling(format!(
+            "{n} exceeds the largest integer envfile holds (9223372036854775807); {name} \
+             of such a version cannot be used"
+        ))
+    })
+}
+
+/// The `*semver.Version` argument of a comparison method; None for nil.
+fn other_version(args: &[Value]) -> Result<Option<&Version>, CallError> {
+    match &args[0] {
+        Value::Nil => Ok(None),
+        Value::Object(o) => match o.as_any().downcast_ref::<Semver>() {
+            Some(s) if s.pointer => Ok(Some(&s.v)),
+            _ => Err(CallError::Plain(format!(
+                "wrong type for value; expected *semver.Version; got {}",
+                o.type_name()
+            ))),
+        },
+        other => Err(CallError::Plain(format!(
+            "wrong type for value; expected *semver.Version; got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
+
+impl GoObject for Semver {
+    fn type_name(&self) -> &'static str {
+        if self.pointer {
+            "*semver.Version"
+        } else {
+            "semver.Version"
+        }
+    }
+
+    fn call(&self, name: &str, args: Vec<Value>) -> Result<Value, CallError> {
+        let v = &self.v;
+        let n = match name {
+            "String" | "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "IncMajor"
+            | "IncMinor" | "IncPatch" => 0,
+            "SetPrerelease" | "SetMetadata" => 1,
+            "Original" | "LessThan" | "LessThanEqual" | "GreaterThan" | "GreaterThanEqual"
+            | "Equal" | "Compare"
+                if self.pointer =>
+            {
+                1 - usize::from(name == "Original")
+            }
+            "MarshalJSON" | "MarshalText" | "Value" | "Scan" | "UnmarshalJSON"
+            | "UnmarshalText" => {
+                return Err(CallError::Plain(format!(
+                    "envfile does not implement semver.Version's {name} method in templates"
+                )))
+            }
+            _ => return Err(CallError::NoSuchField),
+        };
+        want_args(name, &args, n)?;
+        Ok(match name {
+            "String" => Value::str(v.to_string()),
+            "Major" => segment(name, v.major)?,
+            "Minor" => segment(name, v.minor)?,
+            "Patch" => segment(name, v.patch)?,
+            "Prerelease" => Value::str(v.pre.clone()),
+            "Metadata" => Value::str(v.metadata.clone()),
+            "Original" => Value::str(v.original.clone()),
+            "IncMajor" | "IncMinor" | "IncPatch" => Semver::value(v.inc(name)?),
+            "SetPrerelease" | "SetMetadata" => {
+                let text = str_arg(&args[0]).map_err(CallError::Plain)?;
+                let mut next = v.clone();
+                if name == "SetPrerelease" {
+                    if !text.is_empty() {
+                        validate_prerelease(text).map_err(CallError::Calling)?;
+                    }
+                    next.pre = text.to_owned();
+                } else {
+                    if !text.is_empty() {
+                        validate_metadata(text).map_err(CallError::Calling)?;
+                    }
+                    next.metadata = text.to_owned();
+                }
+                next.original = format!("{}{next}", v.v_prefix());
+                Semver::value(next)
+            }
+            _ => {
+                let o = other_version(&args)?;
+                let Some(o) = o else {
+                    // `Equal` checks for nil first; the others dereference it.
+                    if name == "Equal" {
+                        return Ok(Value::Bool(false));
+                    }
+                    return Err(CallError::Calling(NIL_DEREF.into()));
+                };
+                let c = v.cmp(o);
+                match name {
+                    "LessThan" => Value::Bool(c == Ordering::Less),
+                    "LessThanEqual" => Value::Bool(c != Ordering::Greater),
+                    "GreaterThan" => Value::Bool(c == Ordering::Greater),
+                    "GreaterThanEqual" => Value::Bool(c != Ordering::Less),
+                    "Equal" => Value::Bool(c == Ordering::Equal),
+                    _ => Value::Int(c as i64),
+                }
+            }
+        })
+    }
+
+    fn stringer(&self) -> Option<String> {
+        Some(self.v.to_string())
+    }
+
+    fn is_pointer(&self) -> bool {
+        self.pointer
+    }
+
+    fn fields(&self) -> Vec<(&'static str, Value)> {
+        let v = &self.v;
+        // `uint64`s above envfile's integer range print as their text.
+        let seg = |n: u64| i64::try_from(n).map_or_else(|_| Value::str(n.to_string()), Value::Int);
+        vec![
+            ("major", seg(v.major)),
+            ("minor", seg(v.minor)),
+            ("patch", seg(v.patch)),
+            ("pre", Value::str(v.pre.clone())),
+            ("metadata", Value::str(v.metadata.clone())),
+            ("original", Value::str(v.original.clone())),
+        ]
+    }
+
+    fn go_syntax(&self) -> String {
+        let v = &self.v;
+        let mut out = format!(
+            "{}semver.Version{{major:{:#x}, minor:{:#x}, patch:{:#x}, pre:",
+            if self.pointer { "&" } else { "" },
+            v.major,
+            v.minor,
+            v.patch
+        );
+        crate::funcs::fmt::go_quote(&v.pre, &mut out);
+        out.push_str(", metadata:");
+        crate::funcs::fmt::go_quote(&v.metadata, &mut out);
+        out.push_str(", original:");
+        crate::funcs::fmt::go_quote(&v.original, &mut out);
+        out.push('}');
+        out
+    }
+
+    fn marshal(&self, _: Encoding) -> Result<Value, String> {
+        // `MarshalJSON` and `MarshalText` both give the version's string.
+        Ok(Value::str(self.v.to_string()))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 const VERSION: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 const CONSTRAINT_VERSION: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
@@ -60,11 +238,62 @@ fn res() -> &'static Res {
     })
 }
 
+#[derive(Clone)]
 struct Version {
     major: u64,
     minor: u64,
     patch: u64,
     pre: String,
+    metadata: String,
+    /// The text it was parsed from.
+    original: String,
+}
+
+impl std::fmt::Display for Version {
+    /// Masterminds' `String()`: `MAJOR.MINOR.PATCH[-PRE][+META]`, without the `v`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre.is_empty() {
+            write!(f, "-{}", self.pre)?;
+        }
+        if !self.metadata.is_empty() {
+            write!(f, "+{}", self.metadata)?;
+        }
+        Ok(())
+    }
+}
+
+const NUM: &str = "0123456789";
+const ALLOWED: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789";
+
+fn contains_only(s: &str, set: &str) -> bool {
+    s.chars().all(|c| set.contains(c))
+}
+
+/// Masterminds' `validatePrerelease`.
+fn validate_prerelease(p: &str) -> Result<(), String> {
+    for part in p.split('.') {
+        if part.is_empty() {
+            return Err("invalid prerelease string".into());
+        } else if contains_only(part, NUM) {
+            if part.len() > 1 && part.starts_with('0') {
+                return Err("version segment starts with 0".into());
+            }
+        } else if !contains_only(part, ALLOWED) {
+            return Err("invalid prerelease string".into());
+        }
+    }
+    Ok(())
+}
+
+/// Masterminds' `validateMetadata`.
+fn validate_metadata(m: &str) -> Result<(), String> {
+    if m.split('.')
+        .any(|p| p.is_empty() || !contains_only(p, ALLOWED))
+    {
+        return Err("invalid metadata string".into());
+    }
+    Ok(())
 }
 
 impl Version {
@@ -84,17 +313,55 @@ impl Version {
             }
         };
         let pre = m.get(5).map_or("", |g| g.as_str()).to_owned();
-        for part in pre.split('.').filter(|_| !pre.is_empty()) {
-            if part.bytes().all(|c| c.is_ascii_digit()) && part.len() > 1 && part.starts_with('0') {
-                return Err("version segment starts with 0".into());
-            }
+        let metadata = m.get(8).map_or("", |g| g.as_str()).to_owned();
+        let (major, minor, patch) = (seg(1)?, seg(2)?, seg(3)?);
+        if !pre.is_empty() {
+            validate_prerelease(&pre)?;
+        }
+        if !metadata.is_empty() {
+            validate_metadata(&metadata)?;
         }
         Ok(Version {
-            major: seg(1)?,
-            minor: seg(2)?,
-            patch: seg(3)?,
+            major,
+            minor,
+            patch,
             pre,
+            metadata,
+            original: s.to_owned(),
         })
+    }
+
+    /// `v` when the original text started with one (the `Inc*`/`Set*` results keep it).
+    fn v_prefix(&self) -> &'static str {
+        if self.original.starts_with('v') {
+            "v"
+        } else {
+            ""
+        }
+    }
+
+    /// `IncMajor`, `IncMinor`, `IncPatch` (a prerelease's `IncPatch` only drops it).
+    fn inc(&self, which: &str) -> Result<Version, CallError> {
+        let overflow = || CallError::Calling("the version segment overflows a uint64".into());
+        let mut n = self.clone();
+        n.metadata.clear();
+        match which {
+            "IncMajor" => {
+                // Go's uint64 addition wraps; a version that large is refused instead.
+                n.major = self.major.checked_add(1).ok_or_else(overflow)?;
+                n.minor = 0;
+                n.patch = 0;
+            }
+            "IncMinor" => {
+                n.minor = self.minor.checked_add(1).ok_or_else(overflow)?;
+                n.patch = 0;
+            }
+            _ if self.pre.is_empty() => n.patch = self.patch.checked_add(1).ok_or_else(overflow)?,
+            _ => {}
+        }
+        n.pre.clear();
+        n.original = format!("{}{n}", self.v_prefix());
+        Ok(n)
     }
 
     fn cmp(&self, o: &Version) -> Ordering {
@@ -196,6 +463,8 @@ fn parse_constraint(s: &str) -> Result<Constraint, String> {
                 minor: 0,
                 patch: 0,
                 pre: String::new(),
+                metadata: String::new(),
+                original: String::new(),
             },
             dirty: true,
             minor_dirty: false,
@@ -385,6 +654,70 @@ mod tests {
         assert_eq!(
             run("sprig_semverCompare", vec![s("@1"), s("1.0.0")]),
             "ERR: improper constraint: @1"
+        );
+    }
+}
+
+#[cfg(test)]
+mod object_tests {
+    use crate::funcs::call;
+    use crate::object::CallError;
+    use crate::value::{fmt_v, Value};
+
+    fn m(v: &Value, name: &str, args: Vec<Value>) -> Result<String, String> {
+        let Value::Object(o) = v else {
+            panic!("not an object")
+        };
+        match o.call(name, args) {
+            Ok(r) => {
+                let mut out = String::new();
+                fmt_v(&r, &mut out);
+                Ok(out)
+            }
+            Err(CallError::NoSuchField) => Err("no such field".into()),
+            Err(CallError::Plain(e) | CallError::Calling(e)) => Err(e),
+        }
+    }
+
+    #[test]
+    fn versions_have_masterminds_methods() {
+        let v = call("sprig_semver", vec![Value::str("v1.2.3-beta.1+b.5")]).unwrap();
+        assert_eq!(v.type_name(), "*semver.Version");
+        let p = |name: &str| m(&v, name, vec![]).unwrap();
+        assert_eq!(p("String"), "1.2.3-beta.1+b.5");
+        assert_eq!(p("Original"), "v1.2.3-beta.1+b.5");
+        assert_eq!(p("Major") + &p("Minor") + &p("Patch"), "123");
+        assert_eq!(p("IncPatch"), "1.2.3");
+        assert_eq!(p("IncMajor"), "2.0.0");
+        let inc = call("sprig_semver", vec![Value::str("1")]).unwrap();
+        let Value::Object(o) = &v else { panic!() };
+        let Ok(minor) = o.call("IncMinor", vec![]) else {
+            panic!()
+        };
+        assert_eq!(minor.type_name(), "semver.Version");
+        assert_eq!(m(&minor, "Original", vec![]), Err("no such field".into()));
+        assert_eq!(m(&v, "LessThan", vec![inc.clone()]).unwrap(), "false");
+        assert_eq!(m(&v, "Compare", vec![inc.clone()]).unwrap(), "1");
+        assert_eq!(
+            m(&v, "LessThan", vec![minor.clone()]),
+            Err("wrong type for value; expected *semver.Version; got semver.Version".into())
+        );
+        assert_eq!(
+            m(&v, "Compare", vec![Value::Nil]),
+            Err("runtime error: invalid memory address or nil pointer dereference".into())
+        );
+        assert_eq!(m(&v, "Equal", vec![Value::Nil]).unwrap(), "false");
+        assert_eq!(
+            m(&v, "SetPrerelease", vec![Value::str("01")]),
+            Err("version segment starts with 0".into())
+        );
+        assert_eq!(
+            m(&v, "Major", vec![Value::Int(1)]),
+            Err("wrong number of args for Major: want 0 got 1".into())
+        );
+        assert_eq!(
+            crate::funcs::fmt::sprintf("%#v", &[v]),
+            "&semver.Version{major:0x1, minor:0x2, patch:0x3, pre:\"beta.1\", metadata:\"b.5\", original:\"v1.2.3-beta.1+b.5\"}"
         );
     }
 }

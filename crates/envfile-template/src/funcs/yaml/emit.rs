@@ -242,6 +242,10 @@ impl Emitter {
             Value::Secret(_) => {
                 Err("toYAML: a secret record cannot be encoded whole; encode its .Data".into())
             }
+            Value::Object(o) => {
+                let m = o.marshal(crate::object::Encoding::Yaml)?;
+                self.node(&m, ctx, depth)
+            }
         }
     }
 
