@@ -110,6 +110,11 @@ pub enum Native<'a> {
 pub struct VersionProbe {
     /// One per locator asked about, in order.
     pub versions: Vec<Result<Option<String>>>,
+    /// The values the probe was answered with, where its API returns them anyway (AWS
+    /// BatchGetSecretValue has no metadata-only form): one per locator, in order, `None` (or a
+    /// short vector) where it has none. A changed secret whose value came with its version is
+    /// stored from here instead of being read again. Debug prints no value (`SecretValue`).
+    pub values: Vec<Option<Fetched>>,
     /// Backend calls made (the broker counts them against its per-backend ceiling).
     pub calls: usize,
 }
@@ -232,6 +237,7 @@ pub trait Backend: Send + Sync + 'static {
         VersionProbe {
             calls: versions.len(),
             versions,
+            values: Vec::new(),
         }
     }
 }
