@@ -414,9 +414,8 @@ async fn ssm_list_mode_probes_with_describeparameters_fifty_names_a_request() {
         locs.push(Locator::new(&name));
     }
     let proxy = FakeAwsProxy::start().await;
-    let backend: Arc<dyn Backend> = Arc::new(
-        moto::ssm_backend_probing("ssm", proxy.url(), Some(VersionProbeMode::List)).await,
-    );
+    let backend: Arc<dyn Backend> =
+        Arc::new(moto::ssm_backend_probing("ssm", proxy.url(), Some(VersionProbeMode::List)).await);
     assert_eq!(backend.probe_batch_size(), 50);
     let (cache, _) = cache();
     assert!(cache
@@ -465,6 +464,26 @@ async fn ssm_list_mode_probes_with_describeparameters_fifty_names_a_request() {
     assert_eq!(text(&now.fetched), "v1-33");
     let other = cache.get(&backend, &locs[3]).await.unwrap();
     assert_eq!(text(&other.fetched), "v0-3");
+
+    // A role without ssm:DescribeParameters: the denied call is not tried again, and the
+    // round probes with GetParameters, ten a call, instead of failing.
+    proxy.set_fault("DescribeParameters", Fault::Deny);
+    proxy.reset_calls();
+    one_round(&cache).await;
+    let denied = proxy.calls("DescribeParameters");
+    // Two chunks of the round may be in flight when the first denial comes back.
+    assert!((1..=2).contains(&denied), "{denied} denied calls");
+    assert_eq!(proxy.calls("GetParameters") as usize, 5 + 1);
+    assert_eq!(
+        backend.probe_batch_size(),
+        10,
+        "GetParameters-sized rounds now"
+    );
+    proxy.reset_calls();
+    one_round(&cache).await;
+    assert_eq!(proxy.calls("DescribeParameters"), 0, "not tried again");
+    assert_eq!(proxy.calls("GetParameters") as usize, N.div_ceil(10));
+    assert_eq!(proxy.calls("GetParameter"), 0, "nothing changed: no reads");
 }
 
 /// `envfile policy` grants ListSecrets only to a config that probes with it.

@@ -88,7 +88,11 @@ pub(crate) async fn probe(
                 Some(Err(err)) => cache.probe_failed(&e, err, started),
                 // Changed, and the probe brought the value of that very version: what a read
                 // would store, without the read.
-                Some(Ok(Some(v))) if value.as_ref().is_some_and(|f| f.version.as_deref() == Some(v.as_str())) => {
+                Some(Ok(Some(v)))
+                    if value
+                        .as_ref()
+                        .is_some_and(|f| f.version.as_deref() == Some(v.as_str())) =>
+                {
                     if let Some(f) = value {
                         let _ = cache.store(&e, Ok(f), started, "refreshed");
                     }
