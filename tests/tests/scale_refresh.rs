@@ -8,7 +8,8 @@
 //!   proxy; a role denied the batch API) falls back to DescribeSecret for those secrets alone,
 //!   and why is logged once.
 //! - `version_probe = "list"`: ListSecrets pages, no per-secret calls.
-//! - SSM: ⌈N/10⌉ GetParameters per round, no GetParameter; with `version_probe = "list"`,
+//! - SSM: ⌈N/10⌉ GetParameters per round, no GetParameter but the read of a changed
+//!   SecureString (a String parameter's value comes with the probe); with `version_probe = "list"`,
 //!   DescribeParameters requests of 50 names (moto pages them by 10 whatever `MaxResults`
 //!   says; AWS by up to 50), no GetParameters.
 //! - `max_calls_per_second`: a burst of due secrets stays under the ceiling; values are served
@@ -398,6 +399,61 @@ async fn the_call_ceiling_holds_under_a_burst_and_stale_values_are_served() {
     assert!(calls >= 2, "the ceiling lets calls through: {calls}");
     assert!(metrics.ceiling_deferred.load(Ordering::Relaxed) > 0);
     assert!(metrics.ceiling_stale_served.load(Ordering::Relaxed) > 0);
+}
+
+/// Undecrypted, GetParameters answers a String parameter with its value (a SecureString with
+/// ciphertext): a changed String parameter is stored from the probe, with no read of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn ssm_string_parameters_are_stored_from_the_probe() {
+    use envfile_aws::ssm_sdk::types::ParameterType;
+    const N: usize = 15;
+    let prefix = unique("/scale-plain");
+    let client = moto::ssm_client(REGION);
+    let put = |name: String, value: String| {
+        let client = client.clone();
+        async move {
+            client
+                .put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(ParameterType::String)
+                .overwrite(true)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let mut locs = Vec::new();
+    for i in 0..N {
+        let name = format!("{prefix}/p{i}");
+        put(name.clone(), format!("v0-{i}")).await;
+        locs.push(Locator::new(&name));
+    }
+    let proxy = FakeAwsProxy::start().await;
+    let backend: Arc<dyn Backend> = Arc::new(moto::ssm_backend_at("ssm", proxy.url()).await);
+    let (cache, _) = cache();
+    assert!(cache
+        .get_many(&backend, &locs)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    put(locs[6].path.clone(), "v1-6".into()).await;
+    proxy.reset_calls();
+    one_round(&cache).await;
+    assert_eq!(proxy.calls("GetParameters"), N.div_ceil(10) as u32);
+    assert_eq!(
+        proxy.calls("GetParameter"),
+        0,
+        "the value came with the probe"
+    );
+    let now = cache.get(&backend, &locs[6]).await.unwrap();
+    assert_eq!(text(&now.fetched), "v1-6");
+    assert_eq!(
+        now.fetched.meta.as_ref().unwrap().type_name.as_deref(),
+        Some("String")
+    );
+    let other = cache.get(&backend, &locs[2]).await.unwrap();
+    assert_eq!(text(&other.fetched), "v0-2");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -323,3 +323,25 @@ impl Backends {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A probe now carries values (BatchGetSecretValue answers with them): its Debug, which a
+    /// log line or a panic could print, must not show one.
+    #[test]
+    fn a_probe_with_values_debugs_without_them() {
+        let probe = VersionProbe {
+            versions: vec![Ok(Some("v2".into()))],
+            values: vec![Some(Fetched::new(
+                SecretValue::from_string("hunter2-probe".to_owned()),
+                Some("v2".into()),
+            ))],
+            calls: 1,
+        };
+        let shown = format!("{probe:?}");
+        assert!(shown.contains("v2"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

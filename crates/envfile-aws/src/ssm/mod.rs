@@ -11,11 +11,13 @@
 //! A locator is a parameter name (`/app/prod/db_password`), an ARN (ECS `valueFrom`), or a
 //! `/aws/reference/secretsmanager/NAME` path, optionally with a selector (`:3`, `:label`).
 //! String, StringList (the comma-joined text) and SecureString (decrypted) are read alike.
-//! `get_many` uses GetParameters, ten names a call (the API's limit); a refresh round's version
-//! probe is GetParameters without decryption (no KMS call), ten a call, or with
-//! `version_probe = "list"` DescribeParameters, fifty a call ([`describe`]); writes (`envfile import`) are PutParameter,
-//! SecureString unless told otherwise. A path ending in `/` reads every parameter below it
-//! (GetParametersByPath, recursive) as one JSON object, for `expand`.
+//! `get_many` uses GetParameters, ten names a call (the API's limit). A refresh round's version
+//! probe is GetParameters without decryption (no KMS call; a String parameter's answer is its
+//! value, kept so a changed one is not read again), ten a call, or with
+//! `version_probe = "list"` DescribeParameters, fifty a call (`describe.rs`). Writes
+//! (`envfile import`) are PutParameter, SecureString unless told otherwise. A path ending in `/`
+//! reads every parameter below it (GetParametersByPath, recursive) as one JSON object, for
+//! `expand`.
 
 mod describe;
 pub mod names;
@@ -405,6 +407,7 @@ impl SsmBackend {
     /// the calls made.
     async fn probe_batched(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
         let mut out: Vec<Option<Result<Option<String>>>> = vec![None; locs.len()];
+        let mut values: Vec<Option<Fetched>> = vec![None; locs.len()];
         let mut singles = Vec::new();
         let mut groups: BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>> = BTreeMap::new();
         for (i, loc) in locs.iter().enumerate() {
@@ -444,9 +447,19 @@ impl SsmBackend {
                 let results = self.batch(&region, chunk, false).await;
                 for ((_, (_, idxs)), r) in chunk.iter().zip(results) {
                     match r {
-                        Ok(f) => idxs
-                            .iter()
-                            .for_each(|&i| out[i] = Some(Ok(f.version.clone()))),
+                        Ok(f) => {
+                            // Undecrypted, a String or StringList answer is the value itself
+                            // (a SecureString's is ciphertext): a changed one needs no read.
+                            let plain = f.meta.as_ref().is_some_and(|m| {
+                                matches!(m.type_name.as_deref(), Some("String" | "StringList"))
+                            });
+                            for &i in idxs {
+                                out[i] = Some(Ok(f.version.clone()));
+                                if plain {
+                                    values[i] = Some(f.clone());
+                                }
+                            }
+                        }
                         Err(e) if e.is_retryable() => {
                             idxs.iter().for_each(|&i| out[i] = Some(Err(e.clone())))
                         }
@@ -469,8 +482,7 @@ impl SsmBackend {
         }
         envfile_core::VersionProbe {
             versions: out.into_iter().map(|r| r.unwrap_or(Ok(None))).collect(),
-            // Without decryption a SecureString's value is ciphertext: nothing to reuse.
-            values: Vec::new(),
+            values,
             calls,
         }
     }
