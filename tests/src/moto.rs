@@ -351,6 +351,11 @@ struct Shared {
     /// The request bodies of the operations asked for with `record_requests` (never an
     /// operation that carries a value).
     recorded: Mutex<BTreeMap<String, Vec<serde_json::Value>>>,
+    /// When each call arrived, by operation.
+    arrivals: Mutex<BTreeMap<String, Vec<std::time::Instant>>>,
+    /// Calls being answered now, and the most at once since the last reset.
+    in_flight: AtomicU32,
+    max_in_flight: AtomicU32,
     sts: Mutex<StsFake>,
 }
 
@@ -370,7 +375,13 @@ impl Drop for FakeAwsProxy {
 impl FakeAwsProxy {
     /// Start it in front of moto.
     pub async fn start() -> Self {
-        let upstream = crate::env::moto_url()
+        Self::start_in_front_of(&crate::env::moto_url()).await
+    }
+
+    /// Start it in front of another plain-HTTP server (OpenBao's dev server): a call that is
+    /// not an AWS operation is named `METHOD /path` (without the query).
+    pub async fn start_in_front_of(upstream: &str) -> Self {
+        let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
@@ -467,16 +478,60 @@ impl FakeAwsProxy {
         self.shared.sts.lock().unwrap().last_assume_role.clone()
     }
 
+    /// When the calls of `op` arrived since the last reset.
+    pub fn arrivals(&self, op: &str) -> Vec<std::time::Instant> {
+        self.shared
+            .arrivals
+            .lock()
+            .unwrap()
+            .get(op)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The calls whose name starts with `prefix`, with their counts.
+    pub fn calls_starting(&self, prefix: &str) -> BTreeMap<String, u32> {
+        self.shared
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// The most calls answered at once since the last reset.
+    pub fn max_in_flight(&self) -> u32 {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Forget the counts.
     pub fn reset_calls(&self) {
         self.shared.calls.lock().unwrap().clear();
         self.shared.calls_on.lock().unwrap().clear();
+        self.shared.arrivals.lock().unwrap().clear();
+        self.shared.max_in_flight.store(0, Ordering::SeqCst);
     }
 }
 
 static PROXY_SERIAL: AtomicU32 = AtomicU32::new(0);
 
-async fn serve_one(mut sock: TcpStream, upstream: &str, sh: &Shared) -> std::io::Result<()> {
+async fn serve_one(sock: TcpStream, upstream: &str, sh: &Shared) -> std::io::Result<()> {
+    let mut counted = false;
+    let r = serve_counted(sock, upstream, sh, &mut counted).await;
+    if counted {
+        sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+    r
+}
+
+async fn serve_counted(
+    mut sock: TcpStream,
+    upstream: &str,
+    sh: &Shared,
+    counted: &mut bool,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
         let mut chunk = [0u8; 8192];
@@ -518,8 +573,23 @@ async fn serve_one(mut sock: TcpStream, upstream: &str, sh: &Shared) -> std::io:
             body.split('&')
                 .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|| {
+            // Not AWS: `METHOD /path` from the request line.
+            let mut line = head.lines().next().unwrap_or_default().split(' ');
+            let method = line.next().unwrap_or_default();
+            let path = line.next().unwrap_or_default();
+            format!("{method} {}", path.split('?').next().unwrap_or_default())
+        });
     *sh.calls.lock().unwrap().entry(op.clone()).or_default() += 1;
+    sh.arrivals
+        .lock()
+        .unwrap()
+        .entry(op.clone())
+        .or_default()
+        .push(std::time::Instant::now());
+    *counted = true;
+    let now = sh.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    sh.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let request: Option<serde_json::Value> = serde_json::from_slice(&buf[head_end..]).ok();
     if let Some(id) = request
         .as_ref()

@@ -542,6 +542,83 @@ async fn ssm_list_mode_probes_with_describeparameters_fifty_names_a_request() {
     assert_eq!(proxy.calls("GetParameter"), 0, "nothing changed: no reads");
 }
 
+/// Vault has no batch API: a round is one KV v2 metadata read per secret, counted at the wire
+/// (the proxy in front of OpenBao), spread over a tenth of ttl and at most four in flight; a
+/// pinned version is never probed; only the rotated secret is read again.
+#[tokio::test(flavor = "multi_thread")]
+async fn vault_probes_one_metadata_read_each_spread_and_bounded() {
+    const N: usize = 24;
+    let bao = envfile_tests::bao::Bao::root();
+    let mount = unique("scale-kv");
+    bao.enable_kv(&mount, 2).await;
+    let mut locs = Vec::new();
+    for i in 0..N {
+        bao.kv_put(
+            &mount,
+            2,
+            &format!("s{i}"),
+            &serde_json::json!({ "v": format!("v0-{i}") }),
+        )
+        .await;
+        locs.push(Locator::new(format!("{mount}/s{i}")));
+    }
+    bao.kv_put(&mount, 2, "pinned", &serde_json::json!({ "v": "p1" }))
+        .await;
+    let mut pinned = Locator::new(format!("{mount}/pinned"));
+    pinned.version = Some("1".into());
+    let proxy = FakeAwsProxy::start_in_front_of(&envfile_tests::env::vault_addr()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, envfile_tests::env::vault_root_token()).unwrap();
+    let mut settings = envfile_tests::bao::settings(envfile_vault::AuthConfig::Token {
+        token_file: Some(token),
+    });
+    settings.address = proxy.url().to_owned();
+    let backend: Arc<dyn Backend> = Arc::new(envfile_vault::VaultBackend::new(settings).unwrap());
+    let (cache, _) = cache();
+    let mut all = locs.clone();
+    all.push(pinned);
+    assert!(cache
+        .get_many(&backend, &all)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    bao.kv_put(&mount, 2, "s7", &serde_json::json!({ "v": "v1-7" }))
+        .await;
+    proxy.reset_calls();
+    one_round(&cache).await;
+
+    let metadata = proxy.calls_starting(&format!("GET /v1/{mount}/metadata/"));
+    assert_eq!(
+        metadata.len(),
+        N,
+        "one probe per unpinned secret: {metadata:?}"
+    );
+    assert!(metadata.values().all(|&n| n == 1), "{metadata:?}");
+    assert!(
+        !metadata.contains_key(&format!("GET /v1/{mount}/metadata/pinned")),
+        "a pinned version is not probed"
+    );
+    let reads = proxy.calls_starting(&format!("GET /v1/{mount}/data/"));
+    assert_eq!(
+        reads,
+        std::collections::BTreeMap::from([(format!("GET /v1/{mount}/data/s7"), 1)]),
+        "only the rotated secret is read"
+    );
+    assert!(
+        proxy.max_in_flight() <= 4,
+        "{} at once",
+        proxy.max_in_flight()
+    );
+    let mut at: Vec<Instant> = metadata.keys().flat_map(|op| proxy.arrivals(op)).collect();
+    at.sort();
+    let span = *at.last().unwrap() - at[0];
+    // The probes are spaced a tenth of ttl / N apart (the last one ~0.096 × ttl after the first).
+    assert!(span >= TTL / 20, "the probes came within {span:?}: a burst");
+    let now = cache.get(&backend, &locs[7]).await.unwrap();
+    assert!(text(&now.fetched).contains("v1-7"));
+}
+
 /// `envfile policy` grants ListSecrets only to a config that probes with it.
 #[test]
 fn policy_grants_listsecrets_only_for_list_mode() {
