@@ -619,6 +619,83 @@ async fn vault_probes_one_metadata_read_each_spread_and_bounded() {
     assert!(text(&now.fetched).contains("v1-7"));
 }
 
+/// GCP: one GetSecretVersion per `latest` secret a round, counted at the wire (the proxy in
+/// front of the emulator), spread and at most four at once; a numbered version is never probed
+/// (its payload cannot change); only the rotated secret is accessed again.
+#[tokio::test(flavor = "multi_thread")]
+async fn gcp_probes_latest_only_spread_and_bounded() {
+    use envfile_tests::gcp_emulator::{GcpSeeder, SecretManagerEmulator};
+    const N: usize = 12;
+    const PROJECT: &str = "envfile-test";
+    let emu = SecretManagerEmulator::start();
+    let seeder = GcpSeeder::new(&emu.base_url, PROJECT, None).await;
+    let prefix = unique("scale");
+    let mut locs = Vec::new();
+    for i in 0..N {
+        let id = format!("{prefix}-s{i}");
+        seeder.add(&id, format!("v0-{i}").as_bytes()).await;
+        locs.push(Locator::new(&id));
+    }
+    let pinned_id = format!("{prefix}-pinned");
+    seeder.add(&pinned_id, b"p1").await;
+    seeder.add(&pinned_id, b"p2").await;
+    let mut pinned = Locator::new(&pinned_id);
+    pinned.version = Some("1".into());
+    let proxy = FakeAwsProxy::start_in_front_of(&emu.base_url).await;
+    let cfg = envfile_gcp::GcpConfig::new(
+        Some(PROJECT.into()),
+        None,
+        Some(proxy.url().to_owned()),
+        envfile_gcp::CredentialsMode::Anonymous,
+    )
+    .unwrap();
+    let backend: Arc<dyn Backend> =
+        Arc::new(envfile_gcp::GcpBackend::new("gcp", cfg).await.unwrap());
+    let (cache, _) = cache();
+    let mut all = locs.clone();
+    all.push(pinned.clone());
+    assert!(cache
+        .get_many(&backend, &all)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    seeder.add(&locs[5].path, b"v1-5").await;
+    proxy.reset_calls();
+    one_round(&cache).await;
+
+    let secrets = format!("GET /v1/projects/{PROJECT}/secrets/");
+    let calls = proxy.calls_starting(&secrets);
+    let probes: Vec<&String> = calls
+        .keys()
+        .filter(|k| k.ends_with("/versions/latest"))
+        .collect();
+    assert_eq!(probes.len(), N, "one probe per latest secret: {calls:?}");
+    assert!(
+        !calls.keys().any(|k| k.contains(&pinned_id)),
+        "a numbered version is not probed: {calls:?}"
+    );
+    let accessed: Vec<&String> = calls.keys().filter(|k| k.ends_with(":access")).collect();
+    assert_eq!(
+        accessed,
+        vec![&format!("{secrets}{}/versions/latest:access", locs[5].path)],
+        "only the rotated secret is read"
+    );
+    assert_eq!(calls.len(), N + 1, "nothing else: {calls:?}");
+    assert!(
+        proxy.max_in_flight() <= 4,
+        "{} at once",
+        proxy.max_in_flight()
+    );
+    let mut at: Vec<Instant> = probes.iter().flat_map(|op| proxy.arrivals(op)).collect();
+    at.sort();
+    let span = *at.last().unwrap() - at[0];
+    assert!(span >= TTL / 20, "the probes came within {span:?}: a burst");
+    let now = cache.get(&backend, &locs[5]).await.unwrap();
+    assert_eq!(text(&now.fetched), "v1-5");
+    let p = cache.get(&backend, &pinned).await.unwrap();
+    assert_eq!(text(&p.fetched), "p1");
+}
+
 /// `envfile policy` grants ListSecrets only to a config that probes with it.
 #[test]
 fn policy_grants_listsecrets_only_for_list_mode() {

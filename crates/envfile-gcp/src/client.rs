@@ -177,9 +177,17 @@ impl Backend for GcpBackend {
     }
 
     /// GetSecretVersion on the requested version (default `latest`): metadata only, no payload.
+    /// A numbered version needs no call: its payload never changes (an alias starts with a
+    /// letter, so a number is never one), as Vault's pinned KV v2 versions are not probed.
     async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
         let (secret, version) =
             names::resolve(&self.cfg, loc).map_err(|e| e.or_backend(&self.name))?;
+        if version.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(n) = version.parse::<u64>() {
+                // As the version's resource name spells it (`get` reports that form).
+                return Ok(Some(n.to_string()));
+            }
+        }
         let ctx = self.ctx(loc, &secret, &version);
         let full = secret.version_name(&version);
         let v = self
