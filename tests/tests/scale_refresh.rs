@@ -575,7 +575,7 @@ async fn vault_probes_one_metadata_read_each_spread_and_bounded() {
     });
     settings.address = proxy.url().to_owned();
     let backend: Arc<dyn Backend> = Arc::new(envfile_vault::VaultBackend::new(settings).unwrap());
-    let (cache, _) = cache();
+    let (cache, metrics) = cache();
     let mut all = locs.clone();
     all.push(pinned);
     assert!(cache
@@ -586,7 +586,13 @@ async fn vault_probes_one_metadata_read_each_spread_and_bounded() {
     bao.kv_put(&mount, 2, "s7", &serde_json::json!({ "v": "v1-7" }))
         .await;
     proxy.reset_calls();
+    let counted = metrics.backend_calls("vault");
     one_round(&cache).await;
+    assert_eq!(
+        metrics.backend_calls("vault") - counted,
+        N as u64 + 1,
+        "the broker counts what reached Vault: the probes and one read, not the pinned one"
+    );
 
     let metadata = proxy.calls_starting(&format!("GET /v1/{mount}/metadata/"));
     assert_eq!(
@@ -651,7 +657,7 @@ async fn gcp_probes_latest_only_spread_and_bounded() {
     .unwrap();
     let backend: Arc<dyn Backend> =
         Arc::new(envfile_gcp::GcpBackend::new("gcp", cfg).await.unwrap());
-    let (cache, _) = cache();
+    let (cache, metrics) = cache();
     let mut all = locs.clone();
     all.push(pinned.clone());
     assert!(cache
@@ -661,7 +667,13 @@ async fn gcp_probes_latest_only_spread_and_bounded() {
         .all(|r| r.is_ok()));
     seeder.add(&locs[5].path, b"v1-5").await;
     proxy.reset_calls();
+    let counted = metrics.backend_calls("gcp");
     one_round(&cache).await;
+    assert_eq!(
+        metrics.backend_calls("gcp") - counted,
+        N as u64 + 1,
+        "the broker counts what reached Secret Manager: the probes and one read"
+    );
 
     let secrets = format!("GET /v1/projects/{PROJECT}/secrets/");
     let calls = proxy.calls_starting(&secrets);
