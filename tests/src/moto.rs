@@ -1,13 +1,14 @@
 //! Test support for the `aws` backend against moto: a [`Seeder`] that writes through the real
 //! Secrets Manager API, an SDK client for tests that seed versions, stages and deletions
 //! themselves, and [`FakeAwsProxy`], a hand-written fault-injecting proxy in front of moto for
-//! what moto cannot do (deny one operation, throttle) and to count API calls by operation.
+//! what moto cannot do (deny one operation, deny one secret inside a batch answer, throttle) and
+//! to count API calls by operation (and by secret).
 
 use crate::conformance::Seeder;
 use async_trait::async_trait;
 use envfile_aws::sdk;
 use envfile_aws::{AwsBackend, AwsConfig};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -186,11 +187,21 @@ pub fn ssm_client(region: &str) -> envfile_aws::ssm_sdk::Client {
 
 /// The `ssm` backend pointed at `endpoint` (moto or a proxy), reading names in [`REGION`].
 pub async fn ssm_backend_at(name: &str, endpoint: &str) -> envfile_aws::SsmBackend {
+    ssm_backend_probing(name, endpoint, None).await
+}
+
+/// [`ssm_backend_at`] with a `version_probe` setting.
+pub async fn ssm_backend_probing(
+    name: &str,
+    endpoint: &str,
+    version_probe: Option<envfile_aws::VersionProbeMode>,
+) -> envfile_aws::SsmBackend {
     dummy_credentials_in_env();
     let cfg = AwsConfig {
         kind: "ssm".into(),
         region: Some(REGION.into()),
         endpoint_url: Some(endpoint.into()),
+        version_probe,
         ..AwsConfig::default()
     };
     envfile_aws::SsmBackend::new(name, &cfg)
@@ -324,10 +335,28 @@ pub enum Fault {
 /// (`Connection: close` both ways) keeps it small.
 pub struct FakeAwsProxy {
     url: String,
-    calls: Arc<Mutex<BTreeMap<String, u32>>>,
-    faults: Arc<Mutex<BTreeMap<String, Fault>>>,
-    sts: Arc<Mutex<StsFake>>,
+    shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What the proxy's connections share.
+#[derive(Default)]
+struct Shared {
+    calls: Mutex<BTreeMap<String, u32>>,
+    /// Calls by (operation, the request's `SecretId` or `Name`).
+    calls_on: Mutex<BTreeMap<(String, String), u32>>,
+    faults: Mutex<BTreeMap<String, Fault>>,
+    /// Secret names a BatchGetSecretValue answer reports as AccessDeniedException in `Errors`.
+    denied_in_batch: Mutex<BTreeSet<String>>,
+    /// The request bodies of the operations asked for with `record_requests` (never an
+    /// operation that carries a value).
+    recorded: Mutex<BTreeMap<String, Vec<serde_json::Value>>>,
+    /// When each call arrived, by operation.
+    arrivals: Mutex<BTreeMap<String, Vec<std::time::Instant>>>,
+    /// Calls being answered now, and the most at once since the last reset.
+    in_flight: AtomicU32,
+    max_in_flight: AtomicU32,
+    sts: Mutex<StsFake>,
 }
 
 /// What the proxy saw of STS AssumeRole.
@@ -346,34 +375,32 @@ impl Drop for FakeAwsProxy {
 impl FakeAwsProxy {
     /// Start it in front of moto.
     pub async fn start() -> Self {
-        let upstream = crate::env::moto_url()
+        Self::start_in_front_of(&crate::env::moto_url()).await
+    }
+
+    /// Start it in front of another plain-HTTP server (OpenBao's dev server): a call that is
+    /// not an AWS operation is named `METHOD /path` (without the query).
+    pub async fn start_in_front_of(upstream: &str) -> Self {
+        let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy addr"));
-        let calls = Arc::new(Mutex::new(BTreeMap::new()));
-        let faults = Arc::new(Mutex::new(BTreeMap::new()));
-        let sts = Arc::new(Mutex::new(StsFake::default()));
-        let (c, f, st) = (calls.clone(), faults.clone(), sts.clone());
+        let shared = Arc::new(Shared::default());
+        let sh = shared.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     continue;
                 };
-                let (c, f, st, up) = (c.clone(), f.clone(), st.clone(), upstream.clone());
+                let (sh, up) = (sh.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    let _ = serve_one(sock, &up, &c, &f, &st).await;
+                    let _ = serve_one(sock, &up, &sh).await;
                 });
             }
         });
-        Self {
-            url,
-            calls,
-            faults,
-            sts,
-            task,
-        }
+        Self { url, shared, task }
     }
 
     /// The proxy's URL, for `endpoint_url`.
@@ -383,33 +410,127 @@ impl FakeAwsProxy {
 
     /// Inject `fault` into calls of `op` (`BatchGetSecretValue`, `GetSecretValue`, …).
     pub fn set_fault(&self, op: &str, fault: Fault) {
-        self.faults.lock().unwrap().insert(op.to_owned(), fault);
+        self.shared
+            .faults
+            .lock()
+            .unwrap()
+            .insert(op.to_owned(), fault);
+    }
+
+    /// From now on, a BatchGetSecretValue answer that holds the secret named `name` moves it
+    /// from `SecretValues` to `Errors` as `AccessDeniedException`, the shape Secrets Manager
+    /// gives a secret the role may not read while the rest of the batch succeeds. Calls on
+    /// that secret alone (DescribeSecret, GetSecretValue) pass through.
+    pub fn deny_in_batch(&self, name: &str) {
+        self.shared
+            .denied_in_batch
+            .lock()
+            .unwrap()
+            .insert(name.to_owned());
     }
 
     /// How many calls of `op` arrived (answered by moto or by a fault).
     pub fn calls(&self, op: &str) -> u32 {
-        self.calls.lock().unwrap().get(op).copied().unwrap_or(0)
+        self.shared
+            .calls
+            .lock()
+            .unwrap()
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many calls of `op` named `id` as their `SecretId` (Secrets Manager) or `Name` (SSM).
+    pub fn calls_on(&self, op: &str, id: &str) -> u32 {
+        self.shared
+            .calls_on
+            .lock()
+            .unwrap()
+            .get(&(op.to_owned(), id.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Keep the JSON request bodies of `op` from now on (for a metadata operation such as
+    /// DescribeParameters: the bodies of a write would hold values).
+    pub fn record_requests(&self, op: &str) {
+        self.shared
+            .recorded
+            .lock()
+            .unwrap()
+            .entry(op.to_owned())
+            .or_default();
+    }
+
+    /// The request bodies of `op` kept since `record_requests`.
+    pub fn requests(&self, op: &str) -> Vec<serde_json::Value> {
+        self.shared
+            .recorded
+            .lock()
+            .unwrap()
+            .get(op)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The form body of the last AssumeRole request (`RoleArn=…&ExternalId=…&…`).
     pub fn last_assume_role(&self) -> Option<String> {
-        self.sts.lock().unwrap().last_assume_role.clone()
+        self.shared.sts.lock().unwrap().last_assume_role.clone()
+    }
+
+    /// When the calls of `op` arrived since the last reset.
+    pub fn arrivals(&self, op: &str) -> Vec<std::time::Instant> {
+        self.shared
+            .arrivals
+            .lock()
+            .unwrap()
+            .get(op)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The calls whose name starts with `prefix`, with their counts.
+    pub fn calls_starting(&self, prefix: &str) -> BTreeMap<String, u32> {
+        self.shared
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// The most calls answered at once since the last reset.
+    pub fn max_in_flight(&self) -> u32 {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Forget the counts.
     pub fn reset_calls(&self) {
-        self.calls.lock().unwrap().clear();
+        self.shared.calls.lock().unwrap().clear();
+        self.shared.calls_on.lock().unwrap().clear();
+        self.shared.arrivals.lock().unwrap().clear();
+        self.shared.max_in_flight.store(0, Ordering::SeqCst);
     }
 }
 
 static PROXY_SERIAL: AtomicU32 = AtomicU32::new(0);
 
-async fn serve_one(
+async fn serve_one(sock: TcpStream, upstream: &str, sh: &Shared) -> std::io::Result<()> {
+    let mut counted = false;
+    let r = serve_counted(sock, upstream, sh, &mut counted).await;
+    if counted {
+        sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+    r
+}
+
+async fn serve_counted(
     mut sock: TcpStream,
     upstream: &str,
-    calls: &Mutex<BTreeMap<String, u32>>,
-    faults: &Mutex<BTreeMap<String, Fault>>,
-    sts: &Mutex<StsFake>,
+    sh: &Shared,
+    counted: &mut bool,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
@@ -452,15 +573,45 @@ async fn serve_one(
             body.split('&')
                 .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
         })
-        .unwrap_or_default();
-    *calls.lock().unwrap().entry(op.clone()).or_default() += 1;
+        .unwrap_or_else(|| {
+            // Not AWS: `METHOD /path` from the request line.
+            let mut line = head.lines().next().unwrap_or_default().split(' ');
+            let method = line.next().unwrap_or_default();
+            let path = line.next().unwrap_or_default();
+            format!("{method} {}", path.split('?').next().unwrap_or_default())
+        });
+    *sh.calls.lock().unwrap().entry(op.clone()).or_default() += 1;
+    sh.arrivals
+        .lock()
+        .unwrap()
+        .entry(op.clone())
+        .or_default()
+        .push(std::time::Instant::now());
+    *counted = true;
+    let now = sh.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    sh.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let request: Option<serde_json::Value> = serde_json::from_slice(&buf[head_end..]).ok();
+    if let Some(id) = request
+        .as_ref()
+        .and_then(|r| r.get("SecretId").or_else(|| r.get("Name")))
+        .and_then(|v| v.as_str())
+    {
+        *sh.calls_on
+            .lock()
+            .unwrap()
+            .entry((op.clone(), id.to_owned()))
+            .or_default() += 1;
+    }
+    if let (Some(kept), Some(r)) = (sh.recorded.lock().unwrap().get_mut(&op), &request) {
+        kept.push(r.clone());
+    }
     if op == "AssumeRole" {
-        sts.lock().unwrap().last_assume_role =
+        sh.sts.lock().unwrap().last_assume_role =
             Some(String::from_utf8_lossy(&buf[head_end..]).into_owned());
     }
 
     let fault = {
-        let mut f = faults.lock().unwrap();
+        let mut f = sh.faults.lock().unwrap();
         match f.get(&op).copied() {
             Some(Fault::Throttle(n)) if n > 0 => {
                 f.insert(op.clone(), Fault::Throttle(n - 1));
@@ -503,7 +654,13 @@ async fn serve_one(
         return sock.write_all(&resp).await;
     };
     let rhead = String::from_utf8_lossy(&resp[..rhead_end - 4]).into_owned();
-    let body = &resp[rhead_end..];
+    let mut body = resp[rhead_end..].to_vec();
+    if op == "BatchGetSecretValue" && rhead.starts_with("HTTP/1.1 200") {
+        let denied = sh.denied_in_batch.lock().unwrap().clone();
+        if !denied.is_empty() {
+            body = deny_in_batch_answer(&body, request.as_ref(), &denied);
+        }
+    }
     let mut out = String::new();
     for line in rhead.split("\r\n") {
         let lower = line.to_ascii_lowercase();
@@ -518,8 +675,55 @@ async fn serve_one(
         body.len()
     ));
     sock.write_all(out.as_bytes()).await?;
-    sock.write_all(body).await?;
+    sock.write_all(&body).await?;
     sock.shutdown().await
+}
+
+/// A BatchGetSecretValue answer with the `denied` secrets moved from `SecretValues` to
+/// `Errors`, each under the `SecretId` the request named it by (as the real API reports it).
+fn deny_in_batch_answer(
+    body: &[u8],
+    request: Option<&serde_json::Value>,
+    denied: &BTreeSet<String>,
+) -> Vec<u8> {
+    let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let asked: Vec<&str> = request
+        .and_then(|r| r.get("SecretIdList"))
+        .and_then(|l| l.as_array())
+        .map(|l| l.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let values = answer
+        .get_mut("SecretValues")
+        .and_then(|v| v.as_array_mut())
+        .map(std::mem::take)
+        .unwrap_or_default();
+    let (mut kept, mut errors) = (Vec::new(), Vec::new());
+    for v in values {
+        let name = v.get("Name").and_then(|n| n.as_str()).unwrap_or_default();
+        let arn = v.get("ARN").and_then(|n| n.as_str()).unwrap_or_default();
+        if !denied.contains(name) {
+            kept.push(v);
+            continue;
+        }
+        let id = asked
+            .iter()
+            .find(|a| **a == name || **a == arn)
+            .copied()
+            .unwrap_or(name);
+        errors.push(serde_json::json!({
+            "SecretId": id,
+            "ErrorCode": "AccessDeniedException",
+            "Message": format!("User: arn:aws:sts::{ACCOUNT}:assumed-role/test/fake is not authorized to perform: secretsmanager:GetSecretValue on resource: {id} because no identity-based policy allows the secretsmanager:GetSecretValue action (fake proxy)"),
+        }));
+    }
+    answer["SecretValues"] = serde_json::Value::Array(kept);
+    if let Some(prev) = answer.get("Errors").and_then(|e| e.as_array()) {
+        errors.splice(0..0, prev.iter().cloned());
+    }
+    answer["Errors"] = serde_json::Value::Array(errors);
+    serde_json::to_vec(&answer).unwrap_or_else(|_| body.to_vec())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

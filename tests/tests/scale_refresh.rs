@@ -1,12 +1,17 @@
 //! Refresh cost at scale (issue 19), counted at the wire: a counting proxy ([`FakeAwsProxy`])
 //! in front of moto sees every call the broker's cache makes in a refresh round.
 //!
-//! - N secrets, one rotated: one round costs ⌈N/20⌉ BatchGetSecretValue probes plus one read of
-//!   the rotated secret, no DescribeSecret, and the rotation is picked up within one ttl.
-//! - What a batch cannot answer (a deleted secret; a role denied the batch API) falls back to
-//!   DescribeSecret for those secrets alone.
+//! - N secrets, one rotated: one round costs ⌈N/20⌉ BatchGetSecretValue probes and nothing
+//!   else (the batch's answer carries the rotated value, which is stored from it), no
+//!   DescribeSecret, and the rotation is picked up within one ttl.
+//! - What a batch cannot answer (a deleted secret; one the batch answer denies, injected by the
+//!   proxy; a role denied the batch API) falls back to DescribeSecret for those secrets alone,
+//!   and why is logged once.
 //! - `version_probe = "list"`: ListSecrets pages, no per-secret calls.
-//! - SSM: ⌈N/10⌉ GetParameters per round, no GetParameter.
+//! - SSM: ⌈N/10⌉ GetParameters per round, no GetParameter but the read of a changed
+//!   SecureString (a String parameter's value comes with the probe); with `version_probe = "list"`,
+//!   DescribeParameters requests of 50 names (moto pages them by 10 whatever `MaxResults`
+//!   says; AWS by up to 50), no GetParameters.
 //! - `max_calls_per_second`: a burst of due secrets stays under the ceiling; values are served
 //!   stale (counted) meanwhile.
 //!
@@ -23,7 +28,7 @@ use envfile_tests::env::unique;
 use envfile_tests::moto::{self, FakeAwsProxy, Fault, REGION};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 const TTL: Duration = Duration::from_millis(1500);
@@ -44,6 +49,14 @@ fn cache() -> (Arc<SecretCache>, Arc<Metrics>) {
 }
 
 async fn aws_at(endpoint: &str, probe: Option<VersionProbeMode>) -> Arc<dyn Backend> {
+    aws_named("aws", endpoint, probe).await
+}
+
+async fn aws_named(
+    name: &str,
+    endpoint: &str,
+    probe: Option<VersionProbeMode>,
+) -> Arc<dyn Backend> {
     moto::dummy_credentials_in_env();
     let cfg = AwsConfig {
         kind: "aws".into(),
@@ -52,7 +65,44 @@ async fn aws_at(endpoint: &str, probe: Option<VersionProbeMode>) -> Arc<dyn Back
         version_probe: probe,
         ..AwsConfig::default()
     };
-    Arc::new(AwsBackend::new("aws", &cfg).await)
+    Arc::new(AwsBackend::new(name, &cfg).await)
+}
+
+/// This process's log, captured from the first call on.
+fn log() -> Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+            .with_ansi(false)
+            .with_writer(move || Capture(sink.clone()))
+            .try_init();
+        buf
+    })
+    .clone()
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Lines of the captured log that hold every one of `needles`.
+fn log_lines(needles: &[&str]) -> usize {
+    let log = log();
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    text.lines()
+        .filter(|l| needles.iter().all(|n| l.contains(n)))
+        .count()
 }
 
 /// `n` secrets named `PREFIX/i`, each holding `v0-i`.
@@ -68,12 +118,14 @@ async fn seed(n: usize) -> (String, Vec<Locator>) {
     (prefix, locs)
 }
 
-/// Wait until the first secret is due, then run one round; returns when it ran.
+/// Wait until the first secret is due, then run one round; returns when it started (its
+/// batches are then spread over a tenth of ttl, and take what moto takes under load).
 async fn one_round(cache: &SecretCache) -> Instant {
     let due = cache.next_due().expect("something is cached");
     tokio::time::sleep_until(due.into()).await;
+    let started = Instant::now();
     cache.refresh_due().await;
-    Instant::now()
+    started
 }
 
 fn text(f: &envfile_core::Fetched) -> String {
@@ -81,7 +133,7 @@ fn text(f: &envfile_core::Fetched) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn one_rotation_among_many_costs_a_batch_per_20_and_one_read() {
+async fn one_rotation_among_many_costs_only_the_batch_probes() {
     const N: usize = 45;
     let (_, locs) = seed(N).await;
     let proxy = FakeAwsProxy::start().await;
@@ -98,12 +150,12 @@ async fn one_rotation_among_many_costs_a_batch_per_20_and_one_read() {
     assert_eq!(proxy.calls("DescribeSecret"), 0);
     assert_eq!(proxy.calls("GetSecretValue"), 0);
 
-    // Rotate one; the next round reads it (and only it) again.
+    // Rotate one; the next round's batch answer carries its new value: no read of its own.
     let rotated = &locs[17].path;
     moto::put_secret(&moto::sdk_client(REGION), rotated, b"v1-17").await;
     let rotated_at = Instant::now();
     proxy.reset_calls();
-    let done = one_round(&cache).await;
+    let started = one_round(&cache).await;
     assert_eq!(
         proxy.calls("BatchGetSecretValue"),
         N.div_ceil(20) as u32,
@@ -112,13 +164,13 @@ async fn one_rotation_among_many_costs_a_batch_per_20_and_one_read() {
     assert_eq!(proxy.calls("DescribeSecret"), 0, "no per-secret probes");
     assert_eq!(
         proxy.calls("GetSecretValue"),
-        1,
-        "one read of the rotated secret"
+        0,
+        "the rotated value came with the batch probe"
     );
     assert!(
-        done - rotated_at <= TTL,
-        "picked up {:?} after the rotation",
-        done - rotated_at
+        started - rotated_at <= TTL,
+        "the round that picked it up started {:?} after the rotation",
+        started - rotated_at
     );
     let now = cache.get(&backend, &locs[17]).await.unwrap();
     assert_eq!(text(&now.fetched), "v1-17");
@@ -129,9 +181,10 @@ async fn one_rotation_among_many_costs_a_batch_per_20_and_one_read() {
 #[tokio::test(flavor = "multi_thread")]
 async fn what_a_batch_cannot_answer_is_probed_alone() {
     const N: usize = 25;
+    let log = log();
     let (_, locs) = seed(N).await;
     let proxy = FakeAwsProxy::start().await;
-    let backend = aws_at(proxy.url(), None).await;
+    let backend = aws_named("aws-partial", proxy.url(), None).await;
     let (cache, _) = cache();
     assert!(cache
         .get_many(&backend, &locs)
@@ -139,19 +192,29 @@ async fn what_a_batch_cannot_answer_is_probed_alone() {
         .iter()
         .all(|r| r.is_ok()));
 
-    // One secret deleted: the batch reports an error for it; it alone gets a DescribeSecret,
-    // which names the problem; the cache keeps serving its last value (within max_stale).
+    // One secret deleted, one the batch answer denies (the proxy moves it into `Errors` as
+    // AccessDeniedException, as Secrets Manager does for a secret the role may not read): each
+    // of those two alone gets a DescribeSecret, which names the problem; the rest of both
+    // batches stands. The cache keeps serving their last values (within max_stale).
+    let (deleted, denied) = (&locs[4].path, &locs[11].path);
     moto::sdk_client(REGION)
         .delete_secret()
-        .secret_id(&locs[4].path)
+        .secret_id(deleted)
         .force_delete_without_recovery(true)
         .send()
         .await
         .unwrap();
+    proxy.deny_in_batch(denied);
     proxy.reset_calls();
     one_round(&cache).await;
     assert_eq!(proxy.calls("BatchGetSecretValue"), 2);
-    assert_eq!(proxy.calls("DescribeSecret"), 1, "only the deleted secret");
+    assert_eq!(proxy.calls_on("DescribeSecret", deleted), 1);
+    assert_eq!(proxy.calls_on("DescribeSecret", denied), 1);
+    assert_eq!(
+        proxy.calls("DescribeSecret"),
+        2,
+        "only the deleted and the denied secret"
+    );
     assert_eq!(proxy.calls("GetSecretValue"), 0);
     let stale = cache.get(&backend, &locs[4]).await.unwrap();
     assert_eq!(
@@ -159,6 +222,32 @@ async fn what_a_batch_cannot_answer_is_probed_alone() {
         "v0-4",
         "served stale within max_stale"
     );
+    let kept = cache.get(&backend, &locs[11]).await.unwrap();
+    assert_eq!(text(&kept.fetched), "v0-11", "described unchanged: kept");
+
+    // The next full round: the denied secret falls back again, alone; why is not logged again.
+    proxy.reset_calls();
+    let until = Instant::now() + TTL * 2;
+    while proxy.calls("BatchGetSecretValue") < 2 && Instant::now() < until {
+        one_round(&cache).await;
+    }
+    assert_eq!(proxy.calls("BatchGetSecretValue"), 2, "a full round ran");
+    assert_eq!(proxy.calls_on("DescribeSecret", denied), 1);
+    assert_eq!(
+        proxy.calls("DescribeSecret") - proxy.calls_on("DescribeSecret", deleted),
+        1,
+        "no other secret left the batch"
+    );
+    assert_eq!(proxy.calls("GetSecretValue"), 0);
+    for reason in ["batch-denied-secret", "batch-missing"] {
+        assert_eq!(
+            log_lines(&["aws-partial", reason]),
+            1,
+            "{reason} logged once per backend"
+        );
+    }
+    let text_log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(!text_log.contains("v0-"), "no secret value in the log");
 
     // The role loses the batch permission: the denied batch is not tried again, and every
     // secret is probed on its own. Rounds for two ttls, so every secret came due.
@@ -312,6 +401,313 @@ async fn the_call_ceiling_holds_under_a_burst_and_stale_values_are_served() {
     assert!(metrics.ceiling_stale_served.load(Ordering::Relaxed) > 0);
 }
 
+/// Undecrypted, GetParameters answers a String parameter with its value (a SecureString with
+/// ciphertext): a changed String parameter is stored from the probe, with no read of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn ssm_string_parameters_are_stored_from_the_probe() {
+    use envfile_aws::ssm_sdk::types::ParameterType;
+    const N: usize = 15;
+    let prefix = unique("/scale-plain");
+    let client = moto::ssm_client(REGION);
+    let put = |name: String, value: String| {
+        let client = client.clone();
+        async move {
+            client
+                .put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(ParameterType::String)
+                .overwrite(true)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let mut locs = Vec::new();
+    for i in 0..N {
+        let name = format!("{prefix}/p{i}");
+        put(name.clone(), format!("v0-{i}")).await;
+        locs.push(Locator::new(&name));
+    }
+    let proxy = FakeAwsProxy::start().await;
+    let backend: Arc<dyn Backend> = Arc::new(moto::ssm_backend_at("ssm", proxy.url()).await);
+    let (cache, _) = cache();
+    assert!(cache
+        .get_many(&backend, &locs)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    put(locs[6].path.clone(), "v1-6".into()).await;
+    proxy.reset_calls();
+    one_round(&cache).await;
+    assert_eq!(proxy.calls("GetParameters"), N.div_ceil(10) as u32);
+    assert_eq!(
+        proxy.calls("GetParameter"),
+        0,
+        "the value came with the probe"
+    );
+    let now = cache.get(&backend, &locs[6]).await.unwrap();
+    assert_eq!(text(&now.fetched), "v1-6");
+    assert_eq!(
+        now.fetched.meta.as_ref().unwrap().type_name.as_deref(),
+        Some("String")
+    );
+    let other = cache.get(&backend, &locs[2]).await.unwrap();
+    assert_eq!(text(&other.fetched), "v0-2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ssm_list_mode_probes_with_describeparameters_fifty_names_a_request() {
+    const N: usize = 60;
+    // moto 5's DescribeParameters pages by 10 and ignores MaxResults (AWS: up to 50 a page).
+    const MOTO_PAGE: usize = 10;
+    let prefix = unique("/scale-list");
+    let client = moto::ssm_client(REGION);
+    let mut locs = Vec::new();
+    for i in 0..N {
+        let name = format!("{prefix}/p{i}");
+        moto::put_parameter(&client, &name, &format!("v0-{i}")).await;
+        locs.push(Locator::new(&name));
+    }
+    let proxy = FakeAwsProxy::start().await;
+    let backend: Arc<dyn Backend> =
+        Arc::new(moto::ssm_backend_probing("ssm", proxy.url(), Some(VersionProbeMode::List)).await);
+    assert_eq!(backend.probe_batch_size(), 50);
+    let (cache, _) = cache();
+    assert!(cache
+        .get_many(&backend, &locs)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    moto::put_parameter(&client, &locs[33].path, "v1-33").await;
+    proxy.reset_calls();
+    proxy.record_requests("DescribeParameters");
+    one_round(&cache).await;
+
+    // One Name-Equals filter of at most 50 names a request, MaxResults 50; every name asked.
+    let reqs = proxy.requests("DescribeParameters");
+    let mut asked = std::collections::BTreeSet::new();
+    for r in &reqs {
+        assert_eq!(r["MaxResults"], 50, "{r}");
+        let f = &r["ParameterFilters"];
+        assert_eq!(f.as_array().map(Vec::len), Some(1), "{r}");
+        assert_eq!(f[0]["Key"], "Name");
+        assert_eq!(f[0]["Option"], "Equals");
+        let values = f[0]["Values"].as_array().unwrap();
+        assert!(!values.is_empty() && values.len() <= 50, "{r}");
+        asked.extend(values.iter().map(|v| v.as_str().unwrap().to_owned()));
+    }
+    let want: std::collections::BTreeSet<String> = locs.iter().map(|l| l.path.clone()).collect();
+    assert_eq!(asked, want);
+    let first_pages = reqs.iter().filter(|r| r.get("NextToken").is_none()).count();
+    assert_eq!(first_pages, N.div_ceil(50), "requests of 50 names");
+    // Pages: 50 names take 5 of moto's pages, 10 names 1 (the last page is not asked for once
+    // every name was answered).
+    assert_eq!(
+        proxy.calls("DescribeParameters") as usize,
+        [50, N - 50]
+            .iter()
+            .map(|n: &usize| n.div_ceil(MOTO_PAGE))
+            .sum::<usize>()
+    );
+    assert_eq!(proxy.calls("GetParameters"), 0, "no GetParameters probes");
+    assert_eq!(
+        proxy.calls("GetParameter"),
+        1,
+        "only the read of the changed one (DescribeParameters carries no value)"
+    );
+    let now = cache.get(&backend, &locs[33]).await.unwrap();
+    assert_eq!(text(&now.fetched), "v1-33");
+    let other = cache.get(&backend, &locs[3]).await.unwrap();
+    assert_eq!(text(&other.fetched), "v0-3");
+
+    // A role without ssm:DescribeParameters: the denied call is not tried again, and the
+    // round probes with GetParameters, ten a call, instead of failing.
+    proxy.set_fault("DescribeParameters", Fault::Deny);
+    proxy.reset_calls();
+    one_round(&cache).await;
+    let denied = proxy.calls("DescribeParameters");
+    // Two chunks of the round may be in flight when the first denial comes back.
+    assert!((1..=2).contains(&denied), "{denied} denied calls");
+    assert_eq!(proxy.calls("GetParameters") as usize, 5 + 1);
+    assert_eq!(
+        backend.probe_batch_size(),
+        10,
+        "GetParameters-sized rounds now"
+    );
+    proxy.reset_calls();
+    one_round(&cache).await;
+    assert_eq!(proxy.calls("DescribeParameters"), 0, "not tried again");
+    assert_eq!(proxy.calls("GetParameters") as usize, N.div_ceil(10));
+    assert_eq!(proxy.calls("GetParameter"), 0, "nothing changed: no reads");
+}
+
+/// Vault has no batch API: a round is one KV v2 metadata read per secret, counted at the wire
+/// (the proxy in front of OpenBao), spread over a tenth of ttl and at most four in flight; a
+/// pinned version is never probed; only the rotated secret is read again.
+#[tokio::test(flavor = "multi_thread")]
+async fn vault_probes_one_metadata_read_each_spread_and_bounded() {
+    const N: usize = 24;
+    let bao = envfile_tests::bao::Bao::root();
+    let mount = unique("scale-kv");
+    bao.enable_kv(&mount, 2).await;
+    let mut locs = Vec::new();
+    for i in 0..N {
+        bao.kv_put(
+            &mount,
+            2,
+            &format!("s{i}"),
+            &serde_json::json!({ "v": format!("v0-{i}") }),
+        )
+        .await;
+        locs.push(Locator::new(format!("{mount}/s{i}")));
+    }
+    bao.kv_put(&mount, 2, "pinned", &serde_json::json!({ "v": "p1" }))
+        .await;
+    let mut pinned = Locator::new(format!("{mount}/pinned"));
+    pinned.version = Some("1".into());
+    let proxy = FakeAwsProxy::start_in_front_of(&envfile_tests::env::vault_addr()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, envfile_tests::env::vault_root_token()).unwrap();
+    let mut settings = envfile_tests::bao::settings(envfile_vault::AuthConfig::Token {
+        token_file: Some(token),
+    });
+    settings.address = proxy.url().to_owned();
+    let backend: Arc<dyn Backend> = Arc::new(envfile_vault::VaultBackend::new(settings).unwrap());
+    let (cache, metrics) = cache();
+    let mut all = locs.clone();
+    all.push(pinned);
+    assert!(cache
+        .get_many(&backend, &all)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    bao.kv_put(&mount, 2, "s7", &serde_json::json!({ "v": "v1-7" }))
+        .await;
+    proxy.reset_calls();
+    let counted = metrics.backend_calls("vault");
+    one_round(&cache).await;
+    assert_eq!(
+        metrics.backend_calls("vault") - counted,
+        N as u64 + 1,
+        "the broker counts what reached Vault: the probes and one read, not the pinned one"
+    );
+
+    let metadata = proxy.calls_starting(&format!("GET /v1/{mount}/metadata/"));
+    assert_eq!(
+        metadata.len(),
+        N,
+        "one probe per unpinned secret: {metadata:?}"
+    );
+    assert!(metadata.values().all(|&n| n == 1), "{metadata:?}");
+    assert!(
+        !metadata.contains_key(&format!("GET /v1/{mount}/metadata/pinned")),
+        "a pinned version is not probed"
+    );
+    let reads = proxy.calls_starting(&format!("GET /v1/{mount}/data/"));
+    assert_eq!(
+        reads,
+        std::collections::BTreeMap::from([(format!("GET /v1/{mount}/data/s7"), 1)]),
+        "only the rotated secret is read"
+    );
+    assert!(
+        proxy.max_in_flight() <= 4,
+        "{} at once",
+        proxy.max_in_flight()
+    );
+    let mut at: Vec<Instant> = metadata.keys().flat_map(|op| proxy.arrivals(op)).collect();
+    at.sort();
+    let span = *at.last().unwrap() - at[0];
+    // The probes are spaced a tenth of ttl / N apart (the last one ~0.096 × ttl after the first).
+    assert!(span >= TTL / 20, "the probes came within {span:?}: a burst");
+    let now = cache.get(&backend, &locs[7]).await.unwrap();
+    assert!(text(&now.fetched).contains("v1-7"));
+}
+
+/// GCP: one GetSecretVersion per `latest` secret a round, counted at the wire (the proxy in
+/// front of the emulator), spread and at most four at once; a numbered version is never probed
+/// (its payload cannot change); only the rotated secret is accessed again.
+#[tokio::test(flavor = "multi_thread")]
+async fn gcp_probes_latest_only_spread_and_bounded() {
+    use envfile_tests::gcp_emulator::{GcpSeeder, SecretManagerEmulator};
+    const N: usize = 12;
+    const PROJECT: &str = "envfile-test";
+    let emu = SecretManagerEmulator::start();
+    let seeder = GcpSeeder::new(&emu.base_url, PROJECT, None).await;
+    let prefix = unique("scale");
+    let mut locs = Vec::new();
+    for i in 0..N {
+        let id = format!("{prefix}-s{i}");
+        seeder.add(&id, format!("v0-{i}").as_bytes()).await;
+        locs.push(Locator::new(&id));
+    }
+    let pinned_id = format!("{prefix}-pinned");
+    seeder.add(&pinned_id, b"p1").await;
+    seeder.add(&pinned_id, b"p2").await;
+    let mut pinned = Locator::new(&pinned_id);
+    pinned.version = Some("1".into());
+    let proxy = FakeAwsProxy::start_in_front_of(&emu.base_url).await;
+    let cfg = envfile_gcp::GcpConfig::new(
+        Some(PROJECT.into()),
+        None,
+        Some(proxy.url().to_owned()),
+        envfile_gcp::CredentialsMode::Anonymous,
+    )
+    .unwrap();
+    let backend: Arc<dyn Backend> =
+        Arc::new(envfile_gcp::GcpBackend::new("gcp", cfg).await.unwrap());
+    let (cache, metrics) = cache();
+    let mut all = locs.clone();
+    all.push(pinned.clone());
+    assert!(cache
+        .get_many(&backend, &all)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    seeder.add(&locs[5].path, b"v1-5").await;
+    proxy.reset_calls();
+    let counted = metrics.backend_calls("gcp");
+    one_round(&cache).await;
+    assert_eq!(
+        metrics.backend_calls("gcp") - counted,
+        N as u64 + 1,
+        "the broker counts what reached Secret Manager: the probes and one read"
+    );
+
+    let secrets = format!("GET /v1/projects/{PROJECT}/secrets/");
+    let calls = proxy.calls_starting(&secrets);
+    let probes: Vec<&String> = calls
+        .keys()
+        .filter(|k| k.ends_with("/versions/latest"))
+        .collect();
+    assert_eq!(probes.len(), N, "one probe per latest secret: {calls:?}");
+    assert!(
+        !calls.keys().any(|k| k.contains(&pinned_id)),
+        "a numbered version is not probed: {calls:?}"
+    );
+    let accessed: Vec<&String> = calls.keys().filter(|k| k.ends_with(":access")).collect();
+    assert_eq!(
+        accessed,
+        vec![&format!("{secrets}{}/versions/latest:access", locs[5].path)],
+        "only the rotated secret is read"
+    );
+    assert_eq!(calls.len(), N + 1, "nothing else: {calls:?}");
+    assert!(
+        proxy.max_in_flight() <= 4,
+        "{} at once",
+        proxy.max_in_flight()
+    );
+    let mut at: Vec<Instant> = probes.iter().flat_map(|op| proxy.arrivals(op)).collect();
+    at.sort();
+    let span = *at.last().unwrap() - at[0];
+    assert!(span >= TTL / 20, "the probes came within {span:?}: a burst");
+    let now = cache.get(&backend, &locs[5]).await.unwrap();
+    assert_eq!(text(&now.fetched), "v1-5");
+    let p = cache.get(&backend, &pinned).await.unwrap();
+    assert_eq!(text(&p.fetched), "p1");
+}
+
 /// `envfile policy` grants ListSecrets only to a config that probes with it.
 #[test]
 fn policy_grants_listsecrets_only_for_list_mode() {
@@ -365,4 +761,64 @@ fn policy_grants_listsecrets_only_for_list_mode() {
         .find(|s| s["Action"] == serde_json::json!(["secretsmanager:ListSecrets"]))
         .expect("a ListSecrets statement");
     assert_eq!(list["Resource"], "*");
+}
+
+/// `envfile policy` grants ssm:DescribeParameters only to an ssm backend that probes with it.
+#[test]
+fn policy_grants_describeparameters_only_for_ssm_list_mode() {
+    let actions = |probe: &str| -> (Vec<String>, serde_json::Value) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("envfile.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[default.backends.ssm]\nkind = \"ssm\"\nregion = \"{REGION}\"\nendpoint_url = \"{}\"\n{probe}\n[default.envfiles.app]\nvars.A = \"ssm:/app/a\"\nvars.B = \"ssm:/app/b\"\n",
+                envfile_tests::env::moto_url()
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(envfile_tests::env::envfile_bin())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["policy", "--for", "aws"])
+            .env_remove("ENVFILE_CONFIG")
+            .env_remove("ENVFILE_PROFILE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let a = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().clone())
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        (a, doc)
+    };
+    for probe in ["", "version_probe = \"batch\"", "version_probe = \"each\""] {
+        let (a, _) = actions(probe);
+        assert!(a.iter().any(|a| a == "ssm:GetParameters"), "{probe}: {a:?}");
+        assert!(
+            !a.iter().any(|a| a == "ssm:DescribeParameters"),
+            "{probe}: {a:?}"
+        );
+    }
+    let (_, doc) = actions("version_probe = \"list\"");
+    let list = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"] == serde_json::json!(["ssm:DescribeParameters"]))
+        .expect("a DescribeParameters statement");
+    assert_eq!(list["Resource"], "*");
+    let (a, _) = actions("version_probe = \"list\"");
+    assert!(
+        !a.iter().any(|a| a == "secretsmanager:ListSecrets"),
+        "ssm list mode grants no ListSecrets: {a:?}"
+    );
 }

@@ -82,7 +82,7 @@ pub enum VersionProbeMode {
     Batch,
     /// Secrets Manager ListSecrets pages (100 secrets each, `SecretVersionsToStages`): fewest
     /// calls, but the role needs `secretsmanager:ListSecrets` and every secret of the account
-    /// and region is listed. Not for `ssm`.
+    /// and region is listed. SSM: DescribeParameters, 50 names a call (`ssm:DescribeParameters`).
     List,
     /// One DescribeSecret (SSM GetParameter) per secret.
     Each,
@@ -138,13 +138,6 @@ impl AwsConfig {
                 Error::config(format!("{}: only applies to kind = \"aws\"", at("batch")))
                     .with_hint("remove the key: Parameter Store reads are always batched"),
             );
-        }
-        if kind == "ssm" && self.version_probe == Some(VersionProbeMode::List) {
-            return Err(Error::config(format!(
-                "{}: `list` only applies to kind = \"aws\"",
-                at("version_probe")
-            ))
-            .with_hint("write \"batch\" (GetParameters, 10 a call) or \"each\""));
         }
         if let Some(r) = &self.region {
             if r.is_empty()

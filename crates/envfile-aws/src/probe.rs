@@ -3,7 +3,8 @@
 //!
 //! - `batch` (the default): BatchGetSecretValue, 20 secrets a call; the `VersionId` of each
 //!   answer is the secret's AWSCURRENT version. The call returns values too (it has no
-//!   metadata-only form); they are dropped here, and the cache reads a changed secret again.
+//!   metadata-only form): they go back with the versions ([`VersionProbe::values`]), so the
+//!   cache stores a changed secret from the probe instead of reading it again.
 //! - `list`: ListSecrets pages (100 secrets each) with `SecretVersionsToStages`, which answer
 //!   stage pins as well; every secret of the region is listed, so it pays when the account holds
 //!   mostly the secrets envfile reads.
@@ -12,14 +13,14 @@
 //! What a batch or a listing cannot answer — a pinned locator, a secret the batch reported an
 //! error for (deleted, denied), one the listing did not show — is probed on its own with
 //! DescribeSecret, which gives the precise error. Why that happened is logged once per backend
-//! and reason, not once per round.
+//! and reason (denied, missing, other), not once per round or per secret.
 
 use crate::batch::{Chunk, MAX_BATCH};
 use crate::client::id_matches;
 use crate::config::VersionProbeMode;
 use crate::error::{from_sdk, Context};
 use crate::AwsBackend;
-use envfile_core::{ErrorKind, Locator, Result, VersionProbe};
+use envfile_core::{ErrorKind, Fetched, Locator, Result, VersionProbe};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
@@ -69,12 +70,16 @@ impl AwsBackend {
 
     pub(crate) async fn probe_versions(&self, locs: &[Locator]) -> VersionProbe {
         let mut out: Vec<Option<Result<Option<String>>>> = vec![None; locs.len()];
+        let mut values: Vec<Option<Fetched>> = Vec::new();
         let mut calls = 0usize;
         let mut singles: Vec<usize> = Vec::new();
         match self.probe_mode() {
             VersionProbeMode::Each => singles.extend(0..locs.len()),
             VersionProbeMode::Batch => {
-                calls += self.probe_by_batch(locs, &mut out, &mut singles).await;
+                values = vec![None; locs.len()];
+                calls += self
+                    .probe_by_batch(locs, &mut out, &mut values, &mut singles)
+                    .await;
             }
             VersionProbeMode::List => {
                 calls += self.probe_by_list(locs, &mut out, &mut singles).await;
@@ -101,15 +106,18 @@ impl AwsBackend {
         }
         VersionProbe {
             versions: out.into_iter().map(|r| r.unwrap_or(Ok(None))).collect(),
+            values,
             calls,
         }
     }
 
-    /// BatchGetSecretValue for every unpinned locator; returns the calls made.
+    /// BatchGetSecretValue for every unpinned locator, keeping the values it answered with;
+    /// returns the calls made.
     async fn probe_by_batch(
         &self,
         locs: &[Locator],
         out: &mut [Option<Result<Option<String>>>],
+        values: &mut [Option<Fetched>],
         singles: &mut Vec<usize>,
     ) -> usize {
         let mut by_region: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
@@ -160,6 +168,7 @@ impl AwsBackend {
                     Some(Ok(f)) => {
                         for &i in idxs {
                             out[i] = Some(Ok(f.version.clone()));
+                            values[i] = Some(f.clone());
                         }
                     }
                     // A transient failure of the whole batch: the single probes would fail
@@ -169,11 +178,23 @@ impl AwsBackend {
                             out[i] = Some(Err(e.clone()));
                         }
                     }
-                    Some(Err(_)) => {
-                        self.note_once(
-                            "batch-error",
-                            "version_probe: BatchGetSecretValue reported an error for some secrets (deleted, denied or missing); each of those is probed with its own DescribeSecret",
-                        );
+                    // An error about this secret alone: DescribeSecret names it precisely (and
+                    // a role may describe what it may not read); the rest of the batch stands.
+                    Some(Err(e)) => {
+                        match e.kind() {
+                            ErrorKind::PermissionDenied => self.note_once(
+                                "batch-denied-secret",
+                                "version_probe: BatchGetSecretValue was denied some secrets (secretsmanager:GetSecretValue, or kms:Decrypt on their key); each of those is probed with its own DescribeSecret",
+                            ),
+                            ErrorKind::NotFound => self.note_once(
+                                "batch-missing",
+                                "version_probe: BatchGetSecretValue found some secrets missing (deleted or scheduled for deletion); each of those is probed with its own DescribeSecret",
+                            ),
+                            _ => self.note_once(
+                                "batch-error",
+                                "version_probe: BatchGetSecretValue reported an error for some secrets; each of those is probed with its own DescribeSecret",
+                            ),
+                        }
                         singles.extend(idxs);
                     }
                     None => {

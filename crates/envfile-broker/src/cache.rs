@@ -489,7 +489,7 @@ impl SecretCache {
     }
 
     /// Record the outcome of a read; returns what the caller should see.
-    fn store(
+    pub(crate) fn store(
         &self,
         e: &Entry,
         res: Result<Fetched>,

@@ -3,7 +3,8 @@
 //! batches spread over a tenth of the ttl instead of sent as one burst, a few in flight at once,
 //! each taking a call from the backend's ceiling first. A batch the ceiling has no call for is
 //! put off (its secrets stay served, stale within `max_stale`, and counted in
-//! `envfile_broker_ceiling_deferred_total`).
+//! `envfile_broker_ceiling_deferred_total`). A changed secret whose value came with the probe
+//! (BatchGetSecretValue answers with values) is stored from it: no second read.
 
 use crate::cache::{Entry, SecretCache};
 use crate::call_ceiling::CallCeiling;
@@ -61,7 +62,15 @@ pub(crate) async fn probe(
             if let Some(c) = ceiling {
                 c.charge(probe.calls.saturating_sub(1));
             }
-            (chunk, Some((probe.versions, started)))
+            // Keep only the values of changed secrets: the round's other chunks may take a
+            // tenth of ttl, and a copy of every unchanged value meanwhile is memory for nothing.
+            let mut values = probe.values;
+            for ((slot, v), (e, _)) in values.iter_mut().zip(&probe.versions).zip(&chunk) {
+                if matches!(v, Ok(v) if SecretCache::same_version(e, v)) {
+                    *slot = None;
+                }
+            }
+            (chunk, Some((probe.versions, values, started)))
         })
         .collect();
     let done: Vec<_> = stream::iter(futs)
@@ -70,19 +79,33 @@ pub(crate) async fn probe(
         .await;
     let mut full = Vec::new();
     for (chunk, res) in done {
-        let Some((versions, started)) = res else {
+        let Some((versions, values, started)) = res else {
             if let Some(c) = ceiling {
                 cache.defer(chunk.iter().map(|(e, _)| e), c);
             }
             continue;
         };
         let mut versions = versions.into_iter();
+        let mut values = values.into_iter();
         for (e, g) in chunk {
+            let value = values.next().flatten();
             match versions.next() {
                 Some(Ok(v)) if SecretCache::same_version(&e, &v) => {
                     cache.confirm_unchanged(&e, backend.as_ref(), v.as_deref(), started)
                 }
                 Some(Err(err)) => cache.probe_failed(&e, err, started),
+                // Changed, and the probe brought the value of that very version: what a read
+                // would store, without the read.
+                Some(Ok(Some(v)))
+                    if value
+                        .as_ref()
+                        .is_some_and(|f| f.version.as_deref() == Some(v.as_str())) =>
+                {
+                    if let Some(f) = value {
+                        let _ = cache.store(&e, Ok(f), started, "refreshed");
+                    }
+                    drop(g);
+                }
                 // Changed, no cheap probe, or a backend that answered short: read it.
                 _ => full.push((e, g)),
             }

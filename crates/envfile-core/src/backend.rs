@@ -110,6 +110,11 @@ pub enum Native<'a> {
 pub struct VersionProbe {
     /// One per locator asked about, in order.
     pub versions: Vec<Result<Option<String>>>,
+    /// The values the probe was answered with, where its API returns them anyway (AWS
+    /// BatchGetSecretValue has no metadata-only form): one per locator, in order, `None` (or a
+    /// short vector) where it has none. A changed secret whose value came with its version is
+    /// stored from here instead of being read again. Debug prints no value (`SecretValue`).
+    pub values: Vec<Option<Fetched>>,
     /// Backend calls made (the broker counts them against its per-backend ceiling).
     pub calls: usize,
 }
@@ -232,6 +237,7 @@ pub trait Backend: Send + Sync + 'static {
         VersionProbe {
             calls: versions.len(),
             versions,
+            values: Vec::new(),
         }
     }
 }
@@ -315,5 +321,27 @@ impl Backends {
         } else {
             self.by_name.keys().cloned().collect::<Vec<_>>().join(", ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A probe now carries values (BatchGetSecretValue answers with them): its Debug, which a
+    /// log line or a panic could print, must not show one.
+    #[test]
+    fn a_probe_with_values_debugs_without_them() {
+        let probe = VersionProbe {
+            versions: vec![Ok(Some("v2".into()))],
+            values: vec![Some(Fetched::new(
+                SecretValue::from_string("hunter2-probe".to_owned()),
+                Some("v2".into()),
+            ))],
+            calls: 1,
+        };
+        let shown = format!("{probe:?}");
+        assert!(shown.contains("v2"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

@@ -26,6 +26,7 @@ mod dynamic;
 mod error;
 mod kv;
 mod lease;
+mod probe;
 
 pub use auth::AuthStats;
 pub use config::{AuthConfig, TokenSink, VaultConfig, VaultSettings};
@@ -44,6 +45,7 @@ use envfile_core::{
     Backend, Capabilities, Error, ErrorKind, Fetched, LoadedConfig, Locator, Native, PutOutcome,
     Result, SecretJson, SecretMeta, SecretValue,
 };
+use futures::StreamExt;
 use reqwest::Method;
 use std::fmt;
 use std::sync::Arc;
@@ -493,37 +495,21 @@ impl Backend for VaultBackend {
     }
 
     async fn current_version(&self, loc: &Locator) -> Result<Option<String>> {
-        let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
-        let kv = self.locate(path).await?;
-        if let Some((key, _)) = self.dynamic_key(&kv, path, loc)? {
-            // The credential in use, from memory: it changes only when the lease keeper
-            // replaced it. With none yet, the caller's full read issues one.
-            return Ok(self.leases.current_version(&key));
-        }
-        if kv.mount.version == KvVersion::V1 {
-            // KV v1 has no metadata: only a full read tells.
-            return Ok(None);
-        }
-        if let Some(v) = &loc.version {
-            // A pinned version never changes.
-            return kv::check_version(v, path)
-                .map(|n| Some(n.to_string()))
-                .map_err(|e| e.with_backend(&self.name));
-        }
-        let api_path = kv.metadata_path();
-        let action = Action::Metadata {
-            api_path: api_path.clone(),
-        };
-        match self.get_json(&api_path, &[], &action).await {
-            Ok(body) => Ok(body.expose()["data"]["current_version"]
-                .as_u64()
-                .map(|v| v.to_string())),
-            // Least-privilege policies (the runbook's) allow `data/` only: fall back to reads.
-            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-                tracing::debug!(backend = %self.name, path = %api_path, "no read on KV metadata; version probes fall back to full reads");
-                Ok(None)
-            }
-            Err(e) => Err(e),
+        self.probe_counted(loc).await.0
+    }
+
+    /// One probe per secret, 16 at once (the broker's rounds give one at a time, spread),
+    /// counting only those that asked Vault (see `probe.rs`).
+    async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
+        let futs: Vec<_> = locs.iter().map(|l| self.probe_counted(l)).collect();
+        let done: Vec<_> = futures::stream::iter(futs)
+            .buffered(envfile_core::backend::DEFAULT_CONCURRENCY)
+            .collect()
+            .await;
+        envfile_core::VersionProbe {
+            calls: done.iter().filter(|(_, called)| *called).count(),
+            versions: done.into_iter().map(|(r, _)| r).collect(),
+            values: Vec::new(),
         }
     }
 

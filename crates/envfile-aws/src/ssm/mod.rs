@@ -11,11 +11,15 @@
 //! A locator is a parameter name (`/app/prod/db_password`), an ARN (ECS `valueFrom`), or a
 //! `/aws/reference/secretsmanager/NAME` path, optionally with a selector (`:3`, `:label`).
 //! String, StringList (the comma-joined text) and SecureString (decrypted) are read alike.
-//! `get_many` uses GetParameters, ten names a call (the API's limit); the version probe is a
-//! GetParameter without decryption (no KMS call); writes (`envfile import`) are PutParameter,
-//! SecureString unless told otherwise. A path ending in `/` reads every parameter below it
-//! (GetParametersByPath, recursive) as one JSON object, for `expand`.
+//! `get_many` uses GetParameters, ten names a call (the API's limit). A refresh round's version
+//! probe is GetParameters without decryption (no KMS call; a String parameter's answer is its
+//! value, kept so a changed one is not read again), ten a call, or with
+//! `version_probe = "list"` DescribeParameters, fifty a call (`describe.rs`). Writes
+//! (`envfile import`) are PutParameter, SecureString unless told otherwise. A path ending in `/`
+//! reads every parameter below it (GetParametersByPath, recursive) as one JSON object, for
+//! `expand`.
 
+mod describe;
 pub mod names;
 
 use crate::client::load_sdk_config;
@@ -33,7 +37,8 @@ use envfile_core::{
 };
 use futures::StreamExt;
 use names::Param;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// GetParameters takes at most ten names a call.
@@ -72,6 +77,12 @@ pub struct SsmBackend {
     put_type: ParameterType,
     /// `version_probe`: `each` probes one parameter per call; otherwise GetParameters batches.
     probe_each: bool,
+    /// `version_probe = "list"`: DescribeParameters, 50 names a call.
+    probe_list: bool,
+    /// DescribeParameters was denied to this role: GetParameters from then on.
+    describe_denied: AtomicBool,
+    /// Why a probe fell back, logged once per reason.
+    probe_notes: Mutex<HashSet<&'static str>>,
 }
 
 impl std::fmt::Debug for SsmBackend {
@@ -104,6 +115,9 @@ impl SsmBackend {
             role_arn: cfg.role_arn.clone(),
             put_type: ParameterType::SecureString,
             probe_each: cfg.version_probe == Some(crate::config::VersionProbeMode::Each),
+            probe_list: cfg.version_probe == Some(crate::config::VersionProbeMode::List),
+            describe_denied: AtomicBool::new(false),
+            probe_notes: Mutex::new(HashSet::new()),
         }
     }
 
@@ -374,11 +388,26 @@ impl SsmBackend {
             .collect()
     }
 
-    /// A refresh round's versions: GetParameters, ten names a call, without decryption; a
-    /// path, or a name the batch reported missing, is probed on its own (which names the
-    /// precise error). Returns the calls made.
+    /// Log `why` once for this backend.
+    fn note_once(&self, reason: &'static str, why: &str) {
+        let mut seen = self.probe_notes.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.insert(reason) {
+            tracing::info!(backend = %self.name, reason, "{why}");
+        }
+    }
+
+    /// Whether this round probes with DescribeParameters.
+    fn lists(&self) -> bool {
+        self.probe_list && !self.describe_denied.load(Ordering::Relaxed)
+    }
+
+    /// A refresh round's versions: GetParameters, ten names a call, without decryption (or
+    /// DescribeParameters, fifty a call, with `version_probe = "list"`); a path, or a name the
+    /// batch reported missing, is probed on its own (which names the precise error). Returns
+    /// the calls made.
     async fn probe_batched(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
         let mut out: Vec<Option<Result<Option<String>>>> = vec![None; locs.len()];
+        let mut values: Vec<Option<Fetched>> = vec![None; locs.len()];
         let mut singles = Vec::new();
         let mut groups: BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>> = BTreeMap::new();
         for (i, loc) in locs.iter().enumerate() {
@@ -399,8 +428,16 @@ impl SsmBackend {
             }
         }
         let mut calls = 0;
+        if self.lists() {
+            calls += self
+                .probe_described(&mut groups, &mut out, &mut singles)
+                .await;
+        }
         for (region, by_name) in groups {
             let entries: Vec<(String, (Param, Vec<usize>))> = by_name.into_iter().collect();
+            if entries.is_empty() {
+                continue;
+            }
             if entries.len() == 1 {
                 singles.extend(entries.into_iter().flat_map(|(_, (_, v))| v));
                 continue;
@@ -410,9 +447,19 @@ impl SsmBackend {
                 let results = self.batch(&region, chunk, false).await;
                 for ((_, (_, idxs)), r) in chunk.iter().zip(results) {
                     match r {
-                        Ok(f) => idxs
-                            .iter()
-                            .for_each(|&i| out[i] = Some(Ok(f.version.clone()))),
+                        Ok(f) => {
+                            // Undecrypted, a String or StringList answer is the value itself
+                            // (a SecureString's is ciphertext): a changed one needs no read.
+                            let plain = f.meta.as_ref().is_some_and(|m| {
+                                matches!(m.type_name.as_deref(), Some("String" | "StringList"))
+                            });
+                            for &i in idxs {
+                                out[i] = Some(Ok(f.version.clone()));
+                                if plain {
+                                    values[i] = Some(f.clone());
+                                }
+                            }
+                        }
                         Err(e) if e.is_retryable() => {
                             idxs.iter().for_each(|&i| out[i] = Some(Err(e.clone())))
                         }
@@ -435,8 +482,74 @@ impl SsmBackend {
         }
         envfile_core::VersionProbe {
             versions: out.into_iter().map(|r| r.unwrap_or(Ok(None))).collect(),
+            values,
             calls,
         }
+    }
+
+    /// DescribeParameters for every describable parameter of `groups` (taken out of it; what
+    /// stays is for GetParameters); returns the calls made.
+    async fn probe_described(
+        &self,
+        groups: &mut BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>>,
+        out: &mut [Option<Result<Option<String>>>],
+        singles: &mut Vec<usize>,
+    ) -> usize {
+        let mut calls = 0;
+        for (region, by_name) in groups.iter_mut() {
+            let names: Vec<String> = by_name
+                .iter()
+                .filter(|(_, (p, _))| describe::describable(p))
+                .map(|(n, _)| n.clone())
+                .collect();
+            for chunk in names.chunks(describe::MAX_NAMES) {
+                if self.describe_denied.load(Ordering::Relaxed) {
+                    break;
+                }
+                let (found, pages) = match self.describe_versions(region, chunk).await {
+                    Ok(f) => f,
+                    Err((e, pages)) => {
+                        calls += pages;
+                        if e.is_retryable() || e.kind() == ErrorKind::Unauthenticated {
+                            for n in chunk {
+                                if let Some((_, idxs)) = by_name.remove(n) {
+                                    idxs.iter().for_each(|&i| out[i] = Some(Err(e.clone())));
+                                }
+                            }
+                        } else {
+                            if e.kind() == ErrorKind::PermissionDenied {
+                                self.describe_denied.store(true, Ordering::Relaxed);
+                            }
+                            self.note_once(
+                                "describe-failed",
+                                "version_probe = \"list\": DescribeParameters failed (the role needs ssm:DescribeParameters on *); probing with GetParameters, ten a call",
+                            );
+                        }
+                        // Left in `by_name`: GetParameters probes them.
+                        continue;
+                    }
+                };
+                calls += pages;
+                for n in chunk {
+                    let Some((_, idxs)) = by_name.remove(n) else {
+                        continue;
+                    };
+                    match found.get(n) {
+                        Some(v) => idxs
+                            .iter()
+                            .for_each(|&i| out[i] = Some(Ok(Some(v.to_string())))),
+                        None => {
+                            self.note_once(
+                                "describe-missing",
+                                "version_probe = \"list\": a parameter was not in the DescribeParameters answer (deleted, or not visible to the role); probing it with GetParameter",
+                            );
+                            singles.extend(idxs);
+                        }
+                    }
+                }
+            }
+        }
+        calls
     }
 
     async fn probe(&self, loc: &Locator) -> Result<Option<String>> {
@@ -702,6 +815,8 @@ impl Backend for SsmBackend {
     fn probe_batch_size(&self) -> usize {
         if self.probe_each {
             1
+        } else if self.lists() {
+            describe::MAX_NAMES
         } else {
             MAX_BATCH
         }

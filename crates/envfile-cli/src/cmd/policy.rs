@@ -233,7 +233,12 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
         resources.insert(format!("{base}-??????"));
         resources.insert(base);
     }
-    let (params, param_regions, by_path) = ssm_resources(args, cfg, refs)?;
+    let SsmNeeds {
+        params,
+        regions: param_regions,
+        by_path,
+        lists: ssm_lists,
+    } = ssm_resources(args, cfg, refs)?;
     if resources.is_empty() && params.is_empty() {
         return Err(no_secrets(
             "aws",
@@ -298,6 +303,17 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
             "Resource": "*",
         }));
     }
+    if !execution && ssm_lists && !params.is_empty() {
+        // `version_probe = "list"` on an ssm backend: refresh rounds read versions with
+        // DescribeParameters, which IAM authorizes only on `*` and which shows metadata
+        // (names, versions), never values.
+        statements.push(serde_json::json!({
+            "Sid": "DescribeParameterVersions",
+            "Effect": "Allow",
+            "Action": ["ssm:DescribeParameters"],
+            "Resource": "*",
+        }));
+    }
     if !args.kms_keys.is_empty() {
         let mut via: Vec<String> = Vec::new();
         if !resources.is_empty() {
@@ -324,24 +340,40 @@ fn aws_policy(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<Str
     json_text(&doc)
 }
 
-/// The parameter ARNs (and their regions) the `ssm` references read, and whether any reads a
-/// path. A parameter ARN writes a hierarchical name without its leading `/`; a version or label
-/// selector is not part of it; a path (`/app/prod/`) covers itself and everything below it.
-fn ssm_resources(
-    args: &Args,
-    cfg: &LoadedConfig,
-    refs: &[Reference],
-) -> Result<(BTreeSet<String>, BTreeSet<String>, bool), Error> {
+/// What the `ssm` references need.
+struct SsmNeeds {
+    /// The parameter ARNs read.
+    params: BTreeSet<String>,
+    /// Their regions.
+    regions: BTreeSet<String>,
+    /// Whether any reads a path.
+    by_path: bool,
+    /// Whether a backend they use probes with DescribeParameters (`version_probe = "list"`).
+    lists: bool,
+}
+
+/// The parameter ARNs (and their regions) the `ssm` references read, whether any reads a
+/// path, and whether any backend lists. A parameter ARN writes a hierarchical name without its
+/// leading `/`; a version or label selector is not part of it; a path (`/app/prod/`) covers
+/// itself and everything below it.
+fn ssm_resources(args: &Args, cfg: &LoadedConfig, refs: &[Reference]) -> Result<SsmNeeds, Error> {
     let mut out = BTreeSet::new();
     let mut regions = BTreeSet::new();
     let mut by_path = false;
-    // Each backend's region read once (reading a backend's settings extracts from the whole
+    let mut lists = false;
+    // Each backend's settings read once (reading a backend's settings extracts from the whole
     // config: per reference, that made the policy quadratic in the number of parameters).
-    let mut backend_regions: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut settings: BTreeMap<String, Option<envfile_aws::AwsConfig>> = BTreeMap::new();
     for r in refs {
         let Some(backend) = backend_for(&cfg.config, &r.backend, "ssm")? else {
             continue;
         };
+        let conf = settings
+            .entry(backend.clone())
+            .or_insert_with(|| cfg.backend_config::<envfile_aws::AwsConfig>(&backend).ok());
+        lists |= conf
+            .as_ref()
+            .is_some_and(|b| b.version_probe == Some(envfile_aws::VersionProbeMode::List));
         let path = &r.locator.path;
         if path.ends_with('/') {
             by_path = true;
@@ -358,14 +390,7 @@ fn ssm_resources(
             f[..6].join(":")
         } else {
             let name = path.rsplit_once(':').map_or(path.as_str(), |(n, _)| n);
-            let backend_region = backend_regions
-                .entry(backend.clone())
-                .or_insert_with(|| {
-                    cfg.backend_config::<envfile_aws::AwsConfig>(&backend)
-                        .ok()
-                        .and_then(|b| b.region)
-                })
-                .clone();
+            let backend_region = conf.as_ref().and_then(|b| b.region.clone());
             let region = r
                 .locator
                 .params
@@ -387,7 +412,12 @@ fn ssm_resources(
         };
         out.insert(arn);
     }
-    Ok((out, regions, by_path))
+    Ok(SsmNeeds {
+        params: out,
+        regions,
+        by_path,
+        lists,
+    })
 }
 
 fn json_text(doc: &serde_json::Value) -> Result<String, Error> {
