@@ -217,6 +217,25 @@ impl<'a> Exec<'a, '_> {
         result.map(drop)
     }
 
+    /// Count what a costly function's call is worth in steps (see [`crate::limits::call_cost`]).
+    fn charge(&mut self, name: &str, pos: usize) -> Result<(), Fail> {
+        let cost = crate::limits::call_cost(name);
+        if cost == 0 {
+            return Ok(());
+        }
+        self.steps = self.steps.saturating_add(cost);
+        if self.steps > MAX_STEPS {
+            return Err(at_pos(
+                pos,
+                format!(
+                    "the template took more than {MAX_STEPS} evaluation steps \
+                     ({name} counts for {cost}: it generates a key or hashes a password)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Count one step; past [`MAX_STEPS`] the render stops (a template that loops for minutes
     /// would hold a sink or a CLI run hostage).
     fn step(&mut self, pos: usize) -> Result<(), Fail> {
@@ -423,6 +442,7 @@ impl<'a> Exec<'a, '_> {
         cmd: &Cmd,
     ) -> Result<Value, Fail> {
         if let Some(f) = f {
+            self.charge(name, cmd.start)?;
             return call(name, f, args, cmd);
         }
         match name {

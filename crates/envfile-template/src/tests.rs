@@ -281,6 +281,26 @@ mod limits {
     }
 
     #[test]
+    fn costly_calls_count_against_the_step_limit() {
+        // ecdsa keys are quick to make, but count as any key generation does.
+        let n = crate::limits::MAX_STEPS / crate::limits::call_cost("sprig_genPrivateKey");
+        let keys = |k: u64| {
+            format!(
+                "{{{{range {k}}}}}{{{{sprig_genPrivateKey \"ecdsa\" | len | print}}}}{{{{end}}}}"
+            )
+        };
+        assert!(!ok(&keys(n - 1), json!({})).is_empty());
+        let e = err(&format!("\n{}", keys(n + 1)), json!({}));
+        assert!(e.contains("t.tmpl:2:"), "{e}");
+        assert!(
+            e.contains("sprig_genPrivateKey counts for 500000: it generates a key"),
+            "{e}"
+        );
+        // Ordinary functions cost one step.
+        assert_eq!(crate::limits::call_cost("sprig_upper"), 0);
+    }
+
+    #[test]
     fn deep_nesting_is_a_parse_error_not_a_stack_overflow() {
         let parens = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
         let e = err(&parens, json!({}));
