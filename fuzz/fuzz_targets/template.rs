@@ -4,7 +4,8 @@
 //! carry a canary, and neither a parse error nor an execution error may show it.
 //! The first input byte picks the options (delimiters, `error_on_missing_key`) so that
 //! `parse_with` is fuzzed too; the rest is the template. The engine's own limits
-//! (`envfile_template::limits`) bound ranges, output and recursion: no input is stepped round.
+//! (`envfile_template::limits`) bound ranges, output and recursion; only calls of the functions
+//! that cost seconds by design (key generation, password hashing: [`COSTLY`]) are stepped round.
 #![no_main]
 
 use envfile_template::{Options, Template};
@@ -12,6 +13,33 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 
 const CANARY: &str = "QzSecret7";
+
+/// Functions whose one call costs up to seconds of CPU by design: RSA/DSA key generation and
+/// password hashing (scrypt, bcrypt). The engine bounds them by counting each call as a large
+/// number of steps (`envfile_template::limits::call_cost`, unit-tested); here a single call
+/// would make libFuzzer's timeout measure the `rsa` crate instead of the engine. The `…WithKey`
+/// forms (signing with a given key) are fuzzed.
+const COSTLY: &[&str] = &[
+    "sprig_genPrivateKey",
+    "sprig_genCA",
+    "sprig_genSelfSignedCert",
+    "sprig_genSignedCert",
+    "sprig_derivePassword",
+    "sprig_bcrypt",
+    "sprig_htpasswd",
+];
+
+/// Whether `src` names one of [`COSTLY`] (as a whole identifier: `sprig_genCAWithKey` is not).
+fn calls_costly(src: &str) -> bool {
+    COSTLY.iter().any(|name| {
+        src.match_indices(name).any(|(i, _)| {
+            !src[i + name.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
@@ -32,6 +60,9 @@ fuzz_target!(|data: &[u8]| {
     };
     if src.contains(CANARY) {
         return; // the template itself may print its own text
+    }
+    if calls_costly(src) {
+        return;
     }
     let t = match Template::parse_with("fuzz.tmpl", src, &options) {
         Ok(t) => t,

@@ -22,16 +22,17 @@ pub const MAX_STEPS: u64 = 5_000_000;
 /// evaluates, but one step of a key generation (an RSA-4096 key takes about a second) or of a
 /// password hash (scrypt, bcrypt) costs a million ordinary ones: `{{ range 1000 }}{{
 /// sprig_genPrivateKey "rsa" }}{{ end }}` would hold a sink for a quarter of an hour. Counted
-/// this way, one render generates at most 10 keys, derives 20 passwords or makes 50 bcrypt
-/// hashes, far above what a real template does (a CA and a few certificates).
+/// this way, one render generates at most 100 keys, derives 200 passwords or makes 500 bcrypt
+/// hashes (each about a minute of CPU at worst), far above what a real template does (a CA and a
+/// few certificates).
 pub fn call_cost(name: &str) -> u64 {
     match name {
         "sprig_genPrivateKey"
         | "sprig_genCA"
         | "sprig_genSelfSignedCert"
-        | "sprig_genSignedCert" => MAX_STEPS / 10,
-        "sprig_derivePassword" => MAX_STEPS / 20,
-        "sprig_bcrypt" | "sprig_htpasswd" => MAX_STEPS / 50,
+        | "sprig_genSignedCert" => MAX_STEPS / 100,
+        "sprig_derivePassword" => MAX_STEPS / 200,
+        "sprig_bcrypt" | "sprig_htpasswd" => MAX_STEPS / 500,
         _ => 0,
     }
 }

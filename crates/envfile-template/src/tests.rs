@@ -293,7 +293,7 @@ mod limits {
         let e = err(&format!("\n{}", keys(n + 1)), json!({}));
         assert!(e.contains("t.tmpl:2:"), "{e}");
         assert!(
-            e.contains("sprig_genPrivateKey counts for 500000: it generates a key"),
+            e.contains("sprig_genPrivateKey counts for 50000: it generates a key"),
             "{e}"
         );
         // Ordinary functions cost one step.
