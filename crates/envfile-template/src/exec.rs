@@ -305,6 +305,25 @@ impl<'a> Exec<'a, '_> {
                 }
                 Box::new((0..*n).map(|i| (Value::Int(i), Value::Int(i))))
             }
+            // Go ranges over an integer of any type with elements of that type.
+            Value::Typed(t) => {
+                let n = t.get();
+                if n > i128::from(MAX_RANGE) {
+                    return Err(at(
+                        cmd,
+                        format!("range over {n}: more than {MAX_RANGE} iterations"),
+                    ));
+                }
+                let unsigned = t.is_unsigned();
+                Box::new((0..n.max(0) as i64).map(move |i| {
+                    let v = if unsigned {
+                        Value::uint64(i as u64)
+                    } else {
+                        Value::int64(i)
+                    };
+                    (v.clone(), v)
+                }))
+            }
             Value::Nil | Value::Invalid => Box::new(std::iter::empty()),
             other => {
                 return Err(at(
