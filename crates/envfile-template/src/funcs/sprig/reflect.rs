@@ -1,7 +1,8 @@
 //! Sprig's reflection functions: `typeOf` (Go's `%T`), `kindOf` (`reflect.Kind`), their `Is`
 //! tests and `deepEqual`.
 //!
-//! envfile keeps one integer type, so a sprig arithmetic result (Go `int64`) reports `int`.
+//! Integers report their Go type (see [`crate::value::TypedInt`]): a constant is `int`, a sprig
+//! arithmetic result `int64`, `parseUint` a `uint64`.
 
 use super::{arity, str_arg};
 use crate::funcs::Def;
