@@ -342,6 +342,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn integers_of_any_type_compare_by_value() {
+        let (i64v, u64v) = (Value::int64, Value::uint64);
+        assert_eq!(run("eq", vec![i64v(3), Value::Int(3)]), "true");
+        assert_eq!(run("eq", vec![u64v(3), Value::Int(3)]), "true");
+        // Go's sign-aware special case: -1 is not 2^64-1.
+        assert_eq!(run("eq", vec![u64v(u64::MAX), Value::Int(-1)]), "false");
+        assert_eq!(run("lt", vec![Value::Int(-1), u64v(0)]), "true");
+        assert_eq!(run("lt", vec![u64v(u64::MAX), i64v(9)]), "false");
+        assert_eq!(run("index", vec![j("[1,2,3]"), u64v(2)]), "3");
+        assert!(run("eq", vec![i64v(1), Value::Float(1.0)]).starts_with("ERR: incompatible"));
+    }
+
+    #[test]
     fn eq_treats_json_numbers_as_strings() {
         assert_eq!(run("eq", vec![j("5432"), s("5432")]), "true");
         assert!(run("eq", vec![j("5432"), Value::Int(5432)])

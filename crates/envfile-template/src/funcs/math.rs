@@ -123,7 +123,7 @@ fn arith(name: &str, args: Vec<Value>) -> R {
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{j, run};
-    use crate::value::Value::{Float, Int};
+    use crate::value::Value::{self, Float, Int};
 
     #[test]
     fn arguments_are_reversed() {
@@ -133,6 +133,25 @@ mod tests {
         assert_eq!(run("add", vec![Int(1), Float(0.5)]), "1.5");
         assert_eq!(run("minimum", vec![Int(3), Float(2.5)]), "2.5");
         assert_eq!(run("maximum", vec![Int(3), Float(2.5)]), "3");
+    }
+
+    #[test]
+    fn results_have_consul_templates_go_types() {
+        let t = |name: &str, b: Value, a: Value| crate::funcs::call(name, vec![b, a]).unwrap();
+        let u = Value::uint64;
+        assert_eq!(t("add", Int(1), Int(2)).type_name(), "int64");
+        assert_eq!(t("add", u(1), u(2)).type_name(), "uint64");
+        assert_eq!(t("add", Int(1), u(2)).type_name(), "int64");
+        // 2 - 5 wraps in uint64, as Go's does.
+        assert_eq!(run("subtract", vec![u(5), u(2)]), "18446744073709551613");
+        // minimum/maximum return the chosen operand as int64/uint64/float64.
+        assert_eq!(t("maximum", u(9), Int(1)).type_name(), "uint64");
+        assert_eq!(t("minimum", u(9), Int(1)).type_name(), "int64");
+        assert_eq!(t("maximum", Float(2.5), Int(1)).type_name(), "float64");
+        assert_eq!(
+            run("divide", vec![u(0), u(1)]),
+            "ERR: runtime error: integer divide by zero"
+        );
     }
 
     #[test]
