@@ -324,6 +324,25 @@ impl<'a> Exec<'a, '_> {
                 }
                 Box::new((0..*n).map(|i| (Value::Int(i), Value::Int(i))))
             }
+            // Go ranges over an integer of any type with elements of that type.
+            Value::Typed(t) => {
+                let n = t.get();
+                if n > i128::from(MAX_RANGE) {
+                    return Err(at(
+                        cmd,
+                        format!("range over {n}: more than {MAX_RANGE} iterations"),
+                    ));
+                }
+                let unsigned = t.is_unsigned();
+                Box::new((0..n.max(0) as i64).map(move |i| {
+                    let v = if unsigned {
+                        Value::uint64(i as u64)
+                    } else {
+                        Value::int64(i)
+                    };
+                    (v.clone(), v)
+                }))
+            }
             Value::Nil | Value::Invalid => Box::new(std::iter::empty()),
             other => {
                 return Err(at(
@@ -430,6 +449,16 @@ impl<'a> Exec<'a, '_> {
             args.push(self.arg(dot, a, cmd)?);
         }
         args.extend(fin);
+        for (i, v) in args.iter().enumerate() {
+            if let (Some(want), Value::Int(_)) = (constant_only_param(name, i), v) {
+                if !matches!(rest.get(i), Some(Arg::Int(_))) {
+                    return Err(at(
+                        cmd,
+                        format!("wrong type for value; expected {want}; got int"),
+                    ));
+                }
+            }
+        }
         self.stateful(name, *f, args, cmd)
     }
 
@@ -784,6 +813,17 @@ impl Exec<'_, '_> {
 
 /// Call a library function; a string result larger than the output limit is an error, so a
 /// loop that doubles a variable cannot exhaust memory without printing it.
+/// A function parameter of a Go number type other than `int` (named here): Go converts an
+/// integer *constant* to it, but refuses an `int` from a variable or a pipeline. The functions
+/// cannot tell the two apart from the value, so the call site checks.
+fn constant_only_param(name: &str, i: usize) -> Option<&'static str> {
+    match (name, i) {
+        ("sprig_derivePassword", 0) => Some("uint32"),
+        ("sprig_round", 2) => Some("float64"),
+        _ => None,
+    }
+}
+
 fn call(name: &str, f: funcs::Func, args: Vec<Value>, cmd: &Cmd) -> Result<Value, Fail> {
     let v = f(args).map_err(|m| at(cmd, format!("error calling {name}: {m}")))?;
     if let Value::Str(s) = &v {

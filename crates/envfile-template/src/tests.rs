@@ -496,3 +496,21 @@ async fn write_to_file_writes_only_when_the_render_succeeds() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
 }
+
+#[test]
+fn int_variables_do_not_convert_to_other_number_types() {
+    // Go converts a constant to a `uint32`/`float64` parameter but refuses an `int` variable.
+    let dp = r#"sprig_derivePassword {} "long" "p" "u" "s""#;
+    assert!(!ok(&format!("{{{{ {} }}}}", dp.replace("{}", "1")), json!({})).is_empty());
+    let e = err(
+        &format!("{{{{ $c := 1 }}}}{{{{ {} }}}}", dp.replace("{}", "$c")),
+        json!({}),
+    );
+    assert!(
+        e.contains("wrong type for value; expected uint32; got int"),
+        "{e}"
+    );
+    let e = err(r#"{{ 1 | sprig_round 1.25 1 }}"#, json!({}));
+    assert!(e.contains("expected float64; got int"), "{e}");
+    assert!(!ok(r#"{{ sprig_round 1.25 1 1 }}"#, json!({})).is_empty());
+}

@@ -27,8 +27,14 @@ pub(crate) enum Value {
     Invalid,
     /// A boolean.
     Bool(bool),
-    /// An integer constant from the template text or a function result (`len`).
+    /// A Go `int`: an integer constant from the template text, `len`, a range index, and what
+    /// most functions return.
     Int(i64),
+    /// An integer of another Go type (`int64`, `uint64`): see [`TypedInt`]. `int` keeps its
+    /// own variant rather than a kind field because it is nearly every integer a template sees
+    /// (some 150 places build or match one), and because Go refuses the other types wherever a
+    /// function takes an `int`, so those places are right to reject this variant.
+    Typed(TypedInt),
     /// A floating-point constant from the template text.
     Float(f64),
     /// A JSON number, kept as text like Go's `json.Number`.
@@ -49,6 +55,50 @@ pub(crate) enum Value {
     /// A Go value with methods that a function returned (`sprig_semver`'s `*semver.Version`,
     /// the generators' certificate): see [`crate::object`].
     Object(Arc<dyn crate::object::GoObject>),
+}
+
+/// An integer whose Go type is not `int`. The type shows in `printf "%T"`, sprig's `typeOf`
+/// and `kindOf`, `%#v` (unsigned prints as hex), and in the functions that switch on it (sprig's
+/// `duration` reads an `int64` and takes any other integer as 0); `eq` and `lt` compare it with
+/// any integer by value, as Go's templates do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum TypedInt {
+    /// sprig's arithmetic (`add sub mul div mod max min add1 int64 toDecimal`), consul-template's
+    /// math, `parseInt` and `loop`.
+    Int64(i64),
+    /// `parseUint`, consul-template's math on unsigned operands, semver's `.Major .Minor
+    /// .Patch`, and yaml.v2 integers above 2^63−1.
+    Uint64(u64),
+}
+
+impl TypedInt {
+    /// Go's name of the type (also its `reflect.Kind`).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            TypedInt::Int64(_) => "int64",
+            TypedInt::Uint64(_) => "uint64",
+        }
+    }
+
+    /// The value, exactly.
+    pub fn get(self) -> i128 {
+        match self {
+            TypedInt::Int64(i) => i128::from(i),
+            TypedInt::Uint64(u) => i128::from(u),
+        }
+    }
+
+    /// Go's `reflect.Value.Int()` or `int64(v.Uint())`: an unsigned value above 2^63−1 wraps.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            TypedInt::Int64(i) => i,
+            TypedInt::Uint64(u) => u as i64,
+        }
+    }
+
+    pub fn is_unsigned(self) -> bool {
+        matches!(self, TypedInt::Uint64(_))
+    }
 }
 
 /// The fields of the agent's `*dependency.Secret` that envfile fills: `.Data`, and the lease
@@ -203,6 +253,16 @@ impl Value {
         Value::Str(Arc::new(Zeroizing::new(s.into())))
     }
 
+    /// A Go `int64`.
+    pub fn int64(i: i64) -> Self {
+        Value::Typed(TypedInt::Int64(i))
+    }
+
+    /// A Go `uint64`.
+    pub fn uint64(u: u64) -> Self {
+        Value::Typed(TypedInt::Uint64(u))
+    }
+
     /// A map value without the `data` alias.
     pub fn map(entries: BTreeMap<String, Value>) -> Self {
         Value::Map(Arc::new(Map::new(entries, false)))
@@ -276,6 +336,7 @@ impl Value {
             Value::NilPointer(t) => t,
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
+            Value::Typed(t) => t.type_name(),
             Value::Float(_) => "float64",
             Value::Number(_) => "json.Number",
             Value::Str(_) => "string",
@@ -296,6 +357,7 @@ impl Value {
             Value::Nil | Value::Invalid | Value::NilPointer(_) => false,
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
+            Value::Typed(t) => t.get() != 0,
             Value::Float(f) => *f != 0.0,
             Value::Number(n) => !n.is_empty(),
             Value::Str(s) => !s.is_empty(),
@@ -304,6 +366,15 @@ impl Value {
             Value::Time(t) => t.truthy(),
             // A non-nil pointer, or a struct (Go's truth of any struct is true).
             Value::Secret(_) | Value::Object(_) => true,
+        }
+    }
+
+    /// An integer of any Go type, exactly.
+    pub fn integer(&self) -> Option<i128> {
+        match self {
+            Value::Int(i) => Some(i128::from(*i)),
+            Value::Typed(t) => Some(t.get()),
+            _ => None,
         }
     }
 
@@ -331,6 +402,7 @@ pub(crate) fn encode_key(k: &Value) -> Option<String> {
         Value::Str(s) => s.to_string(),
         Value::Nil => NIL_KEY.to_owned(),
         Value::Number(n) => format!("{TYPED_KEY}1{:0>20}", n.parse::<u64>().ok()?),
+        Value::Typed(TypedInt::Uint64(u)) => format!("{TYPED_KEY}1{u:020}"),
         Value::Int(i) => format!("{TYPED_KEY}2{:020}", (*i as u64) ^ (1 << 63)),
         Value::Float(f) => {
             let bits = f.to_bits();
@@ -356,7 +428,9 @@ pub(crate) fn key_value(k: &str) -> Value {
     };
     let (tag, body) = rest.split_at(rest.len().min(1));
     match tag {
-        "1" => Value::Number(body.trim_start_matches('0').to_owned().into()),
+        "1" => body
+            .parse::<u64>()
+            .map_or_else(|_| Value::str(k), |u| Value::Typed(TypedInt::Uint64(u))),
         "2" => body
             .parse::<u64>()
             .map_or_else(|_| Value::str(k), |u| Value::Int((u ^ (1 << 63)) as i64)),
@@ -443,6 +517,7 @@ pub(crate) fn fmt_v(v: &Value, out: &mut String) {
         Value::Nil | Value::Invalid | Value::NilPointer(_) => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Typed(t) => out.push_str(&t.get().to_string()),
         Value::Float(f) => out.push_str(&go_fmt_float(*f)),
         Value::Number(n) => out.push_str(n),
         Value::Str(s) => out.push_str(s),

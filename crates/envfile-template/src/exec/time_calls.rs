@@ -66,7 +66,22 @@ impl<'a> Exec<'a, '_> {
             field(&v, f, missing_key_error).map_err(|m| at(cmd, m))
         })?;
         match &recv {
-            Value::Time(t) => crate::gotime::call_method(t, last, args).map_err(|m| at(cmd, m)),
+            Value::Time(t) => {
+                // A `time.Duration` parameter: Go converts an integer constant to it but refuses
+                // an `int` variable or pipeline result. The arguments were built from the
+                // command's own (`cmd.args[1..]`, then the piped value), so argument i was a
+                // constant exactly when `cmd.args[i + 1]` is one.
+                if matches!(last.as_str(), "Add" | "Round" | "Truncate")
+                    && matches!(args.first(), Some(Value::Int(_)))
+                    && !matches!(cmd.args.get(1), Some(Arg::Int(_)))
+                {
+                    return Err(at(
+                        cmd,
+                        "wrong type for value; expected time.Duration; got int",
+                    ));
+                }
+                crate::gotime::call_method(t, last, args).map_err(|m| at(cmd, m))
+            }
             Value::Object(o) => super::object_call(o, last, args).map_err(|m| at(cmd, m)),
             _ if args.is_empty() => field(&recv, last, missing_key_error).map_err(|m| at(cmd, m)),
             _ => Err(at(cmd, "can't give argument to non-function")),
@@ -137,6 +152,18 @@ mod tests {
                 "wrong type for value; expected time.Time; got string",
             ),
             ("{{ lt $t $t }}", "invalid type for comparison"),
+            (
+                "{{ $n := 5 }}{{ $t.Add $n }}",
+                "wrong type for value; expected time.Duration; got int",
+            ),
+            (
+                "{{ 5 | $t.Round }}",
+                "wrong type for value; expected time.Duration; got int",
+            ),
+            (
+                "{{ $t.Add (sprig_int64 5) }}",
+                "wrong type for value; expected time.Duration; got int64",
+            ),
             (
                 r#"{{ $s := "x" }}{{ $s.Len 1 }}"#,
                 "can't give argument to non-function",

@@ -3,7 +3,7 @@
 //! `exec`; the versions here see evaluated arguments (a pipeline's final value).
 
 use super::{args_n, Def, R};
-use crate::value::Value;
+use crate::value::{TypedInt, Value};
 use std::cmp::Ordering;
 
 pub(crate) const FUNCS: &[Def] = &[
@@ -92,6 +92,8 @@ fn index_fn(args: Vec<Value>) -> R {
 fn int_index(v: &Value) -> Result<i64, String> {
     match v {
         Value::Int(i) => Ok(*i),
+        // Go's `indexArg`: `int64(v.Uint())` for an unsigned index.
+        Value::Typed(t) => Ok(t.as_i64()),
         Value::Nil | Value::Invalid => Err("cannot index slice/array with nil".into()),
         other => Err(format!(
             "cannot index slice/array with type {}",
@@ -219,10 +221,13 @@ pub(crate) fn query_escape(s: &str) -> String {
 }
 
 /// Go's comparison kinds: `json.Number` is a string kind, so it compares with strings.
+/// Integers of any signed type are one kind and unsigned ones another; Go compares the two
+/// by value (and refuses every other mix).
 #[derive(PartialEq)]
 enum Kind {
     Bool,
     Int,
+    Uint,
     Float,
     Str,
     Other,
@@ -231,7 +236,8 @@ enum Kind {
 fn kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
-        Value::Int(_) => Kind::Int,
+        Value::Int(_) | Value::Typed(TypedInt::Int64(_)) => Kind::Int,
+        Value::Typed(TypedInt::Uint64(_)) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::Str(_) | Value::Number(_) => Kind::Str,
         _ => Kind::Other,
@@ -250,9 +256,12 @@ pub(crate) fn compare_eq(a: &Value, b: &Value) -> Result<bool, String> {
         return Ok(nil(a) && nil(b));
     }
     let (ka, kb) = (kind(a), kind(b));
+    if let (Some(x), Some(y)) = (a.integer(), b.integer()) {
+        return Ok(x == y);
+    }
     if ka != kb {
         let json_number = |v: &Value| matches!(v, Value::Number(_));
-        let number = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
+        let number = |v: &Value| matches!(v, Value::Int(_) | Value::Typed(_) | Value::Float(_));
         if (json_number(a) && number(b)) || (number(a) && json_number(b)) {
             return Err(
                 "incompatible types for comparison (a JSON number is a json.Number, \
@@ -264,7 +273,6 @@ pub(crate) fn compare_eq(a: &Value, b: &Value) -> Result<bool, String> {
     }
     Ok(match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         _ if ka == Kind::Str => a.as_text() == b.as_text(),
         (Value::Object(x), Value::Object(y)) if x.type_name() == y.type_name() => {
@@ -284,12 +292,14 @@ fn int_kind(v: &Value) -> Value {
 
 fn compare(a: &Value, b: &Value) -> Result<Ordering, String> {
     let (a, b) = (&int_kind(a), &int_kind(b));
+    if let (Some(x), Some(y)) = (a.integer(), b.integer()) {
+        return Ok(x.cmp(&y));
+    }
     let (ka, kb) = (kind(a), kind(b));
     if ka != kb {
         return Err("incompatible types for comparison".into());
     }
     match (a, b) {
-        (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
         (Value::Float(x), Value::Float(y)) => x
             .partial_cmp(y)
             .ok_or_else(|| "invalid type for comparison".to_owned()),
@@ -308,11 +318,14 @@ fn index(item: &Value, key: &Value) -> R {
             )),
         },
         Value::List(l) | Value::Strings(l) => match key {
-            Value::Int(i) => usize::try_from(*i)
-                .ok()
-                .and_then(|i| l.get(i))
-                .cloned()
-                .ok_or_else(|| format!("index out of range: {i}")),
+            Value::Int(_) | Value::Typed(_) => {
+                let i = int_index(key)?;
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| l.get(i))
+                    .cloned()
+                    .ok_or_else(|| format!("index out of range: {i}"))
+            }
             other => Err(format!(
                 "cannot index slice/array with type {}",
                 other.type_name()
@@ -327,6 +340,19 @@ fn index(item: &Value, key: &Value) -> R {
 mod tests {
     use super::super::test_util::{j, run, s};
     use super::*;
+
+    #[test]
+    fn integers_of_any_type_compare_by_value() {
+        let (i64v, u64v) = (Value::int64, Value::uint64);
+        assert_eq!(run("eq", vec![i64v(3), Value::Int(3)]), "true");
+        assert_eq!(run("eq", vec![u64v(3), Value::Int(3)]), "true");
+        // Go's sign-aware special case: -1 is not 2^64-1.
+        assert_eq!(run("eq", vec![u64v(u64::MAX), Value::Int(-1)]), "false");
+        assert_eq!(run("lt", vec![Value::Int(-1), u64v(0)]), "true");
+        assert_eq!(run("lt", vec![u64v(u64::MAX), i64v(9)]), "false");
+        assert_eq!(run("index", vec![j("[1,2,3]"), u64v(2)]), "3");
+        assert!(run("eq", vec![i64v(1), Value::Float(1.0)]).starts_with("ERR: incompatible"));
+    }
 
     #[test]
     fn eq_treats_json_numbers_as_strings() {

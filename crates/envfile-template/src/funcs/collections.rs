@@ -3,7 +3,7 @@
 
 use super::{args_n, Def, R};
 use crate::limits::MAX_RANGE;
-use crate::value::{Map, Value};
+use crate::value::{Map, TypedInt, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -33,7 +33,12 @@ pub(crate) const FUNCS: &[Def] = &[
 fn contained(l: &Value, v: &Value) -> bool {
     match l {
         Value::List(items) | Value::Strings(items) => items.iter().any(|e| match (e, v) {
-            (Value::Int(a), Value::Int(b)) => a == b,
+            // Signed integers of any type match by value; unsigned ones never match.
+            (Value::Int(_) | Value::Typed(TypedInt::Int64(_)), Value::Int(_))
+            | (
+                Value::Int(_) | Value::Typed(TypedInt::Int64(_)),
+                Value::Typed(TypedInt::Int64(_)),
+            ) => e.integer() == v.integer(),
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => a.as_str() == b.as_str(),
             (Value::Number(a), Value::Number(b)) => a == b,
@@ -162,6 +167,8 @@ fn merge_maps(
 fn loop_bound(v: &Value) -> Result<i64, String> {
     match v {
         Value::Int(i) => Ok(*i),
+        // Go's `v.Int()`, or `int64(v.Uint())`.
+        Value::Typed(t) => Ok(t.as_i64()),
         Value::Str(s) if s.is_empty() => Ok(0),
         Value::Str(s) => s
             .parse()
@@ -187,7 +194,8 @@ fn looping(args: Vec<Value>) -> R {
         return Err(format!("loop: {n} iterations, more than {MAX_RANGE}"));
     }
     Ok(Value::List(Arc::new(
-        (start..stop).map(Value::Int).collect(),
+        // The agent's loop sends `int64`s down a channel.
+        (start..stop).map(Value::int64).collect(),
     )))
 }
 

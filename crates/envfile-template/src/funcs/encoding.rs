@@ -77,6 +77,7 @@ pub(crate) fn to_json(
         Value::Nil | Value::Invalid | Value::NilPointer(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Typed(t) => out.push_str(&t.get().to_string()),
         Value::Float(f) if f.is_finite() => out.push_str(&go_json_float(*f)),
         Value::Float(f) => return Err(format!("json: unsupported value: {}", go_fmt_float(*f))),
         Value::Number(n) => out.push_str(n),
@@ -115,6 +116,7 @@ pub(crate) fn to_json(
                     let name = match crate::value::key_value(k) {
                         Value::Str(_) => std::borrow::Cow::Borrowed(k.as_str()),
                         Value::Int(i) => std::borrow::Cow::Owned(i.to_string()),
+                        Value::Typed(t) => std::borrow::Cow::Owned(t.get().to_string()),
                         Value::Number(n) => std::borrow::Cow::Owned(n.to_string()),
                         _ => {
                             return Err("json: unsupported value: jsontext: object member name \

@@ -208,11 +208,9 @@ fn digits(f: &[u8], i: &mut usize) -> Option<usize> {
     (*i > start).then_some(n.min(1_000_000))
 }
 
+/// A `*` width or precision: Go's `intFromArg` takes an integer of any type that fits an `int`.
 fn int_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        _ => None,
-    }
+    v.integer().and_then(|i| i64::try_from(i).ok())
 }
 
 fn is_nil(v: &Value) -> bool {
@@ -311,7 +309,8 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
             'v' | 't' => pad(if *b { "true" } else { "false" }, s, false, out),
             _ => bad_verb(verb, v, s, out),
         },
-        Value::Int(i) => fmt_int(*i, verb, s, v, out),
+        Value::Int(i) => fmt_int(i128::from(*i), verb, s, v, out),
+        Value::Typed(t) => fmt_int(t.get(), verb, s, v, out),
         Value::Float(f) => fmt_float(*f, verb, s, v, out),
         Value::Str(_) | Value::Number(_) => {
             fmt_str(v.as_text().unwrap_or_default(), verb, s, v, out)
@@ -351,10 +350,10 @@ fn fmt_arg(v: &Value, verb: char, s: &Spec, out: &mut String, depth: usize) {
                 fmt_str(&text, verb, s, &Value::str(text.clone()), out)
             }
             (_, Some(i)) => crate::gotime::fmt_int_kind(t, i, verb, out, |i, verb, out| {
-                fmt_int(i, verb, s, &Value::Int(i), out)
+                fmt_int(i128::from(i), verb, s, &Value::Int(i), out)
             }),
             _ => crate::gotime::fmt_struct(t, verb, out, |i, verb, out| {
-                fmt_int(i, verb, s, &Value::Int(i), out)
+                fmt_int(i128::from(i), verb, s, &Value::Int(i), out)
             })
             .unwrap_or_else(|| bad_verb(verb, v, s, out)),
         },
@@ -412,11 +411,14 @@ fn go_syntax(v: &Value, out: &mut String, depth: usize) {
         }
         Value::Time(t) => out.push_str(&t.go_syntax()),
         Value::Object(o) => out.push_str(&o.go_syntax()),
+        // fmt prints an unsigned integer in Go syntax as hex.
+        Value::Typed(crate::value::TypedInt::Uint64(u)) => out.push_str(&format!("{u:#x}")),
         other => fmt_v(other, out),
     }
 }
 
-fn fmt_int(i: i64, verb: char, s: &Spec, v: &Value, out: &mut String) {
+/// An integer of any Go type (`i128` holds both `int64` and `uint64`).
+fn fmt_int(i: i128, verb: char, s: &Spec, v: &Value, out: &mut String) {
     let neg = i < 0;
     let u = i.unsigned_abs();
     let (digits, prefix) = match verb {

@@ -1,10 +1,11 @@
 //! consul-template's math: `add subtract multiply divide modulo minimum maximum`. The arguments
 //! come reversed so they pipe (`subtract B A` is A - B: `{{ 5 | subtract 2 }}` is 3), integers
-//! stay integers (Go's wrapping int64 arithmetic), a float makes the result
+//! stay integers (Go's wrapping arithmetic, in `uint64` when both operands are unsigned and
+//! `int64` otherwise, whatever the operands' own integer types), a float makes the result
 //! a float, and anything else — a JSON number included, which is a string kind — is an error.
 
 use super::{args_n, Def, R};
-use crate::value::Value;
+use crate::value::{TypedInt, Value};
 
 pub(crate) const FUNCS: &[Def] = &[
     Def::new("add", |a| arith("add", a)),
@@ -16,76 +17,113 @@ pub(crate) const FUNCS: &[Def] = &[
     Def::new("maximum", |a| arith("maximum", a)),
 ];
 
+/// An operand as consul-template's `reflect` switch sees it: signed, unsigned or float kind.
+#[derive(Clone, Copy)]
 enum Num {
     I(i64),
+    U(u64),
     F(f64),
+}
+
+impl Num {
+    /// The operand returned as is (`minimum`/`maximum`): Go's `v.Int()`, `v.Uint()` or
+    /// `v.Float()`, so any integer comes back as an `int64` or `uint64`.
+    fn value(self) -> Value {
+        match self {
+            Num::I(i) => Value::int64(i),
+            Num::U(u) => Value::uint64(u),
+            Num::F(f) => Value::Float(f),
+        }
+    }
+
+    fn as_f64(self) -> f64 {
+        match self {
+            Num::I(i) => i as f64,
+            Num::U(u) => u as f64,
+            Num::F(f) => f,
+        }
+    }
+
+    /// `int64(v.Uint())` where a signed operand meets an unsigned one.
+    fn as_i64(self) -> i64 {
+        match self {
+            Num::I(i) => i,
+            Num::U(u) => u as i64,
+            Num::F(f) => f as i64,
+        }
+    }
 }
 
 fn num(name: &str, v: &Value) -> Result<Num, String> {
     match v {
-        Value::Int(i) => Ok(Num::I(*i)),
+        Value::Int(i) | Value::Typed(TypedInt::Int64(i)) => Ok(Num::I(*i)),
+        Value::Typed(TypedInt::Uint64(u)) => Ok(Num::U(*u)),
         Value::Float(f) => Ok(Num::F(*f)),
         Value::Nil | Value::Invalid => Err(format!("{name}: unknown type for <nil>")),
         other => Err(format!("{name}: unknown type ({})", other.type_name())),
     }
 }
 
+const DIVIDE_BY_ZERO: &str = "runtime error: integer divide by zero";
+
 fn arith(name: &str, args: Vec<Value>) -> R {
     let [b, a] = args_n(name, args)?;
     // consul-template checks the second argument's type first.
     let a = num(name, &a)?;
     let b = num(name, &b)?;
+    if matches!(name, "minimum" | "maximum") {
+        // Both compared in the type the pair computes in; the chosen operand keeps its own.
+        let a_less = match (a, b) {
+            (Num::U(x), Num::U(y)) => x < y,
+            (Num::F(_), _) | (_, Num::F(_)) => a.as_f64() < b.as_f64(),
+            _ => a.as_i64() < b.as_i64(),
+        };
+        let a_greater = match (a, b) {
+            (Num::U(x), Num::U(y)) => x > y,
+            (Num::F(_), _) | (_, Num::F(_)) => a.as_f64() > b.as_f64(),
+            _ => a.as_i64() > b.as_i64(),
+        };
+        let take_a = if name == "minimum" { a_less } else { a_greater };
+        return Ok(if take_a { a.value() } else { b.value() });
+    }
     Ok(match (a, b) {
-        (Num::I(a), Num::I(b)) => match name {
-            "add" => Value::Int(a.wrapping_add(b)),
-            "subtract" => Value::Int(a.wrapping_sub(b)),
-            "multiply" => Value::Int(a.wrapping_mul(b)),
-            "divide" | "modulo" if b == 0 => {
-                return Err("runtime error: integer divide by zero".into())
-            }
-            "divide" => Value::Int(a.wrapping_div(b)),
-            "modulo" => Value::Int(a.wrapping_rem(b)),
-            "minimum" => Value::Int(a.min(b)),
-            _ => Value::Int(a.max(b)),
-        },
-        (Num::I(a), Num::F(b)) => float_op(name, a as f64, b, Side::A)?,
-        (Num::F(a), Num::I(b)) => float_op(name, a, b as f64, Side::B)?,
-        (Num::F(a), Num::F(b)) => float_op(name, a, b, Side::Both)?,
-    })
-}
-
-/// Which operand was an integer: `minimum`/`maximum` return the chosen operand with its own
-/// type, as consul-template does.
-enum Side {
-    A,
-    B,
-    Both,
-}
-
-fn float_op(name: &str, a: f64, b: f64, side: Side) -> R {
-    let pick = |take_a: bool| -> Value {
-        match (&side, take_a) {
-            (Side::A, true) => Value::Int(a as i64),
-            (Side::B, false) => Value::Int(b as i64),
-            (_, true) => Value::Float(a),
-            (_, false) => Value::Float(b),
+        (Num::F(_), _) | (_, Num::F(_)) => {
+            let (a, b) = (a.as_f64(), b.as_f64());
+            Value::Float(match name {
+                "add" => a + b,
+                "subtract" => a - b,
+                "multiply" => a * b,
+                "divide" => a / b,
+                _ => return Err(format!("{name}: unknown type (float64)")),
+            })
         }
-    };
-    Ok(match name {
-        "add" => Value::Float(a + b),
-        "subtract" => Value::Float(a - b),
-        "multiply" => Value::Float(a * b),
-        "divide" => Value::Float(a / b),
-        "modulo" => return Err(format!("{name}: unknown type (float64)")),
-        "minimum" => pick(a < b),
-        _ => pick(a > b),
+        // Two unsigned operands compute in uint64; any signed one makes it int64.
+        (Num::U(a), Num::U(b)) => Value::uint64(match name {
+            "add" => a.wrapping_add(b),
+            "subtract" => a.wrapping_sub(b),
+            "multiply" => a.wrapping_mul(b),
+            _ if b == 0 => return Err(DIVIDE_BY_ZERO.into()),
+            "divide" => a / b,
+            _ => a % b,
+        }),
+        _ => {
+            let (a, b) = (a.as_i64(), b.as_i64());
+            Value::int64(match name {
+                "add" => a.wrapping_add(b),
+                "subtract" => a.wrapping_sub(b),
+                "multiply" => a.wrapping_mul(b),
+                _ if b == 0 => return Err(DIVIDE_BY_ZERO.into()),
+                "divide" => a.wrapping_div(b),
+                _ => a.wrapping_rem(b),
+            })
+        }
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{j, run};
-    use crate::value::Value::{Float, Int};
+    use crate::value::Value::{self, Float, Int};
 
     #[test]
     fn arguments_are_reversed() {
@@ -95,6 +133,25 @@ mod tests {
         assert_eq!(run("add", vec![Int(1), Float(0.5)]), "1.5");
         assert_eq!(run("minimum", vec![Int(3), Float(2.5)]), "2.5");
         assert_eq!(run("maximum", vec![Int(3), Float(2.5)]), "3");
+    }
+
+    #[test]
+    fn results_have_consul_templates_go_types() {
+        let t = |name: &str, b: Value, a: Value| crate::funcs::call(name, vec![b, a]).unwrap();
+        let u = Value::uint64;
+        assert_eq!(t("add", Int(1), Int(2)).type_name(), "int64");
+        assert_eq!(t("add", u(1), u(2)).type_name(), "uint64");
+        assert_eq!(t("add", Int(1), u(2)).type_name(), "int64");
+        // 2 - 5 wraps in uint64, as Go's does.
+        assert_eq!(run("subtract", vec![u(5), u(2)]), "18446744073709551613");
+        // minimum/maximum return the chosen operand as int64/uint64/float64.
+        assert_eq!(t("maximum", u(9), Int(1)).type_name(), "uint64");
+        assert_eq!(t("minimum", u(9), Int(1)).type_name(), "int64");
+        assert_eq!(t("maximum", Float(2.5), Int(1)).type_name(), "float64");
+        assert_eq!(
+            run("divide", vec![u(0), u(1)]),
+            "ERR: runtime error: integer divide by zero"
+        );
     }
 
     #[test]

@@ -18,23 +18,22 @@ pub(crate) const FUNCS: &[Def] = &[
     Def::new("parseInt", |a| {
         let [s] = strs_n("parseInt", &a)?;
         if s.is_empty() {
-            return Ok(Value::Int(0));
+            return Ok(Value::int64(0));
         }
         go_int(s)
-            .map(Value::Int)
+            .map(Value::int64)
             .ok_or_else(|| "parseInt: strconv.ParseInt: invalid syntax or out of range".into())
     }),
     Def::new("parseUint", |a| {
         let [s] = strs_n("parseUint", &a)?;
         if s.is_empty() {
-            return Ok(Value::Int(0));
+            return Ok(Value::uint64(0));
         }
-        // Values above i64::MAX are refused: envfile's integers are 64-bit signed.
         s.bytes()
             .all(|b| b.is_ascii_digit())
-            .then(|| s.parse::<i64>().ok())
+            .then(|| s.parse::<u64>().ok())
             .flatten()
-            .map(Value::Int)
+            .map(Value::uint64)
             .ok_or_else(|| "parseUint: strconv.ParseUint: invalid syntax or out of range".into())
     }),
     Def::new("parseFloat", |a| {

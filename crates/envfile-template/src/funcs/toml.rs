@@ -235,6 +235,7 @@ impl Encoder {
             },
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => self.out.push_str(&i.to_string()),
+            Value::Typed(t) => self.out.push_str(&t.get().to_string()),
             Value::Float(f) => self.out.push_str(&toml_float(*f)),
             Value::Number(n) => {
                 if let Ok(i) = n.parse::<i64>() {

@@ -90,10 +90,10 @@ fn time_method(t: &Time, name: &str, args: Vec<Value>) -> Result<Value, String> 
     want(name, &args, n)?;
     let c = || t.civil();
     Ok(match name {
-        "Unix" => Value::Int(t.unix_sec()),
-        "UnixMilli" => Value::Int(wide(t, 1_000)),
-        "UnixMicro" => Value::Int(wide(t, 1_000_000)),
-        "UnixNano" => Value::Int(wide(t, 1_000_000_000)),
+        "Unix" => Value::int64(t.unix_sec()),
+        "UnixMilli" => Value::int64(wide(t, 1_000)),
+        "UnixMicro" => Value::int64(wide(t, 1_000_000)),
+        "UnixNano" => Value::int64(wide(t, 1_000_000_000)),
         "Year" => Value::Int(c().year),
         "Month" => Value::Time(TimeValue::Month(c().month.into())),
         "Day" => Value::Int(c().day.into()),
@@ -181,9 +181,9 @@ fn duration_method(d: i64, name: &str, args: Vec<Value>) -> Result<Value, String
         "Hours" => Value::Float(split(3_600_000_000_000)),
         "Minutes" => Value::Float(split(60_000_000_000)),
         "Seconds" => Value::Float(split(1_000_000_000)),
-        "Milliseconds" => Value::Int(d / 1_000_000),
-        "Microseconds" => Value::Int(d / 1_000),
-        "Nanoseconds" => Value::Int(d),
+        "Milliseconds" => Value::int64(d / 1_000_000),
+        "Microseconds" => Value::int64(d / 1_000),
+        "Nanoseconds" => Value::int64(d),
         "String" => Value::str(super::duration_string(d)),
         "Abs" => dur(if d == i64::MIN { i64::MAX } else { d.abs() }),
         "Truncate" => {

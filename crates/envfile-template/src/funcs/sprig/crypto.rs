@@ -89,8 +89,8 @@ pub(super) const FUNCS: &[Def] = &[
 ];
 
 /// A `uint32` parameter. Go converts an integer constant (wrapping it to 32 bits) and refuses
-/// negative ones; envfile cannot tell a constant from an `int` variable (which Go refuses), so
-/// it takes both.
+/// negative ones; an `int` from a variable or pipeline is refused before the call (see
+/// `constant_only_param` in exec.rs).
 fn uint32_arg(v: &Value) -> Result<u32, String> {
     match v {
         Value::Int(i) if *i >= 0 => Ok(*i as u32),

@@ -10,7 +10,7 @@
 use super::{arity, str_arg};
 use crate::funcs::{Def, R};
 use crate::gotime::{self, local, Time, TimeValue};
-use crate::value::Value;
+use crate::value::{TypedInt, Value};
 
 pub(super) const FUNCS: &[Def] = &[
     Def::new("sprig_date", |a| {
@@ -39,24 +39,22 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_duration", |a| {
         arity("sprig_duration", &a, 1)?;
-        // Sprig reads a string or an int64; anything else (a JSON number, a time.Duration) is
-        // 0 seconds. envfile has one integer type: it is taken as the int64 sprig's own
-        // arithmetic returns (Go gives "0s" for an `int` constant, which a working template
-        // does not rely on).
+        // Sprig reads a string or an int64 (as sprig's own arithmetic returns); anything else
+        // (an `int` constant, a JSON number, a time.Duration) is 0 seconds.
         let n = match &a[0] {
             Value::Str(s) => s.parse::<i64>().unwrap_or(0),
-            Value::Int(i) => *i,
+            Value::Typed(TypedInt::Int64(i)) => *i,
             _ => 0,
         };
         Ok(Value::str(duration_string(n.wrapping_mul(1_000_000_000))))
     }),
     Def::new("sprig_durationRound", |a| {
         arity("sprig_durationRound", &a, 1)?;
-        // A string is parsed; an integer is taken as an int64 of nanoseconds (see duration); a
-        // time is the time since it.
+        // A string is parsed; an int64 is nanoseconds (any other integer type is 0, see
+        // duration); a time is the time since it.
         let d = match &a[0] {
             Value::Str(s) => gotime::parse_duration(s).unwrap_or(0),
-            Value::Int(i) => *i,
+            Value::Typed(TypedInt::Int64(i)) => *i,
             Value::Time(TimeValue::Time(t)) => Time::now().sub(t),
             _ => 0,
         };
@@ -97,7 +95,8 @@ pub(super) const FUNCS: &[Def] = &[
         arity("sprig_ago", &a, 1)?;
         let t = match &a[0] {
             Value::Time(TimeValue::Time(t)) => t.clone(),
-            Value::Int(i) => Time::unix(*i, 0, local()),
+            // Unix seconds as an `int` or `int64`; any other type is now.
+            Value::Int(i) | Value::Typed(TypedInt::Int64(i)) => Time::unix(*i, 0, local()),
             _ => Time::now(),
         };
         let since = Time::now().sub(&t);
@@ -140,7 +139,8 @@ fn date_modify(name: &str, a: Vec<Value>, must: bool) -> R {
 fn date_in_zone(layout: &str, date: &Value, zone: &str) -> R {
     let t = match date {
         Value::Time(TimeValue::Time(t)) => t.clone(),
-        Value::Int(i) => Time::unix(*i, 0, local()),
+        // Unix seconds as an `int` or `int64` (a `uint64` is now).
+        Value::Int(i) | Value::Typed(TypedInt::Int64(i)) => Time::unix(*i, 0, local()),
         _ => Time::now(),
     };
     // Sprig ignores LoadLocation's error and uses UTC.
@@ -295,8 +295,15 @@ mod tests {
             "0s"
         );
         assert_eq!(
-            run("sprig_durationRound", vec![Value::Int(5_000_000_001)]),
+            run("sprig_durationRound", vec![Value::int64(5_000_000_001)]),
             "5s"
+        );
+        // sprig switches on the Go type: only an int64 is read, an `int` is 0.
+        assert_eq!(run("sprig_duration", vec![Value::int64(95)]), "1m35s");
+        assert_eq!(run("sprig_duration", vec![Value::Int(95)]), "0s");
+        assert_eq!(
+            run("sprig_durationRound", vec![Value::Int(5_000_000_001)]),
+            "0s"
         );
         assert_eq!(run("sprig_durationRound", vec![s("-3d")]), "0s");
         assert_eq!(run("sprig_durationRound", vec![s("900h")]), "1mo");

@@ -15,7 +15,7 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_int64", |a| {
         arity("sprig_int64", &a, 1)?;
-        Ok(Value::Int(to_int64(&a[0])))
+        Ok(Value::int64(to_int64(&a[0])))
     }),
     Def::new("sprig_int", |a| {
         arity("sprig_int", &a, 1)?;
@@ -38,7 +38,7 @@ pub(super) const FUNCS: &[Def] = &[
         } else {
             i64::from_str_radix(digits, 8).ok()
         };
-        Ok(Value::Int(v.map_or(0, |v| if neg { -v } else { v })))
+        Ok(Value::int64(v.map_or(0, |v| if neg { -v } else { v })))
     }),
     Def::new("sprig_until", |a| {
         arity("sprig_until", &a, 1)?;
@@ -55,16 +55,16 @@ pub(super) const FUNCS: &[Def] = &[
     }),
     Def::new("sprig_add1", |a| {
         arity("sprig_add1", &a, 1)?;
-        Ok(Value::Int(to_int64(&a[0]).wrapping_add(1)))
+        Ok(Value::int64(to_int64(&a[0]).wrapping_add(1)))
     }),
     Def::new("sprig_add", |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             a.iter().fold(0i64, |acc, v| acc.wrapping_add(to_int64(v))),
         ))
     }),
     Def::new("sprig_sub", |a| {
         arity("sprig_sub", &a, 2)?;
-        Ok(Value::Int(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
+        Ok(Value::int64(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
     }),
     Def::new("sprig_div", |a| {
         arity("sprig_div", &a, 2)?;
@@ -72,7 +72,7 @@ pub(super) const FUNCS: &[Def] = &[
         if y == 0 {
             return Err("runtime error: integer divide by zero".into());
         }
-        Ok(Value::Int(x.wrapping_div(y)))
+        Ok(Value::int64(x.wrapping_div(y)))
     }),
     Def::new("sprig_mod", |a| {
         arity("sprig_mod", &a, 2)?;
@@ -80,13 +80,15 @@ pub(super) const FUNCS: &[Def] = &[
         if y == 0 {
             return Err("runtime error: integer divide by zero".into());
         }
-        Ok(Value::Int(x.wrapping_rem(y)))
+        Ok(Value::int64(x.wrapping_rem(y)))
     }),
     Def::new("sprig_mul", |a| {
         at_least("sprig_mul", &a, 1)?;
-        Ok(Value::Int(a[1..].iter().fold(to_int64(&a[0]), |acc, v| {
-            acc.wrapping_mul(to_int64(v))
-        })))
+        Ok(Value::int64(
+            a[1..]
+                .iter()
+                .fold(to_int64(&a[0]), |acc, v| acc.wrapping_mul(to_int64(v))),
+        ))
     }),
     Def::new("sprig_randInt", |a| {
         arity("sprig_randInt", &a, 2)?;
@@ -211,7 +213,7 @@ fn ints(v: Vec<i64>) -> R {
 fn extreme_int(name: &str, a: Vec<Value>, max: bool) -> R {
     at_least(name, &a, 1)?;
     let first = to_int64(&a[0]);
-    Ok(Value::Int(a[1..].iter().map(to_int64).fold(
+    Ok(Value::int64(a[1..].iter().map(to_int64).fold(
         first,
         |m, v| {
             if max {

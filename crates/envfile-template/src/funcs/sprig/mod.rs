@@ -177,6 +177,7 @@ pub(super) fn list_value(v: Vec<Value>) -> Value {
 pub(super) fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
+        Value::Typed(t) => t.as_i64(),
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::Str(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
@@ -202,6 +203,7 @@ pub(super) fn float_to_int64(f: f64) -> i64 {
 pub(super) fn to_float64(v: &Value) -> f64 {
     match v {
         Value::Int(i) => *i as f64,
+        Value::Typed(t) => t.get() as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Str(s) => parse_go_float(s).unwrap_or(0.0),

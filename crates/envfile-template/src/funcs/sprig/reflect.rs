@@ -1,7 +1,8 @@
 //! Sprig's reflection functions: `typeOf` (Go's `%T`), `kindOf` (`reflect.Kind`), their `Is`
 //! tests and `deepEqual`.
 //!
-//! envfile keeps one integer type, so a sprig arithmetic result (Go `int64`) reports `int`.
+//! Integers report their Go type (see [`crate::value::TypedInt`]): a constant is `int`, a sprig
+//! arithmetic result `int64`, `parseUint` a `uint64`.
 
 use super::{arity, str_arg};
 use crate::funcs::Def;
@@ -41,6 +42,7 @@ fn kind(v: &Value) -> &'static str {
         Value::Nil | Value::Invalid => "invalid",
         Value::Bool(_) => "bool",
         Value::Int(_) => "int",
+        Value::Typed(t) => t.type_name(),
         Value::Float(_) => "float64",
         Value::Number(_) | Value::Str(_) => "string",
         Value::List(_) | Value::Strings(_) => "slice",
@@ -72,6 +74,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Nil | Value::Invalid, Value::Nil | Value::Invalid) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Typed(x), Value::Typed(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => x == y,
         (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),

@@ -10,8 +10,7 @@
 //! methods (`Original` and the comparisons are pointer methods: "can't evaluate field"). It
 //! prints through its `String` method, `%#v` shows its unexported fields, `toJSON`/`toYAML` write
 //! the string (`MarshalJSON`/`MarshalText`), and `eq` compares pointers, as in Go.
-//! One difference is known and documented: `Major`, `Minor` and `Patch` are Go `uint64`s, which
-//! envfile holds as its one integer kind, so `printf "%T"` of them prints `int`.
+//! `Major`, `Minor` and `Patch` are Go `uint64`s.
 
 use super::{arity, str_arg};
 use crate::funcs::Def;
@@ -48,16 +47,6 @@ impl Semver {
     fn value(v: Version) -> Value {
         Value::Object(Arc::new(Semver { v, pointer: false }))
     }
-}
-
-/// A `uint64` segment as envfile's integer.
-fn segment(name: &str, n: u64) -> Result<Value, CallError> {
-    i64::try_from(n).map(Value::Int).map_err(|_| {
-        CallError::Calling(format!(
-            "{n} exceeds the largest integer envfile holds (9223372036854775807); {name} \
-             of such a version cannot be used"
-        ))
-    })
 }
 
 /// The `*semver.Version` argument of a comparison method; None for nil.
@@ -112,9 +101,9 @@ impl GoObject for Semver {
         want_args(name, &args, n)?;
         Ok(match name {
             "String" => Value::str(v.to_string()),
-            "Major" => segment(name, v.major)?,
-            "Minor" => segment(name, v.minor)?,
-            "Patch" => segment(name, v.patch)?,
+            "Major" => Value::uint64(v.major),
+            "Minor" => Value::uint64(v.minor),
+            "Patch" => Value::uint64(v.patch),
             "Prerelease" => Value::str(v.pre.clone()),
             "Metadata" => Value::str(v.metadata.clone()),
             "Original" => Value::str(v.original.clone()),
@@ -168,12 +157,10 @@ impl GoObject for Semver {
 
     fn fields(&self) -> Vec<(&'static str, Value)> {
         let v = &self.v;
-        // `uint64`s above envfile's integer range print as their text.
-        let seg = |n: u64| i64::try_from(n).map_or_else(|_| Value::str(n.to_string()), Value::Int);
         vec![
-            ("major", seg(v.major)),
-            ("minor", seg(v.minor)),
-            ("patch", seg(v.patch)),
+            ("major", Value::uint64(v.major)),
+            ("minor", Value::uint64(v.minor)),
+            ("patch", Value::uint64(v.patch)),
             ("pre", Value::str(v.pre.clone())),
             ("metadata", Value::str(v.metadata.clone())),
             ("original", Value::str(v.original.clone())),

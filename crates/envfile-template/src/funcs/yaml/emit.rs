@@ -149,6 +149,7 @@ impl Emitter {
             Value::Nil | Value::Invalid | Value::NilPointer(_) => self.scalar("null", Style::Plain),
             Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain),
             Value::Int(i) => self.scalar(&i.to_string(), Style::Plain),
+            Value::Typed(t) => self.scalar(&t.get().to_string(), Style::Plain),
             Value::Float(f) => self.scalar(&yaml_float(*f), Style::Plain),
             Value::Number(n) => {
                 // json.Number: Int64, then Float64, then the text as a string.
@@ -628,6 +629,7 @@ enum SortKey {
 // reflect.Kind values yaml.v2 compares kinds by.
 const KIND_BOOL: u8 = 1;
 const KIND_INT: u8 = 2;
+const KIND_INT64: u8 = 6;
 const KIND_UINT64: u8 = 11;
 const KIND_FLOAT64: u8 = 14;
 const KIND_INTERFACE: u8 = 20;
@@ -651,9 +653,13 @@ impl SortKey {
                 kind: KIND_FLOAT64,
                 v: v.clone(),
             },
-            Value::Number(n) => SortKey::Num {
-                f: n.parse::<u64>().map_or(0.0, |u| u as f64),
-                kind: KIND_UINT64,
+            Value::Typed(t) => SortKey::Num {
+                f: t.get() as f64,
+                kind: if t.is_unsigned() {
+                    KIND_UINT64
+                } else {
+                    KIND_INT64
+                },
                 v: v.clone(),
             },
             Value::Str(s) => SortKey::Str(s.chars().collect()),
@@ -683,9 +689,7 @@ fn sort_less(a: &SortKey, b: &SortKey) -> bool {
             (Value::Int(x), Value::Int(y)) => x < y,
             (Value::Float(x), Value::Float(y)) => x < y,
             (Value::Bool(x), Value::Bool(y)) => !x && *y,
-            (Value::Number(x), Value::Number(y)) => {
-                x.parse::<u64>().unwrap_or(0) < y.parse::<u64>().unwrap_or(0)
-            }
+            (Value::Typed(x), Value::Typed(y)) => x.get() < y.get(),
             _ => false,
         };
     }

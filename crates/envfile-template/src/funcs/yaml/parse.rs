@@ -8,7 +8,7 @@
 //! `value::encode_key`): `.on` does not find them, as in Go.
 
 use super::resolve::{resolve, Resolved};
-use crate::value::{Map, Value};
+use crate::value::{Map, TypedInt, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use yaml_rust2::parser::{Event, Parser, Tag};
@@ -215,7 +215,7 @@ fn scalar(
         (Resolved::Bool(b), None | Some("bool")) => Value::Bool(*b),
         (Resolved::Int(i), None | Some("int")) => Value::Int(*i),
         (Resolved::Int(i), Some("float")) => Value::Float(*i as f64),
-        (Resolved::Uint(u), None | Some("int")) => Value::Number(u.to_string().into()),
+        (Resolved::Uint(u), None | Some("int")) => Value::Typed(TypedInt::Uint64(*u)),
         (Resolved::Uint(u), Some("float")) => Value::Float(*u as f64),
         (Resolved::Float(f), None | Some("float")) => Value::Float(*f),
         (Resolved::Timestamp, None | Some("timestamp")) => Value::str(text),
