@@ -218,3 +218,31 @@ impl Resolver {
         self.concurrency
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `run --watch` holds a probe's values between the probe and the resolution: a log line or
+    /// a panic that prints them must not show one.
+    #[test]
+    fn probe_values_debug_without_them() {
+        let values = HashMap::from([(
+            ("aws".to_owned(), Locator::new("db")),
+            Fetched::new(
+                SecretValue::from_string("hunter2-watch".to_owned()),
+                Some("v2".into()),
+            ),
+        )]);
+        let probed = Probed {
+            versions: vec![Ok(Some("v2".into()))],
+            values: Prefetched::new(values, true),
+        };
+        let shown = format!("{probed:?}");
+        assert!(shown.contains("v2") && shown.contains("secrets: 1"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(probed.values.len(), 1);
+        assert!(probed.values.get("aws", &Locator::new("db")).is_some());
+        assert!(probed.values.get("aws", &Locator::new("other")).is_none());
+    }
+}
