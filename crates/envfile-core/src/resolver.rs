@@ -239,7 +239,10 @@ mod tests {
             values: Prefetched::new(values, true),
         };
         let shown = format!("{probed:?}");
-        assert!(shown.contains("v2") && shown.contains("secrets: 1"), "{shown}");
+        assert!(
+            shown.contains("v2") && shown.contains("secrets: 1"),
+            "{shown}"
+        );
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(probed.values.len(), 1);
         assert!(probed.values.get("aws", &Locator::new("db")).is_some());
