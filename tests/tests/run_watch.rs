@@ -218,3 +218,62 @@ fn run_watch_on_change_signal_keeps_the_child() {
     sup.signal("TERM");
     assert_eq!(sup.wait_exit(), Some(0));
 }
+
+/// A rotation among several secrets costs the batch probe and nothing more: BatchGetSecretValue
+/// answers with the values, and the new environment is made of them, the debounce's second look
+/// included (a probe again, which costs what a read would). Counted at the wire through the
+/// fake proxy, against the watcher's own count of its probes: every BatchGetSecretValue but
+/// the start-up read is a probe, and nothing reads a secret on its own.
+#[test]
+fn run_watch_resolves_a_rotation_from_the_batch_probe() {
+    use envfile_tests::moto::{FakeAwsProxy, REGION};
+    let moto = Moto::at(&envfile_tests::env::moto_url());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let proxy = rt.block_on(FakeAwsProxy::start());
+    let names: Vec<String> = (0..3).map(|i| unique(&format!("run-batch{i}"))).collect();
+    for (i, name) in names.iter().enumerate() {
+        moto.put(name, &canary(&format!("batch{i}")));
+    }
+    let (v1, v2) = (canary("batch-v1"), canary("batch-v2"));
+    moto.put(&names[1], &v1);
+    let dir = Dir::new(&format!(
+        "[default.backends.aws]\nkind = \"aws\"\nregion = \"{REGION}\"\nendpoint_url = \"{}\"\n\
+         [default.envfiles.app]\nvars.A = \"aws:{}\"\nvars.VALUE = \"aws:{}\"\nvars.C = \"aws:{}\"\n",
+        proxy.url(),
+        names[0],
+        names[1],
+        names[2]
+    ));
+    let mut sup = dir.start(watch_cmd(&dir, &["--debounce", "200ms"]));
+    let first = sup.wait_starts(1)[0];
+    assert!(same(&sup.value_of(first), v1.as_bytes()));
+    assert!(
+        eventually(DEADLINE, || count(&sup, "first check") >= 1),
+        "no first check"
+    );
+
+    moto.put(&names[1], &v2);
+    let starts = sup.wait_starts(2);
+    assert!(
+        same(&sup.value_of(starts[1]), v2.as_bytes()),
+        "after rotation: wrong value"
+    );
+    settle(&sup);
+    sup.signal("TERM");
+    sup.wait_exit();
+
+    let probes = count(&sup, "probing versions") as u32;
+    let batches = proxy.calls("BatchGetSecretValue");
+    // The start-up read, and one call a probe (the last may have been cut short by the TERM).
+    assert!(
+        (probes..=probes + 1).contains(&batches),
+        "{batches} BatchGetSecretValue calls for {probes} probes and one start-up read"
+    );
+    assert_eq!(proxy.calls("GetSecretValue"), 0, "no read of its own");
+    assert_eq!(proxy.calls("DescribeSecret"), 0, "no per-secret probe");
+    let stderr = sup.stderr();
+    assert!(
+        !stderr.contains(&v1) && !stderr.contains(&v2),
+        "a value leaked into the log"
+    );
+}

@@ -13,7 +13,8 @@
 //!   DescribeParameters requests of 50 names (moto pages them by 10 whatever `MaxResults`
 //!   says; AWS by up to 50), no GetParameters.
 //! - `max_calls_per_second`: a burst of due secrets stays under the ceiling; values are served
-//!   stale (counted) meanwhile.
+//!   stale (counted) meanwhile. The ceiling is charged what reaches the backend: nothing for a
+//!   pinned version's probe, 10 SSM reads a call whatever the probe mode.
 //!
 //! The rounds are driven by calling `refresh_due` (what the broker's refresher loop calls), so
 //! the counts are exact and nothing else runs in between.
@@ -706,6 +707,106 @@ async fn gcp_probes_latest_only_spread_and_bounded() {
     assert_eq!(text(&now.fetched), "v1-5");
     let p = cache.get(&backend, &pinned).await.unwrap();
     assert_eq!(text(&p.fetched), "p1");
+}
+
+/// A pinned Vault version is answered without a call (its value cannot change), so it takes
+/// nothing from the call ceiling: with a single call to spend, the one secret that can change
+/// is probed, nothing is put off, and the ceiling is charged that one call.
+#[tokio::test(flavor = "multi_thread")]
+async fn pinned_versions_take_nothing_from_the_call_ceiling() {
+    const PINNED: usize = 6;
+    let bao = envfile_tests::bao::Bao::root();
+    let mount = unique("ceil-kv");
+    bao.enable_kv(&mount, 2).await;
+    bao.kv_put(&mount, 2, "live", &serde_json::json!({ "v": "l1" }))
+        .await;
+    let mut all = vec![Locator::new(format!("{mount}/live"))];
+    for i in 0..PINNED {
+        bao.kv_put(
+            &mount,
+            2,
+            &format!("p{i}"),
+            &serde_json::json!({ "v": "p1" }),
+        )
+        .await;
+        let mut pinned = Locator::new(format!("{mount}/p{i}"));
+        pinned.version = Some("1".into());
+        all.push(pinned);
+    }
+    let proxy = FakeAwsProxy::start_in_front_of(&envfile_tests::env::vault_addr()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, envfile_tests::env::vault_root_token()).unwrap();
+    let mut settings = envfile_tests::bao::settings(envfile_vault::AuthConfig::Token {
+        token_file: Some(token),
+    });
+    settings.address = proxy.url().to_owned();
+    let backend: Arc<dyn Backend> = Arc::new(envfile_vault::VaultBackend::new(settings).unwrap());
+    let (cache, metrics) = cache();
+    assert!(cache
+        .get_many(&backend, &all)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    // One call in the bucket, and hardly any refill while the round runs.
+    let ceiling = Arc::new(CallCeiling::new(0.001));
+    cache.set_call_ceilings(HashMap::from([(
+        backend.name().to_owned(),
+        ceiling.clone(),
+    )]));
+    proxy.reset_calls();
+    one_round(&cache).await;
+    assert_eq!(
+        metrics.ceiling_deferred.load(Ordering::Relaxed),
+        0,
+        "a pinned version held the ceiling's call from the secret that can change"
+    );
+    let metadata = proxy.calls_starting(&format!("GET /v1/{mount}/metadata/"));
+    assert_eq!(
+        metadata,
+        std::collections::BTreeMap::from([(format!("GET /v1/{mount}/metadata/live"), 1)]),
+        "the live secret is probed, the pinned ones are not"
+    );
+    let level = ceiling.level();
+    assert!(
+        level.abs() < 0.01,
+        "the ceiling is charged the one probe made: {level} calls left"
+    );
+}
+
+/// An SSM read is charged what it costs at the wire (GetParameters reads 10 a call), also in
+/// `list` mode, whose probe asks about 50 names a request.
+#[tokio::test(flavor = "multi_thread")]
+async fn ssm_reads_are_charged_ten_a_call_in_list_mode() {
+    const N: usize = 25;
+    let prefix = unique("/scale-charge");
+    let client = moto::ssm_client(REGION);
+    let mut locs = Vec::new();
+    for i in 0..N {
+        let name = format!("{prefix}/p{i}");
+        moto::put_parameter(&client, &name, &format!("v0-{i}")).await;
+        locs.push(Locator::new(&name));
+    }
+    let proxy = FakeAwsProxy::start().await;
+    let backend: Arc<dyn Backend> =
+        Arc::new(moto::ssm_backend_probing("ssm", proxy.url(), Some(VersionProbeMode::List)).await);
+    assert_eq!(backend.probe_batch_size(), 50);
+    let (cache, _) = cache();
+    let ceiling = Arc::new(CallCeiling::new(0.001));
+    cache.set_call_ceilings(HashMap::from([("ssm".to_owned(), ceiling.clone())]));
+    let before = ceiling.level();
+    assert!(cache
+        .get_many(&backend, &locs)
+        .await
+        .iter()
+        .all(|r| r.is_ok()));
+    let made = proxy.calls("GetParameters") + proxy.calls("GetParameter");
+    assert_eq!(made as usize, N.div_ceil(10), "10 a GetParameters");
+    let charged = before - ceiling.level();
+    assert!(
+        (charged - f64::from(made)).abs() < 0.01,
+        "charged {charged:.2} calls for {made} made"
+    );
 }
 
 /// `envfile policy` grants ListSecrets only to a config that probes with it.

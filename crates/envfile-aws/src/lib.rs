@@ -484,6 +484,14 @@ impl Backend for AwsBackend {
         self.probe_batch()
     }
 
+    fn read_batch_size(&self) -> usize {
+        if self.batch_denied.load(std::sync::atomic::Ordering::Relaxed) {
+            1
+        } else {
+            batch::MAX_BATCH
+        }
+    }
+
     async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
         self.probe_versions(locs).await
     }

@@ -841,9 +841,11 @@ impl SecretCache {
     }
 }
 
-/// How many secrets one `get_many` call of `backend` reads, for charging the call ceiling.
+/// How many secrets one `get_many` call of `backend` reads, for charging the call ceiling: the
+/// backend's read batch, not its probe's (an SSM `list` probe asks about 50 names a request;
+/// its reads are 10 a GetParameters).
 fn read_batch(backend: &dyn Backend) -> usize {
-    backend.probe_batch_size().clamp(1, 20)
+    backend.read_batch_size().max(1)
 }
 
 /// A round also takes the secrets due within this fraction of ttl (see `refresh_due`).

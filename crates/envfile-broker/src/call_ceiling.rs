@@ -64,6 +64,23 @@ impl CallCeiling {
         }
     }
 
+    /// Settle a batch that took `taken` calls up front and made `made`: the rest is charged
+    /// (a ListSecrets listing of several pages), or what was not spent goes back (a Vault
+    /// probe of a dynamic secret, answered from the lease keeper without a call).
+    pub fn settle(&self, taken: usize, made: usize) {
+        if made >= taken {
+            self.charge(made - taken);
+        } else {
+            let mut b = self.refilled();
+            b.0 = (b.0 + (taken - made) as f64).min(self.burst);
+        }
+    }
+
+    /// Calls left right now (below 0: in debt), for tests and figures.
+    pub fn level(&self) -> f64 {
+        self.refilled().0
+    }
+
     /// Whether the ceiling is reached right now (no whole call left).
     pub fn reached(&self) -> bool {
         self.refilled().0 < 1.0
@@ -96,6 +113,19 @@ mod tests {
             c.wait() >= Duration::from_secs(2),
             "debt delays the next call"
         );
+    }
+
+    #[test]
+    fn settling_charges_the_rest_or_gives_back_what_was_not_spent() {
+        let c = CallCeiling::new(0.001);
+        assert!(c.try_take());
+        c.settle(1, 0);
+        assert!(c.level() > 0.99, "{}", c.level());
+        assert!(c.try_take());
+        c.settle(1, 4);
+        assert!(c.level() < -2.99 && c.level() > -3.01, "{}", c.level());
+        c.settle(0, 0);
+        assert!(c.level() < -2.99, "{}", c.level());
     }
 
     #[test]

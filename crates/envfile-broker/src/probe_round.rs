@@ -1,7 +1,9 @@
 //! One backend's version probes in a refresh round (issue 19): in the backend's own batches
 //! ([`Backend::probe_batch_size`]: 20 secrets a BatchGetSecretValue, 10 a GetParameters), the
 //! batches spread over a tenth of the ttl instead of sent as one burst, a few in flight at once,
-//! each taking a call from the backend's ceiling first. A batch the ceiling has no call for is
+//! each taking a call from the backend's ceiling first unless the backend says it makes none
+//! ([`Backend::probe_costs_call`]: a pinned Vault or GCP version cannot change, so it is
+//! answered without asking), and settling for the calls really made. A batch the ceiling has no call for is
 //! put off (its secrets stay served, stale within `max_stale`, and counted in
 //! `envfile_broker_ceiling_deferred_total`). A changed secret whose value came with the probe
 //! (BatchGetSecretValue answers with values) is stored from it: no second read.
@@ -48,19 +50,22 @@ pub(crate) async fn probe(
         .map(|(k, chunk)| async move {
             let k = u32::try_from(k).unwrap_or(u32::MAX);
             tokio::time::sleep_until((round_start + spacing.saturating_mul(k)).into()).await;
+            let locs: Vec<Locator> = chunk.iter().map(|(e, _)| e.loc().clone()).collect();
+            // A chunk that reaches nobody takes nothing: a pinned version must not hold the
+            // ceiling's calls from the secrets that can change.
+            let taken = usize::from(locs.iter().any(|l| backend.probe_costs_call(l)));
             if let Some(c) = ceiling {
-                if !c.try_take() {
+                if taken > 0 && !c.try_take() {
                     return (chunk, None);
                 }
             }
-            let locs: Vec<Locator> = chunk.iter().map(|(e, _)| e.loc().clone()).collect();
             let started = Instant::now();
             let probe = backend.current_versions(&locs).await;
             cache
                 .metrics()
                 .backend_calls_n(backend.name(), "probe", probe.calls);
             if let Some(c) = ceiling {
-                c.charge(probe.calls.saturating_sub(1));
+                c.settle(taken, probe.calls);
             }
             // Keep only the values of changed secrets: the round's other chunks may take a
             // tenth of ttl, and a copy of every unchanged value meanwhile is memory for nothing.

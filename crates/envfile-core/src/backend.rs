@@ -223,6 +223,21 @@ pub trait Backend: Send + Sync + 'static {
         1
     }
 
+    /// Whether probing `loc` may take a call to the backend: `false` where the answer is known
+    /// without one (a pinned Vault KV v2 or numbered GCP version, whose value cannot change), so
+    /// the broker does not spend its call ceiling on a probe that reaches nobody.
+    fn probe_costs_call(&self, _loc: &Locator) -> bool {
+        true
+    }
+
+    /// How many secrets one call of [`Backend::get_many`] reads (AWS BatchGetSecretValue 20, SSM
+    /// GetParameters 10), for charging a read against the broker's call ceiling. `1` (the
+    /// default) for backends that read one secret per call. Not the probe's batch: an SSM
+    /// `list` probe asks about 50 names a request, but its reads are still 10 a call.
+    fn read_batch_size(&self) -> usize {
+        1
+    }
+
     /// The current version ids of several secrets, for a refresh round's change detection: one
     /// result per locator, in order (`Ok(None)`: no cheap probe, do a full read), and how many
     /// backend calls it took. The default probes one secret per call, at most

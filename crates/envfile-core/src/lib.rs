@@ -29,5 +29,5 @@ pub use config::{Config, EnvfileSpec, LoadedConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use reference::{BackendSel, KeySel, Locator, RefForm, Reference};
 pub use render::{render, Format, RenderOptions};
-pub use resolver::{Problem, Problems, ResolvedEnv, Resolver, Var};
+pub use resolver::{Prefetched, Probed, Problem, Problems, ResolvedEnv, Resolver, Var};
 pub use secret::{SecretJson, SecretString, SecretValue};

@@ -9,7 +9,7 @@ use crate::config::{Case, EnvfileSpec, VarSource};
 use crate::envname;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reference::{BackendSel, KeySel, Locator, Reference};
-use crate::resolver::{Problem, Problems, ResolvedEnv, Resolver, Var};
+use crate::resolver::{Prefetched, Probed, Problem, Problems, ResolvedEnv, Resolver, Var};
 use crate::retry::{gave_up, RetryPolicy};
 use crate::secret::{SecretJson, SecretValue};
 use crate::suggest::did_you_mean_phrase;
@@ -100,9 +100,36 @@ where
 }
 
 pub(crate) async fn fetch_many(r: &Resolver, refs: &[Reference]) -> Vec<Result<Fetched>> {
+    fetch_many_with(r, refs, &Prefetched::default()).await
+}
+
+/// [`fetch_many`], taking what `pre` holds from there: only the rest is read.
+async fn fetch_many_with(
+    r: &Resolver,
+    refs: &[Reference],
+    pre: &Prefetched,
+) -> Vec<Result<Fetched>> {
     // One `get_many` per backend; each backend bounds its own fan-out.
     scatter_gather(r, refs, |batch| async move {
-        get_many_retrying(batch.backend.as_ref(), &batch.locs).await
+        let backend = batch.backend.as_ref();
+        let mut out: Vec<Option<Result<Fetched>>> = batch
+            .locs
+            .iter()
+            .map(|loc| pre.get(backend.name(), loc).cloned().map(Ok))
+            .collect();
+        let need: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
+        if !need.is_empty() {
+            let locs: Vec<Locator> = need.iter().map(|&i| batch.locs[i].clone()).collect();
+            for (i, res) in need
+                .into_iter()
+                .zip(get_many_retrying(backend, &locs).await)
+            {
+                out[i] = Some(res);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(short_answer(backend.name()))))
+            .collect()
     })
     .await
 }
@@ -522,6 +549,7 @@ fn convert_case(key: &str, case: Case) -> String {
 pub(crate) async fn resolve_envfile(
     r: &Resolver,
     spec: &EnvfileSpec,
+    pre: &Prefetched,
 ) -> std::result::Result<ResolvedEnv, Problems> {
     let mut problems: Vec<Problem> = Vec::new();
     let mut refs: Vec<Reference> = Vec::new();
@@ -586,7 +614,7 @@ pub(crate) async fn resolve_envfile(
         }
     }
 
-    let fetched = fetch_many(r, &refs).await;
+    let fetched = fetch_many_with(r, &refs, pre).await;
 
     let mut versions = BTreeMap::new();
     let mut rules_checked: HashSet<(String, Locator)> = HashSet::new();
@@ -791,24 +819,71 @@ fn expandable(value: &SecretValue, reference: &Reference) -> Result<SecretJson> 
 // ---------------------------------------------------------------------------------------------
 // Versions
 
-pub(crate) async fn versions(r: &Resolver, refs: &[Reference]) -> Vec<Result<Option<String>>> {
+/// Each reference's version, and the values the probes were answered with (see [`Prefetched`]).
+pub(crate) async fn probe(r: &Resolver, refs: &[Reference]) -> Probed {
     let concurrency = r.concurrency();
-    scatter_gather(r, refs, |batch| async move {
-        batch_versions(batch.backend.as_ref(), &batch.locs, concurrency).await
+    let found = scatter_gather(r, refs, |batch| async move {
+        let name = batch.backend.name().to_owned();
+        let (versions, values) =
+            batch_versions(batch.backend.as_ref(), &batch.locs, concurrency).await;
+        // The value travels with its locator, so the caller can key it without a second plan.
+        versions
+            .into_iter()
+            .zip(values)
+            .zip(batch.locs)
+            .map(|((v, f), loc)| v.map(|v| (v, f.map(|f| Arc::new((name.clone(), loc, f))))))
+            .collect()
     })
-    .await
+    .await;
+    let mut complete = true;
+    let mut values = HashMap::new();
+    let versions = found
+        .into_iter()
+        .map(|res| {
+            res.map(|(version, value)| {
+                match value {
+                    Some(held) => {
+                        let (name, loc, f) = &*held;
+                        values
+                            .entry((name.clone(), loc.clone()))
+                            .or_insert_with(|| f.clone());
+                    }
+                    None => complete = false,
+                }
+                version
+            })
+        })
+        .collect();
+    Probed {
+        versions,
+        values: Prefetched::new(values, complete),
+    }
 }
 
-/// Cheap probes first; the secrets without one are read in full, in one batch.
+/// Cheap probes first; the secrets without one are read in full, in one batch. Returns the
+/// versions and, one per locator, the value a probe or read brought (`None` where it brought
+/// none).
 async fn batch_versions(
     backend: &dyn Backend,
     locs: &[Locator],
     concurrency: usize,
-) -> Vec<Result<Option<String>>> {
+) -> (Vec<Result<Option<String>>>, Vec<Option<Fetched>>) {
+    let mut values: Vec<Option<Fetched>> = Vec::new();
     let mut out: Vec<Result<Option<String>>> = if backend.probe_batch_size() > 1 {
         // A batch probe (AWS BatchGetSecretValue, SSM GetParameters): a few calls for every
-        // secret rather than one each (issue 19); the backend retries its own calls.
-        backend.current_versions(locs).await.versions
+        // secret rather than one each (issue 19); the backend retries its own calls. Its
+        // values (BatchGetSecretValue answers with them) are kept for the resolution a moved
+        // version starts, which then reads nothing again.
+        let probe = backend.current_versions(locs).await;
+        values = probe.values;
+        for (v, f) in probe.versions.iter().zip(values.iter_mut()) {
+            // Only a value of the version the probe reports stands for it.
+            let same = matches!((v, &*f), (Ok(Some(v)), Some(f)) if f.version.as_deref() == Some(v.as_str()));
+            if !same {
+                *f = None;
+            }
+        }
+        probe.versions
     } else {
         let policy = RetryPolicy::default();
         let probes: Vec<_> = locs
@@ -818,6 +893,7 @@ async fn batch_versions(
         stream::iter(probes).buffered(concurrency).collect().await
     };
     out.resize_with(locs.len(), || Ok(None));
+    values.resize_with(locs.len(), || None);
 
     let need_read: Vec<usize> = (0..out.len())
         .filter(|&i| matches!(out[i], Ok(None)))
@@ -826,10 +902,17 @@ async fn batch_versions(
         let read_locs: Vec<Locator> = need_read.iter().map(|&i| locs[i].clone()).collect();
         let read = get_many_retrying(backend, &read_locs).await;
         for (i, res) in need_read.into_iter().zip(read) {
-            out[i] = res.map(|f| Some(f.version.unwrap_or_else(|| content_version(&f.value))));
+            out[i] = res.map(|f| {
+                let version = f
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| content_version(&f.value));
+                values[i] = Some(f);
+                Some(version)
+            });
         }
     }
-    out
+    (out, values)
 }
 
 /// A version for a backend that has none: a hash of the content, keyed with a per-process

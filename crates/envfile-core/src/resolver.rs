@@ -10,10 +10,66 @@
 use crate::backend::{Backends, Fetched};
 use crate::config::{Config, EnvfileSpec, SecretRule};
 use crate::error::{Error, Result};
-use crate::reference::Reference;
+use crate::reference::{Locator, Reference};
 use crate::secret::SecretValue;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+
+/// Values a version probe was answered with (AWS BatchGetSecretValue has no metadata-only form;
+/// a backend without a cheap probe is read in full), by backend and locator, so the resolution
+/// that follows a moved version takes them instead of reading the secrets again. Held only for
+/// that resolution; Debug says how many, never a value.
+#[derive(Clone, Default)]
+pub struct Prefetched {
+    values: HashMap<(String, Locator), Fetched>,
+    complete: bool,
+}
+
+impl Prefetched {
+    pub(crate) fn new(values: HashMap<(String, Locator), Fetched>, complete: bool) -> Self {
+        Self { values, complete }
+    }
+
+    /// How many secrets' values are held.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Whether the probe brought the value of every secret it was asked about (so probing
+    /// again costs what reading them would).
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    pub(crate) fn get(&self, backend: &str, loc: &Locator) -> Option<&Fetched> {
+        // Keyed by owned parts: a lookup clones the locator, which holds no secret.
+        self.values.get(&(backend.to_owned(), loc.clone()))
+    }
+}
+
+impl fmt::Debug for Prefetched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prefetched")
+            .field("secrets", &self.values.len())
+            .field("complete", &self.complete)
+            .finish()
+    }
+}
+
+/// What [`Resolver::probe`] found: each reference's version, in order, and the values that came
+/// with the probe.
+#[derive(Debug, Default)]
+pub struct Probed {
+    /// One per reference, in order (`Ok(None)`: the backend has no version for it).
+    pub versions: Vec<Result<Option<String>>>,
+    /// The values the probe was answered with.
+    pub values: Prefetched,
+}
 
 /// One resolved variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +174,7 @@ impl Resolver {
 
     /// Resolve one env file. On any problem, returns every problem found (not the first).
     pub async fn resolve_envfile(&self, spec: &EnvfileSpec) -> Result<ResolvedEnv, Problems> {
-        crate::resolve::resolve_envfile(self, spec).await
+        crate::resolve::resolve_envfile(self, spec, &Prefetched::default()).await
     }
 
     /// Resolve one reference to a value (with key selection and the secret's rules).
@@ -135,7 +191,24 @@ impl Resolver {
     /// The cheap version probe for each reference's secret (falls back to a full read where the
     /// backend has no cheap probe). Used by `run --watch` and the broker.
     pub async fn versions(&self, refs: &[Reference]) -> Vec<Result<Option<String>>> {
-        crate::resolve::versions(self, refs).await
+        crate::resolve::probe(self, refs).await.versions
+    }
+
+    /// [`Resolver::versions`], keeping the values the probe was answered with, for
+    /// [`Resolver::resolve_envfile_with`]: `run --watch` resolves a moved secret from its batch
+    /// probe's answer instead of reading it again.
+    pub async fn probe(&self, refs: &[Reference]) -> Probed {
+        crate::resolve::probe(self, refs).await
+    }
+
+    /// [`Resolver::resolve_envfile`], taking each secret held in `prefetched` from there instead
+    /// of reading it.
+    pub async fn resolve_envfile_with(
+        &self,
+        spec: &EnvfileSpec,
+        prefetched: &Prefetched,
+    ) -> Result<ResolvedEnv, Problems> {
+        crate::resolve::resolve_envfile(self, spec, prefetched).await
     }
 
     pub(crate) fn rules(&self) -> &BTreeMap<String, SecretRule> {
@@ -143,5 +216,36 @@ impl Resolver {
     }
     pub(crate) fn concurrency(&self) -> usize {
         self.concurrency
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `run --watch` holds a probe's values between the probe and the resolution: a log line or
+    /// a panic that prints them must not show one.
+    #[test]
+    fn probe_values_debug_without_them() {
+        let values = HashMap::from([(
+            ("aws".to_owned(), Locator::new("db")),
+            Fetched::new(
+                SecretValue::from_string("hunter2-watch".to_owned()),
+                Some("v2".into()),
+            ),
+        )]);
+        let probed = Probed {
+            versions: vec![Ok(Some("v2".into()))],
+            values: Prefetched::new(values, true),
+        };
+        let shown = format!("{probed:?}");
+        assert!(
+            shown.contains("v2") && shown.contains("secrets: 1"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(probed.values.len(), 1);
+        assert!(probed.values.get("aws", &Locator::new("db")).is_some());
+        assert!(probed.values.get("aws", &Locator::new("other")).is_none());
     }
 }

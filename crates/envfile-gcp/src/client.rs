@@ -202,6 +202,11 @@ impl Backend for GcpBackend {
         Ok(names::version_id(&v.name).map(str::to_owned))
     }
 
+    /// A numbered version is answered without a call (see `current_version`).
+    fn probe_costs_call(&self, loc: &Locator) -> bool {
+        names::resolve(&self.cfg, loc).is_ok_and(|(_, version)| numbered(&version).is_none())
+    }
+
     /// One probe per secret, 16 at once (the broker's rounds give one at a time, spread),
     /// counting only those that ask Secret Manager (a numbered version needs no call), so the
     /// broker's call metric and ceiling see what reached it.

@@ -498,6 +498,11 @@ impl Backend for VaultBackend {
         self.probe_counted(loc).await.0
     }
 
+    /// A pinned version is answered without a call (see `probe.rs`).
+    fn probe_costs_call(&self, loc: &Locator) -> bool {
+        loc.version.is_none()
+    }
+
     /// One probe per secret, 16 at once (the broker's rounds give one at a time, spread),
     /// counting only those that asked Vault (see `probe.rs`).
     async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {

@@ -822,6 +822,10 @@ impl Backend for SsmBackend {
         }
     }
 
+    fn read_batch_size(&self) -> usize {
+        MAX_BATCH
+    }
+
     async fn current_versions(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
         self.probe_batched(locs).await
     }

@@ -5,9 +5,13 @@
 //! never printed; a new version holding the same value, or a rotated key this env file does not
 //! select, changes nothing. Only a resolution in which every reference succeeded is acted on.
 //! When the backend cannot be reached the child keeps its environment; we warn and back off.
+//!
+//! A probe that is answered with values (AWS BatchGetSecretValue has no metadata-only form)
+//! feeds the resolution it starts: a rotation costs the probe and nothing more (issue 19).
+//! The values live only until that resolution is done, and are never logged.
 
 use super::child;
-use envfile_core::{EnvfileSpec, Problems, Reference, ResolvedEnv, Resolver};
+use envfile_core::{EnvfileSpec, Prefetched, Problems, Reference, ResolvedEnv, Resolver};
 use rand::Rng;
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
@@ -129,10 +133,16 @@ fn warn_problems(what: &str, problems: &Problems, retry_in: Duration) {
     );
 }
 
-async fn probe(resolver: &Resolver, refs: &[Reference]) -> Result<Vec<Option<String>>, Problems> {
+/// Each reference's version, and the values the probe was answered with.
+async fn probe(
+    resolver: &Resolver,
+    refs: &[Reference],
+) -> Result<(Vec<Option<String>>, Prefetched), Problems> {
+    tracing::debug!(secrets = refs.len(), "probing versions");
+    let probed = resolver.probe(refs).await;
     let mut versions = Vec::with_capacity(refs.len());
     let mut problems = Vec::new();
-    for (reference, res) in refs.iter().zip(resolver.versions(refs).await) {
+    for (reference, res) in refs.iter().zip(probed.versions) {
         match res {
             Ok(v) => versions.push(v),
             Err(error) => problems.push(envfile_core::Problem {
@@ -143,7 +153,7 @@ async fn probe(resolver: &Resolver, refs: &[Reference]) -> Result<Vec<Option<Str
         }
     }
     if problems.is_empty() {
-        Ok(versions)
+        Ok((versions, probed.values))
     } else {
         Err(Problems(problems))
     }
@@ -173,7 +183,7 @@ pub async fn watch(
         if tx.is_closed() {
             return;
         }
-        let versions = match probe(&resolver, &refs).await {
+        let (versions, values) = match probe(&resolver, &refs).await {
             Ok(v) => v,
             Err(problems) => {
                 failures += 1;
@@ -190,7 +200,11 @@ pub async fn watch(
             failures = 0;
             continue;
         }
-        let env = match resolver.resolve_envfile(&spec).await {
+        let resolved = resolver.resolve_envfile_with(&spec, &values).await;
+        // A complete probe (every value came with it) can stand in for the debounce's read.
+        let complete = values.is_complete();
+        drop(values);
+        let env = match resolved {
             Ok(env) => env,
             Err(problems) => {
                 failures += 1;
@@ -218,7 +232,7 @@ pub async fn watch(
         } else {
             tracing::debug!(debounce = ?settings.debounce, "environment changed; waiting for more changes");
             tokio::time::sleep(settings.debounce).await;
-            match resolver.resolve_envfile(&spec).await {
+            match resolve_again(&resolver, &spec, &refs, complete, &mut baseline).await {
                 Ok(newer) => newer,
                 // The earlier resolution was complete: act on it rather than on nothing.
                 Err(problems) => {
@@ -247,6 +261,28 @@ pub async fn watch(
             return;
         }
     }
+}
+
+/// The resolution after the debounce window. Where the probe answers with every value, a second
+/// probe costs what the read would and also gives the versions the new environment is made of
+/// (the baseline, so the next check does not see this change again); otherwise a plain read.
+async fn resolve_again(
+    resolver: &Resolver,
+    spec: &EnvfileSpec,
+    refs: &[Reference],
+    complete: bool,
+    baseline: &mut Option<Vec<Option<String>>>,
+) -> Result<ResolvedEnv, Problems> {
+    if complete {
+        if let Ok((versions, values)) = probe(resolver, refs).await {
+            if values.is_complete() {
+                let env = resolver.resolve_envfile_with(spec, &values).await?;
+                *baseline = Some(versions);
+                return Ok(env);
+            }
+        }
+    }
+    resolver.resolve_envfile(spec).await
 }
 
 #[cfg(test)]
