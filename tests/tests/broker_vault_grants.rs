@@ -15,6 +15,7 @@ use serde_json::json;
 const NARROW: &str = "narrow-token-0123456789abcdef";
 const DATA: &str = "data-token-0123456789abcdef00";
 const PREFIX: &str = "prefix-token-0123456789abcdef";
+const STAR: &str = "star-token-0123456789abcdef00";
 
 fn enc(s: &str) -> String {
     s.bytes()
@@ -67,7 +68,12 @@ async fn world() -> World {
     }
     let token_file = dir.path().join("vault-token");
     std::fs::write(&token_file, envfile_tests::env::vault_root_token()).unwrap();
-    for (f, t) in [("narrow", NARROW), ("data", DATA), ("prefix", PREFIX)] {
+    for (f, t) in [
+        ("narrow", NARROW),
+        ("data", DATA),
+        ("prefix", PREFIX),
+        ("star", STAR),
+    ] {
         std::fs::write(dir.path().join(f), t).unwrap();
     }
     let toml = format!(
@@ -102,6 +108,12 @@ refs = ["vault:{v1}/data/x", "vault:{v2}/data/data/x"]
 name = "prefix"
 token = "file://{d}/prefix"
 refs = ["vault:{v1}/data/*", "vault:{v2}/data/data/*"]
+
+# Every secret of every backend.
+[[default.broker.clients]]
+name = "star"
+token = "file://{d}/star"
+refs = ["*"]
 "#,
         vault = envfile_tests::env::vault_addr(),
         token_file = token_file.display(),
@@ -271,6 +283,46 @@ async fn broker_grants_name_the_secret_read_on_every_route() {
     for (by, token, what, expect) in cases {
         check(&w, by, token, &what, expect).await;
     }
+    w.broker.stop().await;
+}
+
+/// What a template's `secret "…"` reads besides secrets (Vault's own endpoints, KV v2 metadata)
+/// names no secret, so no grant reaches it through `/v1/secrets/…`, not even `*`:
+/// `auth/token/lookup-self` would hand out the broker's own Vault token.
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_serves_vault_endpoints_and_metadata_reads_to_no_restricted_client() {
+    let w = world().await;
+    let v2 = w.v2.clone();
+    let root = envfile_tests::env::vault_root_token();
+    for what in [
+        "vault:auth/token/lookup-self".to_owned(),
+        "vault:sys/health".to_owned(),
+        "vault:sys/policies/acl/default".to_owned(),
+        format!("vault:{v2}/metadata/x"),
+    ] {
+        for (name, token) in [("star", STAR), ("narrow", NARROW), ("prefix", PREFIX)] {
+            // Twice: the second may meet the memo of the first.
+            for round in 0..2 {
+                let r = ask(&w, By::Secrets, token, &what).await;
+                assert_eq!(r.status, 403, "{name} {what} round {round}");
+                assert!(
+                    !contains(&r.body, &root) && !contains(&r.body, "policies"),
+                    "{name} {what}: a refusal carried the answer"
+                );
+            }
+        }
+    }
+    // `*` still reads every secret, and the admin reads the endpoints as templates do.
+    check(
+        &w,
+        By::Secrets,
+        STAR,
+        &format!("vault:{v2}/x"),
+        Some(marker(&v2, "x")),
+    )
+    .await;
+    let r = ask(&w, By::Secrets, TOKEN, "vault:sys/policies/acl/default").await;
+    assert_eq!(r.status, 200, "the admin reads sys/");
     w.broker.stop().await;
 }
 

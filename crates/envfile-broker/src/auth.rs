@@ -236,7 +236,12 @@ impl GrantIdentities {
             }
         }
         if everything {
-            return Verdict::Allowed(backend.identity(path).await.ok());
+            return match backend.identity(path).await {
+                // A path the backend says names no secret (Vault's `auth/…` and `sys/…`, KV v2
+                // metadata): `*` grants every secret, not the backend's own token or endpoints.
+                Err(e) if e.kind() == envfile_core::ErrorKind::Unsupported => Verdict::Denied,
+                id => Verdict::Allowed(id.ok()),
+            };
         }
         if patterns.is_empty() {
             return Verdict::Denied;

@@ -61,6 +61,9 @@ pub(crate) enum Action {
     },
     /// Reading KV v2 metadata.
     Metadata { api_path: String },
+    /// A plain GET of a path that names no secret: one of Vault's own endpoints (`sys/…`,
+    /// `auth/…`) or a KV v2 `metadata/` path, as a template wrote it.
+    Endpoint { path: String },
     /// Finding which mount a path is in and its KV version.
     DetectMount { path: String },
     /// Logging in with a method (as `role`, when the method names one).
@@ -97,6 +100,7 @@ impl fmt::Display for Action {
                 write!(f, "writing `{path}` (API path `{api_path}`)")
             }
             Self::Metadata { api_path } => write!(f, "reading metadata `{api_path}`"),
+            Self::Endpoint { path } => write!(f, "reading `{path}`"),
             Self::DetectMount { path } => write!(f, "finding the mount of `{path}`"),
             Self::Login {
                 method,
@@ -238,6 +242,10 @@ fn permission_denied(action: &Action, says: &str) -> Error {
         } => e.with_hint(format!(
             "writing needs `create` and `update` (and `read`, to compare) on `{api_path}` \
              ({version}): path \"{api_path}\" {{ capabilities = [\"create\", \"update\", \"read\"] }}"
+        )),
+        Action::Endpoint { path } => e.with_hint(format!(
+            "the token's policy needs `read` on `{path}`: \
+             path \"{path}\" {{ capabilities = [\"read\"] }}"
         )),
         Action::Metadata { api_path } => e.with_hint(format!(
             "the token's policy needs `read` on `{api_path}` to probe versions: \
@@ -408,6 +416,13 @@ fn not_found(action: &Action, says: &str) -> Error {
             };
             Error::new(ErrorKind::NotFound, format!("no secret at `{path}`{says}")).with_hint(hint)
         }
+        Action::Endpoint { path } => Error::new(
+            ErrorKind::NotFound,
+            format!("Vault has nothing at `{path}`{says}"),
+        )
+        .with_hint(
+            "check the path: it is read as written, like Vault Agent does (`bao read PATH`)",
+        ),
         Action::Metadata { api_path } => Error::new(
             ErrorKind::NotFound,
             format!("no secret metadata at `{api_path}`"),

@@ -27,6 +27,7 @@ mod error;
 mod kv;
 mod lease;
 mod probe;
+mod raw;
 
 pub use auth::AuthStats;
 pub use config::{AuthConfig, TokenSink, VaultConfig, VaultSettings};
@@ -208,7 +209,13 @@ impl VaultBackend {
         let path = kv::check_path(&loc.path).map_err(|e| e.with_backend(&self.name))?;
         // A pinned version never changes, so it is never probed.
         let probes = version_probes && loc.version.is_none();
+        if raw::is_plain_endpoint(path, loc) {
+            return Ok(vec![(path.to_owned(), vec!["read"])]);
+        }
         let kv = self.locate(path).await?;
+        if raw::is_kv2_api(&kv, path) {
+            return Ok(vec![(path.to_owned(), vec!["read"])]);
+        }
         if kv.mount.is_dynamic() {
             // A read with parameters is a write; renewing and revoking the lease are allowed by
             // Vault's `default` policy.
@@ -365,6 +372,34 @@ impl VaultBackend {
         answer.map(|v| (*v).clone())
     }
 
+    /// A plain logical GET of `path` (see [`raw`]), `?version=` passed on as the agent does.
+    async fn read_raw(&self, path: &str, loc: &Locator) -> Result<Fetched> {
+        raw::check_locator(path, loc).map_err(|e| e.with_backend(&self.name))?;
+        let action = Action::Endpoint {
+            path: path.to_owned(),
+        };
+        let query: Vec<(&str, &str)> = loc
+            .version
+            .iter()
+            .map(|v| ("version", v.as_str()))
+            .collect();
+        let body = self.get_json(path, &query, &action).await?;
+        raw::parse(&body).map_err(|f| error::map(f, &action, &self.name))
+    }
+
+    /// What `identity` answers for a path that names no secret (see [`raw`]): no grant can
+    /// name it, so the broker serves it to no client with a grant, nor to one granted `*`.
+    fn not_a_secret(&self, path: &str) -> Error {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "`{path}` is not a secret (a Vault endpoint or KV v2 metadata): only templates \
+                 and references in the configuration read it"
+            ),
+        )
+        .with_backend(&self.name)
+    }
+
     fn unsupported(&self, what: String) -> Error {
         Error::new(ErrorKind::Unsupported, what).with_backend(&self.name)
     }
@@ -393,9 +428,17 @@ impl Backend for VaultBackend {
                 "`{path}`: Vault has no staging labels (`stage=`); pin a KV v2 `version=` instead"
             )));
         }
+        // Vault's own endpoints are read as written, as the agent does (a write to `sys/`,
+        // such as `sys/tools/random`, stays a dynamic call below).
+        if raw::is_plain_endpoint(path, loc) {
+            return self.read_raw(path, loc).await;
+        }
         let kv = self.locate(path).await?;
         if let Some((key, action)) = self.dynamic_key(&kv, path, loc)? {
             return self.leases.get(key, action).await;
+        }
+        if raw::is_kv2_api(&kv, path) {
+            return self.read_raw(path, loc).await;
         }
         kv::check_params(path, loc).map_err(|e| e.with_backend(&self.name))?;
         let pinned = match (&loc.version, kv.mount.version) {
@@ -446,7 +489,14 @@ impl Backend for VaultBackend {
             return Ok(format!("{id}*"));
         }
         let path = kv::check_path(path).map_err(|e| e.with_backend(&self.name))?;
+        if raw::is_endpoint(path) {
+            return Err(self.not_a_secret(path));
+        }
         let mount = self.known_mount(path).await?;
+        let kv = KvPath::new(mount.clone(), path).map_err(|e| e.with_backend(&self.name))?;
+        if raw::is_kv2_api(&kv, path) {
+            return Err(self.not_a_secret(path));
+        }
         kv::identity(mount, path, false).map_err(|e| e.with_backend(&self.name))
     }
 
@@ -544,7 +594,16 @@ impl Backend for VaultBackend {
                      in one secret PREFIX+NAME (read keys back as `vault:PREFIX/NAME#KEY`)",
                 )
             })?;
+        if raw::is_endpoint(path) {
+            return Err(self.not_a_secret(path));
+        }
         let kv = self.locate(path).await?;
+        if raw::is_kv2_api(&kv, path) {
+            return Err(self.not_a_secret(path).with_hint(format!(
+                "a KV v2 secret whose name starts with `metadata/` is written as `{}/data/NAME`",
+                kv.mount.path
+            )));
+        }
         if kv.mount.is_dynamic() {
             return Err(self.unsupported(format!(
                 "`{path}` is on the {} mount `{}/`, not a KV mount: envfile writes only KV secrets",

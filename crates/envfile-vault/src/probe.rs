@@ -21,10 +21,17 @@ impl VaultBackend {
             Ok(p) => p,
             Err(e) => return (Err(e.with_backend(&self.name)), false),
         };
+        // An endpoint or KV v2 metadata has no version: only a full read tells.
+        if crate::raw::is_plain_endpoint(path, loc) {
+            return (Ok(None), false);
+        }
         let kv = match self.locate(path).await {
             Ok(kv) => kv,
             Err(e) => return (Err(e), false),
         };
+        if crate::raw::is_kv2_api(&kv, path) {
+            return (Ok(None), false);
+        }
         match self.dynamic_key(&kv, path, loc) {
             // The credential in use, from memory: it changes only when the lease keeper
             // replaced it. With none yet, the caller's full read issues one.
