@@ -41,6 +41,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+/// Parameters to ask for in batches: region → API name → the parameter and the indices of the
+/// locators that asked for it.
+type Groups = BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>>;
+
 /// GetParameters takes at most ten names a call.
 pub const MAX_BATCH: usize = 10;
 
@@ -275,13 +279,21 @@ impl SsmBackend {
         self.fetched(&p, param)
     }
 
-    async fn get_batched(&self, locs: &[Locator]) -> Vec<Result<Fetched>> {
-        let mut out: Vec<Option<Result<Fetched>>> = vec![None; locs.len()];
-        // By region, then by the API name (several locators may share one).
-        let mut groups: BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>> = BTreeMap::new();
+    /// The locators `alone` does not claim, by region and then by API name (several locators
+    /// may share one), for GetParameters or DescribeParameters; a name that does not parse, or
+    /// whose region cannot be told, gets its error in `out`. Also returns the indices `alone`
+    /// claimed, in order.
+    fn group<T>(
+        &self,
+        locs: &[Locator],
+        alone: impl Fn(&Locator) -> bool,
+        out: &mut [Option<Result<T>>],
+    ) -> (Groups, Vec<usize>) {
+        let mut groups = Groups::new();
+        let mut claimed = Vec::new();
         for (i, loc) in locs.iter().enumerate() {
-            if is_path(&loc.path) {
-                out[i] = Some(self.get_path(loc, true).await);
+            if alone(loc) {
+                claimed.push(i);
                 continue;
             }
             let parsed = names::parse(loc).map_err(|e| e.with_backend(&self.name));
@@ -295,6 +307,15 @@ impl SsmBackend {
                     .1
                     .push(i),
             }
+        }
+        (groups, claimed)
+    }
+
+    async fn get_batched(&self, locs: &[Locator]) -> Vec<Result<Fetched>> {
+        let mut out: Vec<Option<Result<Fetched>>> = vec![None; locs.len()];
+        let (groups, paths) = self.group(locs, |loc| is_path(&loc.path), &mut out);
+        for i in paths {
+            out[i] = Some(self.get_path(&locs[i], true).await);
         }
         for (region, by_name) in groups {
             let entries: Vec<(String, (Param, Vec<usize>))> = by_name.into_iter().collect();
@@ -408,25 +429,8 @@ impl SsmBackend {
     async fn probe_batched(&self, locs: &[Locator]) -> envfile_core::VersionProbe {
         let mut out: Vec<Option<Result<Option<String>>>> = vec![None; locs.len()];
         let mut values: Vec<Option<Fetched>> = vec![None; locs.len()];
-        let mut singles = Vec::new();
-        let mut groups: BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>> = BTreeMap::new();
-        for (i, loc) in locs.iter().enumerate() {
-            if self.probe_each || is_path(&loc.path) {
-                singles.push(i);
-                continue;
-            }
-            let parsed = names::parse(loc).map_err(|e| e.with_backend(&self.name));
-            match parsed.and_then(|p| Ok((self.region_of(&p, loc)?, p))) {
-                Err(e) => out[i] = Some(Err(e)),
-                Ok((region, p)) => groups
-                    .entry(region)
-                    .or_default()
-                    .entry(p.api_name())
-                    .or_insert_with(|| (p, Vec::new()))
-                    .1
-                    .push(i),
-            }
-        }
+        let (mut groups, mut singles) =
+            self.group(locs, |loc| self.probe_each || is_path(&loc.path), &mut out);
         let mut calls = 0;
         if self.lists() {
             calls += self
@@ -491,7 +495,7 @@ impl SsmBackend {
     /// stays is for GetParameters); returns the calls made.
     async fn probe_described(
         &self,
-        groups: &mut BTreeMap<String, BTreeMap<String, (Param, Vec<usize>)>>,
+        groups: &mut Groups,
         out: &mut [Option<Result<Option<String>>>],
         singles: &mut Vec<usize>,
     ) -> usize {
