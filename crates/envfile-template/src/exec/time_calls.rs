@@ -1,5 +1,6 @@
-//! Method calls with arguments on Go time values (`{{ $t.Format "2006" }}`,
-//! `{{ (sprig_toDate "2006-01-02" "2021-03-04").AddDate 0 1 0 }}`, `{{ sprig_now.Year }}`),
+//! Method calls with arguments on Go values with methods: times (`{{ $t.Format "2006" }}`,
+//! `{{ (sprig_toDate "2006-01-02" "2021-03-04").AddDate 0 1 0 }}`, `{{ sprig_now.Year }}`) and
+//! objects (`{{ $v.LessThan $w }}`),
 //! evaluated as Go's `evalFieldChain` does: every element but the last is called without
 //! arguments, the last with the command's arguments (and the pipeline's value last).
 
@@ -16,21 +17,17 @@ impl<'a> Exec<'a, '_> {
         cmd: &'a Cmd,
         fin: Option<Value>,
     ) -> Result<Value, Fail> {
-        let (base, chain) = match &cmd.args[0] {
-            Arg::Field(chain) => (dot.clone(), chain.as_slice()),
-            Arg::Var(name, chain) if !chain.is_empty() => {
-                let v = self
-                    .vars
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone())
-                    .ok_or_else(|| at(cmd, format!("undefined variable: ${name}")))?;
-                (v, chain.as_slice())
-            }
-            Arg::Sub(p, chain) if !chain.is_empty() => (self.pipe(dot, p)?, chain.as_slice()),
-            _ => return Err(at(cmd, "can't give argument to non-function")),
+        // Only a field, a variable or a parenthesized pipeline with a chain names a method; Go
+        // says so before evaluating anything.
+        let named = match &cmd.args[0] {
+            Arg::Field(_) => true,
+            Arg::Var(_, chain) | Arg::Sub(_, chain) => !chain.is_empty(),
+            _ => false,
         };
+        if !named {
+            return Err(at(cmd, "can't give argument to non-function"));
+        }
+        let (base, chain) = self.arg_base(dot, &cmd.args[0], cmd)?;
         let mut args = Vec::with_capacity(cmd.args.len());
         for a in &cmd.args[1..] {
             args.push(self.arg(dot, a, cmd)?);
