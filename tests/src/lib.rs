@@ -9,4 +9,5 @@ pub mod conformance;
 pub mod env;
 pub mod gcp_emulator;
 pub mod moto;
+pub mod openssl;
 pub mod serve;

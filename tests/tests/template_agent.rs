@@ -14,11 +14,11 @@
 //! the dev server never interfere. Outputs hold the fixture's secret values, so mismatches are
 //! reported by length and position, never by content.
 
-use envfile_tests::bao::Bao;
+use envfile_tests::bao::{wait_agent, Bao};
 use envfile_tests::env::{bao_bin, envfile_bin, unique, vault_addr, vault_root_token};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/templates");
 
@@ -272,26 +272,6 @@ fn spawn_agent(config: &Path, log: &Path) -> Child {
     c.spawn().expect("start bao agent")
 }
 
-/// Wait for the agent to exit (it renders once and exits with `exit_after_auth`); kill it after
-/// a minute. Returns whether it succeeded.
-fn wait_agent(mut child: Child, log: &Path) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.success();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "bao agent did not exit within 60s; log: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn envfile_config(work: &Path) -> PathBuf {
     let path = work.join("envfile.toml");
     std::fs::write(
@@ -357,7 +337,7 @@ async fn envfile_renders_every_template_byte_for_byte_like_bao_agent() {
     assert!(tmpls.len() >= 40, "fixtures missing: {}", tmpls.len());
     let config = agent_config(work.path(), &tmpls, &mounts);
     let log = work.path().join("agent.log");
-    let ok = wait_agent(spawn_agent(&config, &log), &log);
+    let ok = wait_agent(spawn_agent(&config, &log), &log, Duration::from_secs(60)).success();
     assert!(
         ok,
         "bao agent failed: {}",
@@ -476,7 +456,7 @@ async fn templates_the_agent_rejects_fail_in_envfile_too() {
     let mut failures = Vec::new();
     for (t, work, log, child) in runs {
         let name = stem(t);
-        if wait_agent(child, &log) {
+        if wait_agent(child, &log, Duration::from_secs(60)).success() {
             failures.push(format!(
                 "{name}: bao agent rendered it; the fixture should fail"
             ));

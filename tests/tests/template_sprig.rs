@@ -12,11 +12,11 @@
 //! `encryptAES`) are checked by shape in the crate's unit tests. The fixture secret is test
 //! data, so a mismatch is reported by position, never by content.
 
-use envfile_tests::bao::Bao;
+use envfile_tests::bao::{wait_agent, Bao};
 use envfile_tests::env::{bao_bin, envfile_bin, unique, vault_addr, vault_root_token};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sprig");
 
@@ -102,19 +102,8 @@ fn run_agent(work: &Path, tmpls: &[PathBuf], envs: &[(&str, &str)]) -> (bool, St
         .stdout(log.try_clone().unwrap())
         .stderr(log);
     clean_env(&mut c, envs);
-    let mut child = c.spawn().expect("start bao agent");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("bao agent did not exit within 60s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let child = c.spawn().expect("start bao agent");
+    let status = wait_agent(child, &log_path, Duration::from_secs(60));
     (
         status.success(),
         std::fs::read_to_string(&log_path).unwrap_or_default(),

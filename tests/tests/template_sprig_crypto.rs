@@ -10,10 +10,12 @@
 //! key printed beside them, and be valid for exactly the days asked, as the agent's are. The text
 //! outside the PEM blocks must be identical.
 
+use envfile_tests::bao::wait_agent;
 use envfile_tests::env::{bao_bin, envfile_bin, vault_addr, vault_root_token};
+use envfile_tests::openssl::openssl;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -54,19 +56,8 @@ fn agent_render(work: &Path, tmpl: &Path) -> String {
         .stdout(log.try_clone().unwrap())
         .stderr(log);
     clean_env(&mut c);
-    let mut child = c.spawn().expect("start bao agent");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("bao agent did not exit within 120s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let child = c.spawn().expect("start bao agent");
+    let status = wait_agent(child, &log_path, Duration::from_secs(120));
     assert!(
         status.success(),
         "bao agent failed: {}",
@@ -122,30 +113,6 @@ fn split(text: &str) -> (Vec<String>, String) {
         }
     }
     (blocks, rest)
-}
-
-fn openssl(args: &[&str], input: &str) -> String {
-    use std::io::Write as _;
-    let mut child = Command::new("openssl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run openssl");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn is_hex_dump(line: &str) -> bool {

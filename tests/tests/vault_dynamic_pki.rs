@@ -7,9 +7,10 @@
 
 use envfile_tests::bao::{envfile_in, Bao};
 use envfile_tests::env::{unique, vault_addr, vault_root_token};
+use envfile_tests::openssl::openssl;
 use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -60,31 +61,6 @@ auth = {{ method = "token", token_file = "token" }}
         ),
     )
     .unwrap();
-}
-
-/// `openssl ARGS` with `input` on stdin; its stdout.
-fn openssl(args: &[&str], input: &str) -> String {
-    let mut child = Command::new("openssl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run openssl");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// CN, seconds from now to notAfter, and the serial (lowercase, `:`-separated as Vault's).

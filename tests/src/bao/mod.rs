@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use envfile_vault::{AuthConfig, VaultSettings};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// An OpenBao client for seeding, with one token (root by default).
 #[derive(Clone)]
@@ -366,5 +366,26 @@ impl Seeder for KvSeeder {
             _ => format!("{}/{name}", self.mount),
         };
         self.bao.ok("DELETE", &api, None).await;
+    }
+}
+
+/// Wait for a `bao agent` run that renders once and exits (`exit_after_auth`); kill it and fail
+/// with its log (`log`) after `limit`.
+pub fn wait_agent(mut child: Child, log: &Path, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "bao agent did not exit within {}s; log: {}",
+                limit.as_secs(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
