@@ -9,31 +9,62 @@
 
 use envfile_core::config::{EnvfileSpec, VarSource};
 use envfile_core::Error;
-use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::marker::PhantomData;
 use std::path::Path;
+
+/// A JSON object, and only that. serde's derive also reads a struct from an array of its fields
+/// in order (`["web"]` as a container named `web`), which no ECS task definition is: such an
+/// input is refused, as ECS refuses it. Found by the `ecs_taskdef` fuzz target.
+struct Obj<T>(T);
+
+impl<T> std::ops::Deref for Obj<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OnlyMap<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OnlyMap<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                let name = std::any::type_name::<T>();
+                write!(f, "struct {}", name.rsplit("::").next().unwrap_or(name))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(OnlyMap(PhantomData)).map(Obj)
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Wrapper {
-    task_definition: Option<TaskDef>,
+    task_definition: Option<Obj<TaskDef>>,
     #[serde(default)]
-    container_definitions: Vec<Container>,
+    container_definitions: Vec<Obj<Container>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TaskDef {
     #[serde(default)]
-    container_definitions: Vec<Container>,
+    container_definitions: Vec<Obj<Container>>,
 }
 
 #[derive(Deserialize)]
 struct Container {
     name: Option<String>,
     #[serde(default)]
-    secrets: Vec<SecretRef>,
+    secrets: Vec<Obj<SecretRef>>,
     #[serde(default)]
-    environment: Vec<EnvVar>,
+    environment: Vec<Obj<EnvVar>>,
 }
 
 #[derive(Deserialize)]
@@ -64,17 +95,20 @@ pub fn parse(
     what: &str,
     container: Option<&str>,
 ) -> Result<(String, EnvfileSpec), Error> {
-    let w: Wrapper = serde_json::from_slice(text).map_err(|e| {
+    let Obj(w): Obj<Wrapper> = serde_json::from_slice(text).map_err(|e| {
         Error::config(format!(
             "{what}: not an ECS task definition: {}",
             json_problem(&e)
         ))
         .with_hint("pass the JSON of `aws ecs describe-task-definition --task-definition NAME` or the file you register")
     })?;
-    let containers = match w.task_definition {
-        Some(td) => td.container_definitions,
+    let containers: Vec<Container> = match w.task_definition {
+        Some(Obj(td)) => td.container_definitions,
         None => w.container_definitions,
-    };
+    }
+    .into_iter()
+    .map(|Obj(c)| c)
+    .collect();
     let names = || {
         containers
             .iter()
@@ -236,5 +270,21 @@ mod tests {
             e.message().contains("found string, expected struct EnvVar"),
             "{e}"
         );
+    }
+
+    /// serde's derive reads a struct from an array of its fields; ECS does not, so neither may
+    /// envfile (the fuzz target's input: a container `["hunalue}"]` was read as one named so).
+    #[test]
+    fn arrays_are_not_objects() {
+        for text in [
+            r#"{"containerDefinitions":[["hunalue}"]]}"#,
+            r#"{"containerDefinitions":[{"name":"a","secrets":[["X","ssm:p"]]}]}"#,
+            r#"{"containerDefinitions":[{"name":"a","environment":[["X","v"]]}]}"#,
+            r#"{"taskDefinition":[[]]}"#,
+            r#"[[]]"#,
+        ] {
+            let e = parse(text.as_bytes(), "td.json", None).unwrap_err();
+            assert!(e.message().contains("expected struct"), "{text}: {e}");
+        }
     }
 }
